@@ -1,0 +1,5 @@
+"""``python -m shoppolicy`` runs the CLI."""
+
+from shoppolicy.cli import main
+
+main()

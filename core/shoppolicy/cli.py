@@ -1,0 +1,219 @@
+"""The ``shoppolicy`` command: parse, call the engine, render.  No policy logic here.
+
+Exit codes (design.md): 0 success; 1 bad input or policy file, one readable line on
+stderr; 2 usage error (click's own); 3 a batch finished with rejected rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+import click
+
+from shoppolicy import __version__, render
+from shoppolicy.convert import parse_date
+from shoppolicy.engine import Engine
+from shoppolicy.errors import InputError, ShopPolicyError
+from shoppolicy.records import read_all
+
+FORMATS = click.Choice(["json", "table"])
+
+
+class _State:
+    def __init__(self, policy_files: Sequence[str], fmt: str) -> None:
+        self.policy_files = list(policy_files)
+        self.format = fmt
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = Engine(policy_files=self.policy_files)
+            for problem in self._engine.problems:
+                click.echo(f"warning: {problem}", err=True)
+        return self._engine
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+class _Group(click.Group):
+    """Turns the SDK's own errors into one stderr line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ShopPolicyError as exc:
+            fail(str(exc))
+        except BrokenPipeError:  # e.g. `shoppolicy quote big.jsonl | head`
+            sys.stderr.close()
+            sys.exit(0)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="shoppolicy")
+@click.option("--policy", "policy_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Policy override file (TOML); repeatable, later files win.")
+@click.option("--format", "fmt", type=FORMATS, default="json", show_default=True, help="Output format.")
+@click.pass_context
+def cli(ctx: click.Context, policy_files: tuple[str, ...], fmt: str) -> None:
+    """Marketplace seller policy: fees, payouts, violation penalties and incentives."""
+    ctx.obj = _State(policy_files, fmt)
+
+
+def _state() -> _State:
+    return click.get_current_context().find_object(_State)  # type: ignore[return-value]
+
+
+def _emit(data: Any, text: Callable[[], str]) -> None:
+    if _state().format == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=None))
+    else:
+        click.echo(text())
+
+
+def _as_of(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return parse_date(value)
+    except (TypeError, ValueError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--as-of") from None
+
+
+@cli.command()
+def markets() -> None:
+    """List the installed markets with their currency, time zone and parent."""
+    engine = _state().engine
+    ms = engine.markets()
+    data = [{"id": m.id, "name": m.name, "currency": m.currency, "timezone": m.timezone, "parent": m.parent,
+             "abstract": m.abstract, "plugin": m.plugin} for m in ms]
+    _emit(data, lambda: render.table(
+        [[m.id, m.name, m.currency or "-", m.timezone, m.parent or "-", m.plugin] for m in ms],
+        ["market", "name", "currency", "time zone", "parent", "plugin"]))
+
+
+@cli.command()
+def plugins() -> None:
+    """List installed plugins, their distribution, version and markets (broken ones too)."""
+    infos = _state().engine.plugins()
+    data = [{"name": i.name, "distribution": i.distribution, "version": i.version, "status": i.status,
+             "markets": list(i.markets), "error": i.error} for i in infos]
+    _emit(data, lambda: render.table(
+        [[i.name, i.distribution, i.version, i.status, ", ".join(i.markets), i.error or ""] for i in infos],
+        ["plugin", "distribution", "version", "status", "markets", "error"]))
+
+
+@cli.command()
+@click.argument("market")
+@click.option("--as-of", "as_of", metavar="DATE", help="Date (YYYY-MM-DD) in the market's time zone; default today.")
+def rules(market: str, as_of: str | None) -> None:
+    """Show every policy value of MARKET on a date: value, state, source and layer."""
+    day = _as_of(as_of)
+    states = _state().engine.rules(market, day)
+    _emit(render.rules_dict(market, day.isoformat(), states), lambda: render.table(
+        [[s.rule, s.key, s.value if s.state == "in_force" else f"<{s.state}>", s.defined_for,
+          s.confidence or "", s.source or s.detail or ""] for s in states],
+        ["rule", "key", "value", "from market", "confidence", "source / detail"]))
+
+
+def _orders(path: str) -> list[tuple[int, dict[str, Any]]]:
+    return read_all(path)
+
+
+def _at_row(number: int, path: str, exc: InputError) -> InputError:
+    return exc.at(row=number, source="<stdin>" if path == "-" else path)
+
+
+@cli.command()
+@click.argument("order_file", type=click.Path(allow_dash=True, dir_okay=False))
+def quote(order_file: str) -> None:
+    """Quote each order of ORDER_FILE (JSON Lines or CSV, - for stdin): fees, net, payout dates."""
+    _quote(order_file, explain=False)
+
+
+@cli.command()
+@click.argument("order_file", type=click.Path(allow_dash=True, dir_okay=False))
+def explain(order_file: str) -> None:
+    """Quote each order and show why: rule, parameters, source and layer of every figure."""
+    _quote(order_file, explain=True)
+
+
+def _quote(path: str, *, explain: bool) -> None:
+    engine = _state().engine
+    for number, record in _orders(path):
+        try:
+            q = engine.quote(record)
+        except InputError as exc:
+            raise _at_row(number, path, exc) from None
+        _emit(render.quote_dict(q), lambda q=q: render.quote_text(q, explain=explain) + "\n")  # type: ignore[misc]
+
+
+@cli.command()
+@click.argument("order_file", type=click.Path(allow_dash=True, dir_okay=False))
+def payout(order_file: str) -> None:
+    """Payout (settlement) dates of each order, merchant and creator, with their rules."""
+    engine = _state().engine
+    for number, record in _orders(path := order_file):
+        try:
+            lines = engine.payout(record)
+        except InputError as exc:
+            raise _at_row(number, path, exc) from None
+        oid, mkt = str(record.get("order_id")), str(record.get("market"))
+        _emit(render.payout_dict(oid, mkt, lines), lambda lines=lines, oid=oid: render.table(  # type: ignore[misc]
+            [[oid, p.party, p.date, p.tier or "", p.basis, p.basis_date, p.days, p.rule] for p in lines],
+            ["order", "party", "date", "tier", "basis", "basis date", "days", "rule"]))
+
+
+@cli.command()
+@click.argument("events_file", type=click.Path(allow_dash=True, dir_okay=False))
+@click.option("--deposit", metavar="AMOUNT", help="Every shop's starting security deposit balance.")
+def penalties(events_file: str, deposit: str | None) -> None:
+    """Apply violation events (JSON Lines or CSV) in time order: deductions, flags, deposit balance."""
+    records = [r for _, r in read_all(events_file)]
+    shops = _state().engine.penalties(records, deposit=deposit)
+    _emit(render.penalties_dict(shops), lambda: _penalties_text(shops))
+
+
+def _penalties_text(shops: Sequence[Any]) -> str:
+    out = []
+    for s in shops:
+        out.append(f"shop {s.shop_id} ({s.market}, {s.currency})")
+        out.append(render.table(
+            [[line.at.isoformat(), line.kind, line.severity or "", line.order_id or "", line.deduction,
+              line.points if line.points is not None else "", line.rule, ", ".join(line.flags),
+              line.balance_after if line.balance_after is not None else ""] for line in s.lines],
+            ["at", "kind", "severity", "order", "deduction", "points", "rule", "flags", "balance"]))
+        out.append(f"total deduction: {s.total_deduction} {s.currency}")
+        if s.deposit_balance is not None:
+            out.append(f"deposit: {s.deposit_start} -> {s.deposit_balance} {s.currency}")
+        out.extend(f"warning: {w}" for w in s.warnings)
+        out.append("")
+    return "\n".join(out)
+
+
+@cli.command()
+@click.argument("program")
+@click.argument("shops_file", type=click.Path(allow_dash=True, dir_okay=False))
+def incentive(program: str, shops_file: str) -> None:
+    """Evaluate incentive PROGRAM for the records of SHOPS_FILE: eligibility, reasons, rank."""
+    records = [r for _, r in read_all(shops_file)]
+    results = _state().engine.incentive(program, records)
+    _emit(render.incentive_dict(program, results), lambda: render.table(
+        [[r.subject, r.market, "yes" if r.eligible else "no", r.group or "", r.score if r.score is not None else "",
+          r.rank or "", "yes" if r.awarded else "", "; ".join(r.reasons)] for r in results],
+        ["subject", "market", "eligible", "group", "score", "rank", "awarded", "reasons"]))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    cli.main(args=list(argv) if argv is not None else None, prog_name="shoppolicy")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

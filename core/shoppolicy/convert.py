@@ -1,0 +1,173 @@
+"""The boundary: cattrs structuring of input records and unstructuring of results.
+
+Input (order records, violation events, policy files, incentive records) is structured
+with one strict converter: unknown keys are refused, decimals must be strings or
+integers (never floats), dates are ISO 8601.  A failure becomes an
+:class:`~shoppolicy.errors.InputError` whose message names the field path and what was
+expected.  Output (quotes, penalties, incentive results) is unstructured to plain
+JSON-ready dicts: money as decimal strings, dates as ISO 8601.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+from decimal import Decimal
+from typing import Any, TypeVar, Union, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+
+from shoppolicy.errors import InputError
+from shoppolicy.money import to_decimal
+
+T = TypeVar("T")
+
+
+def parse_datetime(value: object, what: str = "value") -> dt.datetime:
+    """ISO 8601 date or date-time; a date means midnight.  An offset is kept (aware)."""
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO 8601 date or date-time string, got {type(value).__name__}")
+    text = value.strip()
+    if text.endswith(("Z", "z")):  # Python 3.10's fromisoformat does not read "Z"
+        text = text[:-1] + "+00:00"
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"expected an ISO 8601 date or date-time such as 2024-11-01 or "
+                         f"2024-11-01T09:30:00, got {value!r}") from None
+
+
+def parse_date(value: object, what: str = "value") -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO 8601 date string, got {type(value).__name__}")
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"expected an ISO 8601 date such as 2024-11-01, got {value!r}") from None
+
+
+def _structure_str(value: object, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _structure_int(value: object, _: type) -> int:
+    # Whole numbers may come as "3" from CSV; never as 3.0 or True.
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError(f"expected a whole number, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    raise ValueError(f"expected a whole number, got {value!r}")
+
+
+def _structure_bool(value: object, _: type) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise TypeError(f"expected true or false, got {value!r}")
+
+
+def make_converter() -> cattrs.Converter:
+    """The strict converter used at every boundary."""
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    conv.register_structure_hook(Decimal, lambda v, _: to_decimal(v))
+    conv.register_structure_hook(dt.datetime, lambda v, _: parse_datetime(v))
+    conv.register_structure_hook(dt.date, lambda v, _: parse_date(v))
+    conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(bool, _structure_bool)
+    conv.register_unstructure_hook(Decimal, str)
+    conv.register_unstructure_hook(dt.date, dt.date.isoformat)
+    conv.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
+    return conv
+
+
+converter = make_converter()
+
+
+def _type_name(tp: Any) -> str:
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        names = [_type_name(a) for a in get_args(tp) if a is not type(None)]
+        return " or ".join(names) + (" or null" if type(None) in get_args(tp) else "")
+    return {
+        Decimal: "a decimal string", str: "a string", int: "a whole number", bool: "true or false",
+        dt.datetime: "an ISO 8601 date or date-time", dt.date: "an ISO 8601 date",
+    }.get(tp, getattr(tp, "__name__", repr(tp)))
+
+
+def _describe(exc: BaseException, tp: Any) -> str:
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return f"unknown field(s) {', '.join(sorted(exc.extra_fields))}"
+    message = str(exc)
+    if isinstance(exc, (ValueError, TypeError)) and message and not message.startswith(
+            ("unsupported operand", "'", "__init__", "int()", "float()")):
+        return message
+    return f"expected {_type_name(tp)}" if tp is not None else (message or type(exc).__name__)
+
+
+def validation_problems(exc: BaseException, path: str = "") -> list[tuple[str, str]]:
+    """Flatten a cattrs validation error into ``(field path, problem)`` pairs."""
+    problems: list[tuple[str, str]] = []
+    if isinstance(exc, (ClassValidationError, IterableValidationError)):
+        with_notes, without = exc.group_exceptions()
+        for sub, note in with_notes:
+            name = getattr(note, "name", None)
+            sub_path = (f"{path}.{name}" if path else name) if name is not None else f"{path}[{note.index!r}]"
+            if isinstance(sub, (ClassValidationError, IterableValidationError)):
+                problems.extend(validation_problems(sub, sub_path))
+            else:
+                problems.append((sub_path, _describe(sub, note.type)))
+        for sub in without:
+            problems.extend(validation_problems(sub, path))
+    elif isinstance(exc, ForbiddenExtraKeysError):
+        for key in sorted(exc.extra_fields):
+            problems.append((f"{path}.{key}" if path else key, "unknown field"))
+    else:
+        field = getattr(exc, "field", None)
+        if field:
+            path = f"{path}.{field}" if path else field
+        problems.append((path, _describe(exc, None)))
+    return problems
+
+
+def structure(data: Any, cls: type[T], *, what: str = "record") -> T:
+    """Structure ``data`` into ``cls`` or raise an :class:`InputError` naming the field."""
+    if not isinstance(data, dict):
+        raise InputError(f"expected a {what} object (a JSON object or CSV row), got {type(data).__name__}")
+    try:
+        return converter.structure(data, cls)
+    except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError,
+            ValueError, TypeError) as exc:
+        problems = validation_problems(exc)
+        field, problem = problems[0]
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise InputError(problem + more, field=field or None) from None
+
+
+def unstructure(obj: Any) -> Any:
+    """A result as plain dicts, lists, strings and booleans, ready for JSON."""
+    return converter.unstructure(obj)
+
+
+def field_error(attribute: attrs.Attribute[Any], message: str) -> ValueError:
+    """A validator error that knows its field, so the message can name it."""
+    err = ValueError(message)
+    err.field = attribute.name  # type: ignore[attr-defined]
+    return err

@@ -1,0 +1,385 @@
+"""The engine: the one object tools embed, and the facade over plugins and policy.
+
+It resolves a market's policy once per time slice into compiled charges and payout
+rules (cached), then applies them to orders as plain arithmetic.  Operations: quote,
+payout, penalties, incentive evaluation, the rules in force, and batch settlement
+(:mod:`shoppolicy.settle`).  Input may be attrs records or plain dicts (structured with
+the strict converter); results are attrs values (:mod:`shoppolicy.model`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import attrs
+
+from shoppolicy.convert import parse_datetime, structure
+from shoppolicy.errors import InputError, MarketError, PolicyGapError, ShopPolicyError
+from shoppolicy.model import (
+    CreatorShare,
+    FeeLine,
+    IncentiveResult,
+    Market,
+    OrderRecord,
+    PayoutLine,
+    PenaltyLine,
+    Quote,
+    RuleState,
+    ShopPenalties,
+    TrailEntry,
+    ViolationEvent,
+)
+from shoppolicy.money import ZERO, quantum, to_decimal
+from shoppolicy.plugins import PluginHost, PluginInfo, build_host
+from shoppolicy.policy import ORIGIN_OVERRIDE, Entry, Layer, MarketPolicy, PolicyView, load_policy_file
+from shoppolicy.rules import Charge, IncentiveProgram, PayoutRule, ViolationHandler
+
+_Compiled = tuple[tuple[Any, ...], PolicyGapError | None]
+
+
+class Engine:
+    """Markets, plugins and policy layers, with cached plans per market and time slice.
+
+    ``policy_files`` are the user's override files, lowest first (later files win);
+    ``plugins`` are extra plugin modules or objects registered from Python, and
+    ``entry_points=False`` skips the installed plugins (useful in tests).
+    """
+
+    def __init__(self, *, policy_files: Sequence[str | Path] = (),
+                 plugins: Iterable[ModuleType | object] = (), entry_points: bool = True) -> None:
+        self._host: PluginHost = build_host(plugins, entry_points=entry_points)
+        overrides: list[Entry] = []
+        for order, file in enumerate(policy_files):
+            layer = Layer(name=f"override {Path(file).name}", origin=ORIGIN_OVERRIDE, order=order)
+            overrides.extend(load_policy_file(file, layer))
+        known = set(self._host.markets)
+        for entry in overrides:
+            if entry.market not in known:
+                raise MarketError(f"{entry.path}: market {entry.market!r} is not a known market "
+                                  f"({', '.join(sorted(known)) or 'no plugins installed'})")
+        self._entries = [*self._host.entries, *overrides]
+        self._policies: dict[str, MarketPolicy] = {}
+        self._fee_plans: dict[tuple[str, int], _Compiled] = {}
+        self._payout_plans: dict[tuple[str, int], _Compiled] = {}
+        self._handlers: dict[str, dict[str, ViolationHandler]] = {}
+        self._programs: dict[str, IncentiveProgram] | None = None
+        self._zones: dict[str, zoneinfo.ZoneInfo] = {}
+
+    # -- what is installed -------------------------------------------------------------
+
+    @property
+    def problems(self) -> list[str]:
+        """Plugins that failed to load and markets that are unavailable, one line each."""
+        return list(self._host.problems)
+
+    def markets(self) -> list[Market]:
+        return sorted(self._host.markets.values(), key=lambda m: m.id)
+
+    def plugins(self) -> list[PluginInfo]:
+        return self._host.plugin_infos()
+
+    def market(self, market_id: str) -> Market:
+        try:
+            return self._host.markets[market_id]
+        except KeyError:
+            known = ", ".join(sorted(self._host.markets)) or "none (no market plugin is installed)"
+            why = next((p for p in self._host.problems if repr(market_id) in p), None)
+            raise MarketError(why or f"unknown market {market_id!r}; installed markets: {known}") from None
+
+    def chain(self, market: Market) -> list[Market]:
+        """``market`` and its parents, root first."""
+        chain = [market]
+        while chain[0].parent is not None:
+            chain.insert(0, self.market(chain[0].parent))
+        return chain
+
+    def policy(self, market_id: str) -> MarketPolicy:
+        found = self._policies.get(market_id)
+        if found is None:
+            market = self.market(market_id)
+            owners = {m.id: m.plugin for m in self._host.markets.values()}
+            found = self._policies[market_id] = MarketPolicy(market, self.chain(market), self._entries, owners)
+        return found
+
+    def view(self, market_id: str, at: dt.date | dt.datetime | str) -> PolicyView:
+        """The policy of a market in force at a local date (00:00) or date-time."""
+        when = parse_datetime(at)
+        return self.policy(market_id).view(self._local(self.market(market_id), when))
+
+    # -- quoting -----------------------------------------------------------------------
+
+    def quote(self, order: OrderRecord | Mapping[str, Any]) -> Quote:
+        """Fees, creator commission, net and payout dates of one order."""
+        record = self._order(order)
+        market = self._order_market(record)
+        charges = self._fee_plan(market, self._local(market, record.placed_at))
+        fees: list[FeeLine] = []
+        creator: CreatorShare | None = None
+        for charge in charges:
+            for line in charge.apply(record):
+                if isinstance(line, FeeLine):
+                    fees.append(line)
+                elif creator is None:
+                    creator = line
+                else:
+                    raise ShopPolicyError(f"{market.id}: two creator commissions on order {record.order_id} "
+                                          f"({creator.rule}, {line.rule})")
+        total = sum((f.amount for f in fees), ZERO)
+        net = record.amount - total - (creator.commission if creator is not None else ZERO)
+        payouts, pending = self._payouts(market, record, creator, strict=False)
+        merchant = next((p.date for p in payouts if p.party == "merchant"), None)
+        creator_date = next((p.date for p in payouts if p.party == "creator"), None)
+        if creator is not None and creator_date is not None:
+            creator = attrs.evolve(creator, payout_date=creator_date)
+        trail: list[TrailEntry] = [f.trail for f in fees if f.trail is not None]
+        if creator is not None and creator.trail is not None:
+            trail.append(creator.trail)
+        trail.extend(p.trail for p in payouts if p.trail is not None)
+        return Quote(order_id=record.order_id, market=market.id, currency=record.currency,
+                     amount=record.amount, fees=tuple(fees), net=net, creator=creator,
+                     payout_date=merchant, creator_payout_date=creator_date, payouts=tuple(payouts),
+                     passthrough=_passthrough(record), pending=tuple(pending), trail=tuple(trail))
+
+    def quote_many(self, orders: Iterable[OrderRecord | Mapping[str, Any]]) -> Iterable[Quote]:
+        for order in orders:
+            yield self.quote(order)
+
+    def payout(self, order: OrderRecord | Mapping[str, Any]) -> list[PayoutLine]:
+        """Payout lines of one order; a policy gap raises instead of being reported."""
+        record = self._order(order)
+        market = self._order_market(record)
+        creator = None
+        if record.affiliate_plan is not None:
+            for charge in self._fee_plan(market, self._local(market, record.placed_at)):
+                creator = next((x for x in charge.apply(record) if isinstance(x, CreatorShare)), creator)
+        if record.delivered_at is None and record.completed_at is None:
+            raise InputError("required for a payout date (the order must be delivered or completed)",
+                             field="delivered_at")
+        payouts, _ = self._payouts(market, record, creator, strict=True)
+        return payouts
+
+    # -- violations and incentives -------------------------------------------------------
+
+    def penalties(self, events: Iterable[ViolationEvent | Mapping[str, Any]],
+                  deposit: Decimal | str | None = None) -> list[ShopPenalties]:
+        """Apply each shop's events in time order to its security deposit.
+
+        ``deposit`` is every shop's starting balance (in its market's currency); without
+        it, deductions are totalled but no balance is kept.
+        """
+        start = to_decimal(deposit, "deposit") if deposit is not None else None
+        shops: dict[tuple[str, str], list[ViolationEvent]] = {}
+        for i, raw in enumerate(events, start=1):
+            try:
+                event = raw if isinstance(raw, ViolationEvent) else structure(raw, ViolationEvent, what="event")
+                market = self.market(event.market)
+            except MarketError as exc:
+                raise InputError(str(exc), field="market", row=i) from None
+            except InputError as exc:
+                raise exc.at(row=exc.row or i) from None
+            handlers = self._violation_handlers(market)
+            if event.kind not in handlers:
+                raise InputError(f"unknown violation kind {event.kind!r} for {market.id}; known kinds: "
+                                 f"{', '.join(sorted(handlers)) or 'none'}", field="kind", row=i)
+            event = attrs.evolve(event, at=self._local(market, event.at))
+            shops.setdefault((market.id, event.shop_id), []).append(event)
+        lookup = self.view
+        results = []
+        for (market_id, shop_id), shop_events in sorted(shops.items()):
+            market = self.market(market_id)
+            shop_events.sort(key=lambda e: e.at)
+            handlers = self._violation_handlers(market)
+            lines: list[PenaltyLine] = []
+            for handler in dict.fromkeys(handlers.values()):
+                mine = [e for e in shop_events if e.kind in handler.kinds]
+                if mine:
+                    lines.extend(handler.assess(mine, lookup))
+            lines.sort(key=lambda line: line.at)
+            results.append(_apply_deposit(market, shop_id, lines, start))
+        return results
+
+    def incentive_programs(self) -> dict[str, IncentiveProgram]:
+        if self._programs is None:
+            programs: dict[str, IncentiveProgram] = {}
+            for batch in self._host.pm.hook.shoppolicy_incentive_programs():
+                for program in batch:
+                    if program.id in programs:
+                        raise ShopPolicyError(f"incentive programme {program.id!r} is declared twice")
+                    programs[program.id] = program
+            self._programs = programs
+        return self._programs
+
+    def incentive(self, program_id: str, records: Iterable[Any]) -> list[IncentiveResult]:
+        """Evaluate one programme (eligibility, reasons, ranking) over its input records."""
+        programs = self.incentive_programs()
+        if program_id not in programs:
+            raise InputError(f"unknown incentive programme {program_id!r}; known: "
+                             f"{', '.join(sorted(programs)) or 'none'}", field="program")
+        program = programs[program_id]
+        structured = []
+        for i, raw in enumerate(records, start=1):
+            if isinstance(raw, program.record_type):
+                structured.append(raw)
+                continue
+            try:
+                structured.append(structure(raw, program.record_type, what="record"))
+            except InputError as exc:
+                raise exc.at(row=exc.row or i) from None
+        return list(program.evaluate(structured, self.view))
+
+    # -- rules in force ----------------------------------------------------------------
+
+    def rules(self, market_id: str, as_of: dt.date | dt.datetime | str) -> list[RuleState]:
+        """Every policy key of a market on a date: value, state, source and layer."""
+        view = self.view(market_id, as_of)
+        out = []
+        for resolved in view.all_states():
+            e = resolved.entry
+            rule = e.rule if e is not None else (self.policy(market_id).rules_of(resolved.key) or "")
+            in_force = resolved.state == "in_force" and e is not None
+            out.append(RuleState(
+                market=market_id, key=resolved.key, rule=rule, state=resolved.state,
+                value=_show(e.value) if in_force and e is not None else None,
+                source=e.source if e is not None and not e.is_gap else None,
+                confidence=e.confidence if e is not None else None,
+                retrieved=e.retrieved if e is not None else None,
+                layer=e.layer.name if e is not None else None,
+                defined_for=e.market if e is not None else None,
+                effective_from=e.start if e is not None else None,
+                effective_to=e.end if e is not None else None,
+                detail=resolved.detail,
+                interpretation=e.interpretation if e is not None else None))
+        return sorted(out, key=lambda r: (r.rule, r.key))
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _order(self, order: OrderRecord | Mapping[str, Any]) -> OrderRecord:
+        return order if isinstance(order, OrderRecord) else structure(dict(order), OrderRecord, what="order")
+
+    def _order_market(self, record: OrderRecord) -> Market:
+        try:
+            market = self.market(record.market)
+        except MarketError as exc:
+            raise InputError(str(exc), field="market") from None
+        if market.abstract:
+            children = sorted(m.id for m in self._host.markets.values() if m.parent == market.id)
+            raise InputError(f"{market.id} is a regional parent with no currency of its own; "
+                             f"use one of its markets: {', '.join(children)}", field="market")
+        if record.currency != market.currency:
+            raise InputError(f"expected {market.currency} for market {market.id}, got {record.currency}",
+                             field="currency")
+        return market
+
+    def _local(self, market: Market, when: dt.datetime) -> dt.datetime:
+        if when.tzinfo is None:
+            return when
+        zone = self._zones.get(market.timezone)
+        if zone is None:
+            zone = self._zones[market.timezone] = zoneinfo.ZoneInfo(market.timezone)
+        return when.astimezone(zone).replace(tzinfo=None)
+
+    def _compile(self, cache: dict[tuple[str, int], _Compiled], hook: str, market: Market,
+                 at: dt.datetime) -> _Compiled:
+        policy = self.policy(market.id)
+        key = (market.id, policy.epoch(at))
+        found = cache.get(key)
+        if found is None:
+            view = policy.view(at)
+            try:
+                batches = getattr(self._host.pm.hook, hook)(market=market, policy=view)
+                rules = sorted((r for batch in batches for r in batch), key=lambda r: r.rule)
+                found = (tuple(rules), None)
+            except PolicyGapError as gap:
+                found = ((), gap)
+            cache[key] = found
+        return found
+
+    def _fee_plan(self, market: Market, at: dt.datetime) -> tuple[Charge, ...]:
+        charges, gap = self._compile(self._fee_plans, "shoppolicy_fee_rules", market, at)
+        if gap is not None:
+            raise gap
+        return charges
+
+    def _payouts(self, market: Market, record: OrderRecord, creator: CreatorShare | None,
+                 *, strict: bool) -> tuple[list[PayoutLine], list[str]]:
+        basis = record.delivered_at or record.completed_at
+        if basis is None:
+            return [], ["payout: the order has no delivered_at (or completed_at) yet"]
+        rules, gap = self._compile(self._payout_plans, "shoppolicy_payout_rules", market,
+                                   self._local(market, basis))
+        if gap is not None:
+            if strict:
+                raise gap
+            return [], [str(gap)]
+        lines: list[PayoutLine] = []
+        pending: list[str] = []
+        for rule in rules:
+            try:
+                line = rule.apply(record, creator)
+            except PolicyGapError as exc:
+                if strict:
+                    raise
+                pending.append(str(exc))
+                continue
+            if line is not None:
+                lines.append(line)
+        return lines, pending
+
+    def _violation_handlers(self, market: Market) -> dict[str, ViolationHandler]:
+        found = self._handlers.get(market.id)
+        if found is None:
+            found = {}
+            for batch in self._host.pm.hook.shoppolicy_violation_handlers(market=market):
+                for handler in batch:
+                    for kind in handler.kinds:
+                        if kind in found:
+                            raise ShopPolicyError(f"{market.id}: violation kind {kind!r} has two handlers")
+                        found[kind] = handler
+            self._handlers[market.id] = found
+        return found
+
+
+def _passthrough(record: OrderRecord) -> dict[str, Decimal]:
+    parts = {"platform_discount": record.platform_discount, "buyer_shipping": record.buyer_shipping,
+             "tax": record.tax, "refunded": record.refunded}
+    if not any(parts.values()):
+        return {}
+    shown = {k: v for k, v in parts.items() if v}
+    shown["customer_payment"] = record.customer_payment
+    return shown
+
+
+def _apply_deposit(market: Market, shop_id: str, lines: list[PenaltyLine],
+                   start: Decimal | None) -> ShopPenalties:
+    currency = market.currency or ""
+    total = sum((line.deduction for line in lines), ZERO)
+    warnings: list[str] = []
+    if start is None:
+        return ShopPenalties(shop_id=shop_id, market=market.id, currency=currency, lines=tuple(lines),
+                             total_deduction=total)
+    start = start.quantize(quantum(currency)) if currency else start
+    balance = start
+    out = []
+    for line in lines:
+        balance -= line.deduction
+        if balance < 0 and not warnings:
+            warnings.append(f"deposit balance goes below zero ({balance} {currency}) at the {line.kind} event of "
+                            f"{line.at.isoformat()}: top up the security deposit")
+        out.append(attrs.evolve(line, balance_after=balance))
+    return ShopPenalties(shop_id=shop_id, market=market.id, currency=currency, lines=tuple(out),
+                         total_deduction=total, deposit_start=start, deposit_balance=balance,
+                         warnings=tuple(warnings))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

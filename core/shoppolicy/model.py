@@ -1,0 +1,274 @@
+"""The value types of the SDK: markets, input records and results.
+
+Everything here is a frozen, slotted attrs class: cheap to build, safe to share between
+threads and cached plans, and turned into plain dicts (and back) by
+:mod:`shoppolicy.convert`.  Validation of *input* records that needs no policy lives
+here too (non-negative amounts, known currencies); checks that need a market's policy
+live in the plugins.  Money figures inside one result share the result's ``currency``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from shoppolicy.convert import field_error
+from shoppolicy.money import MINOR_UNITS, ZERO
+
+
+def _non_negative(instance: object, attribute: attrs.Attribute[Any], value: Decimal | None) -> None:
+    if value is not None and value < 0:
+        raise field_error(attribute, f"expected a decimal string >= 0, got {value}")
+
+
+def _known_currency(instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and value not in MINOR_UNITS:
+        raise field_error(attribute, f"expected an ISO 4217 code, one of {', '.join(sorted(MINOR_UNITS))}; got {value!r}")
+
+
+@attrs.frozen(slots=True)
+class Market:
+    """A marketplace (or a regional variant of one) as a plugin declares it.
+
+    ``parent`` names the market whose policy data and mechanics this one inherits
+    (``tiktok-id`` → ``tiktok-sea``).  An ``abstract`` market holds shared mechanics and
+    data only; orders are quoted in its concrete variants.
+    """
+
+    id: str
+    name: str
+    currency: str | None = attrs.field(validator=_known_currency)
+    timezone: str
+    parent: str | None = None
+    abstract: bool = False
+    region: str | None = None
+    #: Filled in by the plugin manager: the distribution that owns the market.
+    plugin: str = ""
+
+
+@attrs.frozen(slots=True)
+class OrderRecord:
+    """One order (or order line), the order-record contract of design.md.
+
+    ``amount`` is the settled goods amount (item price after the seller's own discount);
+    the price components ``platform_discount``, ``buyer_shipping``, ``tax`` and
+    ``refunded`` default to zero.  Times without an offset are in the market's time zone.
+    """
+
+    order_id: str
+    market: str
+    amount: Decimal = attrs.field(validator=_non_negative)
+    currency: str = attrs.field(validator=_known_currency)
+    placed_at: dt.datetime
+    category: str | None = None
+    delivered_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+    shop_id: str | None = None
+    seller_type: str | None = None
+    store_type: str | None = None
+    settlement_tier: str | None = None
+    affiliate_plan: str | None = None
+    commission_rate: Decimal | None = attrs.field(default=None)
+    platform_discount: Decimal = attrs.field(default=ZERO, validator=_non_negative)
+    buyer_shipping: Decimal = attrs.field(default=ZERO, validator=_non_negative)
+    tax: Decimal = attrs.field(default=ZERO, validator=_non_negative)
+    refunded: Decimal = attrs.field(default=ZERO)
+    quantity: int = attrs.field(default=1)
+
+    @commission_rate.validator
+    def _rate_in_range(self, attribute: attrs.Attribute[Any], value: Decimal | None) -> None:
+        if value is not None and not (ZERO <= value <= 1):
+            raise field_error(attribute, f"expected a rate between \"0\" and \"1\" (e.g. \"0.15\"), got {value}")
+
+    @quantity.validator
+    def _positive_quantity(self, attribute: attrs.Attribute[Any], value: int) -> None:
+        if value < 1:
+            raise field_error(attribute, f"expected a whole number >= 1, got {value}")
+
+    @refunded.validator
+    def _refund_within_payment(self, attribute: attrs.Attribute[Any], value: Decimal) -> None:
+        _non_negative(self, attribute, value)
+        if value > self.customer_payment:
+            raise field_error(attribute, f"expected at most what the buyer paid ({self.customer_payment}), got {value}")
+
+    @property
+    def customer_payment(self) -> Decimal:
+        """C = amount − platform discount + buyer shipping + tax (rules-catalogue.md)."""
+        return self.amount - self.platform_discount + self.buyer_shipping + self.tax
+
+
+@attrs.frozen(slots=True)
+class TrailEntry:
+    """Why a figure is what it is: the rule, the parameters used, and where they came from."""
+
+    rule: str
+    what: str
+    params: dict[str, str] = attrs.field(factory=dict)
+    source: str = ""
+    layer: str = ""
+    confidence: str | None = None
+
+
+@attrs.frozen(slots=True)
+class FeeLine:
+    """One fee on an order, in the shape of marketplace fee APIs (type, base, rate, amount)."""
+
+    code: str
+    amount: Decimal
+    rule: str
+    source: str
+    base: Decimal | None = None
+    rate: Decimal | None = None
+    fixed: Decimal | None = None
+    confidence: str | None = None
+    note: str | None = None
+    trail: TrailEntry | None = None
+
+
+@attrs.frozen(slots=True)
+class CreatorShare:
+    """The creator's (affiliate's) side of an order: commission paid by the merchant, the
+    platform's take on it, and what the creator receives."""
+
+    plan: str
+    rate: Decimal
+    commission: Decimal
+    platform_take: Decimal
+    creator_receives: Decimal
+    rule: str
+    source: str
+    payout_date: dt.date | None = None
+    trail: TrailEntry | None = None
+
+
+@attrs.frozen(slots=True)
+class PayoutLine:
+    """When one party (``merchant`` or ``creator``) is paid for an order, and why."""
+
+    party: str
+    date: dt.date
+    rule: str
+    source: str
+    tier: str | None = None
+    basis: str = ""
+    basis_date: dt.date | None = None
+    days: int | None = None
+    trail: TrailEntry | None = None
+
+
+@attrs.frozen(slots=True)
+class Quote:
+    """An order's fees, the creator's share, the merchant's net and payout dates.
+
+    ``net = amount − sum(fees) − creator commission``: shipping, tax and the platform
+    discount pass through and are shown beside it (``passthrough``), never inside.
+    A payout date the policy cannot give yet is ``None`` with the reason in ``pending``
+    (a policy gap, or an order not delivered yet): a named state, never a guess.
+    """
+
+    order_id: str
+    market: str
+    currency: str
+    amount: Decimal
+    fees: tuple[FeeLine, ...]
+    net: Decimal
+    creator: CreatorShare | None = None
+    payout_date: dt.date | None = None
+    creator_payout_date: dt.date | None = None
+    payouts: tuple[PayoutLine, ...] = ()
+    passthrough: dict[str, Decimal] = attrs.field(factory=dict)
+    pending: tuple[str, ...] = ()
+    trail: tuple[TrailEntry, ...] = ()
+
+    @property
+    def total_fees(self) -> Decimal:
+        return sum((f.amount for f in self.fees), ZERO)
+
+
+@attrs.frozen(slots=True)
+class ViolationEvent:
+    """A violation (or a livestream stop) recorded against a shop (design.md contract)."""
+
+    shop_id: str
+    market: str
+    kind: str
+    at: dt.datetime
+    severity: str | None = None
+    order_id: str | None = None
+    reason: str | None = None
+    amount: Decimal | None = attrs.field(default=None, validator=_non_negative)
+
+
+@attrs.frozen(slots=True)
+class PenaltyLine:
+    """What one violation event costs: deposit deduction, points, flags, and the rule."""
+
+    shop_id: str
+    market: str
+    kind: str
+    at: dt.datetime
+    deduction: Decimal
+    rule: str
+    source: str
+    order_id: str | None = None
+    severity: str | None = None
+    points: Decimal | None = None
+    flags: tuple[str, ...] = ()
+    note: str | None = None
+    uncapped: Decimal | None = None
+    balance_after: Decimal | None = None
+    trail: TrailEntry | None = None
+
+
+@attrs.frozen(slots=True)
+class ShopPenalties:
+    """A shop's violation events applied in time order to its security deposit."""
+
+    shop_id: str
+    market: str
+    currency: str
+    lines: tuple[PenaltyLine, ...]
+    total_deduction: Decimal
+    deposit_start: Decimal | None = None
+    deposit_balance: Decimal | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@attrs.frozen(slots=True)
+class IncentiveResult:
+    """Whether a shop (or product) qualifies for an incentive programme, and why not."""
+
+    program: str
+    subject: str
+    market: str
+    eligible: bool
+    reasons: tuple[str, ...] = ()
+    score: Decimal | None = None
+    group: str | None = None
+    rank: int | None = None
+    awarded: bool | None = None
+    details: dict[str, str] = attrs.field(factory=dict)
+    trail: tuple[TrailEntry, ...] = ()
+
+
+@attrs.frozen(slots=True)
+class RuleState:
+    """One policy key of a market on a date, as ``shoppolicy rules`` shows it."""
+
+    market: str
+    key: str
+    rule: str
+    state: str  # in_force, announced, not_yet, ended, gap
+    value: str | None = None
+    source: str | None = None
+    confidence: str | None = None
+    retrieved: dt.date | None = None
+    layer: str | None = None
+    defined_for: str | None = None  # the market the value is written for (parent or variant)
+    effective_from: dt.datetime | None = None
+    effective_to: dt.datetime | None = None
+    detail: str | None = None
+    interpretation: str | None = None

@@ -1,0 +1,181 @@
+"""Plugin discovery and registration: entry points, validation, market ownership.
+
+Entry points of the ``shoppolicy`` group are loaded one at a time (pluggy's own loader
+stops at the first broken one).  A plugin that fails to import, to register, or to
+validate (unknown hook names, bad market declarations, bad policy files) is
+unregistered and reported with its distribution and version; the others keep working.
+A market id claimed by two plugins is unavailable, with an error naming both.
+
+What does not live here: policy resolution (:mod:`shoppolicy.policy`) and the facade
+callers use (:mod:`shoppolicy.engine`).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import zoneinfo
+from collections.abc import Iterable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import attrs
+import pluggy
+
+from shoppolicy import hookspecs
+from shoppolicy.errors import PluginError, ShopPolicyError
+from shoppolicy.model import Market
+from shoppolicy.policy import ORIGIN_OWNER, Entry, Layer, parse_policy
+
+ENTRY_POINT_GROUP = hookspecs.PROJECT
+
+
+@attrs.frozen(slots=True)
+class PluginInfo:
+    """What ``shoppolicy plugins`` lists: one registered (or failed) plugin."""
+
+    name: str
+    distribution: str
+    version: str
+    status: str  # "ok" or "failed"
+    markets: tuple[str, ...] = ()
+    error: str | None = None
+
+
+class PluginHost:
+    """A pluggy manager plus what was learnt while registering plugins."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.infos: list[PluginInfo] = []
+        self.markets: dict[str, Market] = {}
+        self.entries: list[Entry] = []
+        self.problems: list[str] = []
+        self._claims: dict[str, list[str]] = {}
+        self._conflicted: set[str] = set()
+
+    # -- loading ---------------------------------------------------------------------
+
+    def load_entry_points(self) -> None:
+        """Register every plugin of the ``shoppolicy`` entry-point group, one at a time."""
+        eps = sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+        for ep in eps:
+            dist = getattr(ep, "dist", None)
+            dist_name = dist.name if dist is not None else ep.value.split(":")[0]
+            version = dist.version if dist is not None else ""
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # a broken plugin must not take the SDK down
+                self._fail(ep.name, dist_name, version, f"failed to import {ep.value}: "
+                           f"{type(exc).__name__}: {exc}")
+                continue
+            self.register(plugin, name=ep.name, distribution=dist_name, version=version)
+
+    def register(self, plugin: ModuleType | object, *, name: str | None = None,
+                 distribution: str | None = None, version: str = "") -> bool:
+        """Register one plugin; return False (and record why) when it cannot be used."""
+        name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+        dist = distribution or name
+        if self.pm.is_registered(plugin) or self.pm.get_plugin(name) is not None:
+            self._fail(name, dist, version, "registered twice")
+            return False
+        try:
+            self.pm.register(plugin, name=name)
+            self.pm.check_pending()
+        except Exception as exc:
+            if self.pm.is_registered(plugin):
+                self.pm.unregister(plugin)
+            self._fail(name, dist, version, f"does not match the hook specs: {exc}")
+            return False
+        try:
+            markets = self._declared_markets(plugin, dist)
+            entries = self._policy_entries(plugin, dist, version)
+        except Exception as exc:
+            self.pm.unregister(plugin)
+            detail = str(exc) if isinstance(exc, ShopPolicyError) else f"{type(exc).__name__}: {exc}"
+            self._fail(name, dist, version, f"failed to validate: {detail}")
+            return False
+        claimed = []
+        for market in markets:
+            owners = self._claims.setdefault(market.id, [])
+            owners.append(f"{dist} {version}".strip())
+            if len(owners) > 1:
+                self._conflicted.add(market.id)
+                self.markets.pop(market.id, None)
+                self.problems.append(str(PluginError(
+                    f"market {market.id!r} is claimed by {' and by '.join(owners)}; it is unavailable "
+                    "until one of them is uninstalled")))
+            elif market.id not in self._conflicted:
+                self.markets[market.id] = attrs.evolve(market, plugin=dist)
+                claimed.append(market.id)
+        self.entries.extend(entries)
+        self.infos.append(PluginInfo(name=name, distribution=dist, version=version, status="ok",
+                                     markets=tuple(claimed)))
+        return True
+
+    def finish(self) -> None:
+        """Check what needs every plugin loaded: each market's parent exists."""
+        for market in list(self.markets.values()):
+            if market.parent is not None and market.parent not in self.markets:
+                self.problems.append(str(PluginError(
+                    f"market {market.id!r} names parent {market.parent!r}, which no loaded plugin declares; "
+                    f"{market.id!r} is unavailable", distribution=market.plugin)))
+                del self.markets[market.id]
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _fail(self, name: str, dist: str, version: str, why: str) -> None:
+        self.infos.append(PluginInfo(name=name, distribution=dist, version=version, status="failed", error=why))
+        self.problems.append(str(PluginError(f"plugin {name!r} was not loaded: {why}",
+                                             distribution=dist, version=version)))
+
+    def _impls(self, plugin: object, hook: str) -> list[Any]:
+        caller = getattr(self.pm.hook, hook)
+        return [impl.function for impl in caller.get_hookimpls() if impl.plugin is plugin]
+
+    def _declared_markets(self, plugin: object, dist: str) -> list[Market]:
+        markets: list[Market] = []
+        for fn in self._impls(plugin, "shoppolicy_markets"):
+            for market in fn() or ():
+                if not isinstance(market, Market):
+                    raise PluginError(f"shoppolicy_markets returned {type(market).__name__}, expected Market")
+                try:
+                    zoneinfo.ZoneInfo(market.timezone)
+                except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                    raise PluginError(f"market {market.id!r} has an unknown time zone {market.timezone!r}") from None
+                if market.currency is None and not market.abstract:
+                    raise PluginError(f"market {market.id!r} needs a currency (only an abstract parent may have none)")
+                markets.append(market)
+        return markets
+
+    def _policy_entries(self, plugin: object, dist: str, version: str) -> list[Entry]:
+        entries: list[Entry] = []
+        for fn in self._impls(plugin, "shoppolicy_policy_files"):
+            for resource in fn() or ():
+                file = _resource_name(resource, dist)
+                owner = f"{dist} {version}" if version else dist
+                layer = Layer(name=f"{owner}: {Path(str(resource)).name}",
+                              origin=ORIGIN_OWNER, distribution=dist)
+                entries.extend(parse_policy(resource.read_text(encoding="utf-8"), file, layer))
+        return entries
+
+    def plugin_infos(self) -> list[PluginInfo]:
+        return sorted(self.infos, key=lambda i: (i.distribution, i.name))
+
+
+def _resource_name(resource: Any, dist: str) -> str:
+    text = str(resource)
+    marker = text.find("site-packages/")
+    return f"{dist}:{text[marker + 14:]}" if marker >= 0 else text
+
+
+def build_host(plugins: Iterable[ModuleType | object] = (), *, entry_points: bool = True) -> PluginHost:
+    """A host with the installed plugins (``entry_points``) and ``plugins`` registered."""
+    host = PluginHost()
+    if entry_points:
+        host.load_entry_points()
+    for plugin in plugins:
+        host.register(plugin)
+    host.finish()
+    return host

@@ -1,0 +1,120 @@
+"""Results as JSON-ready dicts (the contracts of design.md) and as text tables.
+
+What lives here: the shape of every result the CLI prints and tools read back.  What
+does not: computing them (:mod:`shoppolicy.engine`).  Money is a decimal string; the
+currency is named once per result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from shoppolicy.convert import unstructure
+from shoppolicy.model import (
+    FeeLine,
+    IncentiveResult,
+    PayoutLine,
+    Quote,
+    RuleState,
+    ShopPenalties,
+    TrailEntry,
+)
+
+
+def _drop_trail(data: dict[str, Any]) -> dict[str, Any]:
+    data.pop("trail", None)
+    return data
+
+
+def fee_dict(line: FeeLine) -> dict[str, Any]:
+    return _drop_trail(unstructure(line))
+
+
+def trail_dict(entry: TrailEntry) -> dict[str, Any]:
+    data: dict[str, Any] = unstructure(entry)
+    return data
+
+
+def quote_dict(quote: Quote) -> dict[str, Any]:
+    """A quote (statement) line: design.md's result contract."""
+    creator = None
+    if quote.creator is not None:
+        creator = _drop_trail(unstructure(quote.creator))
+    return {
+        "order_id": quote.order_id,
+        "market": quote.market,
+        "currency": quote.currency,
+        "amount": str(quote.amount),
+        "fees": [fee_dict(f) for f in quote.fees],
+        "total_fees": str(quote.total_fees),
+        "creator_commission": str(quote.creator.commission) if quote.creator is not None else "0",
+        "creator": creator,
+        "net": str(quote.net),
+        "payout_date": quote.payout_date.isoformat() if quote.payout_date else None,
+        "creator_payout_date": quote.creator_payout_date.isoformat() if quote.creator_payout_date else None,
+        "passthrough": {k: str(v) for k, v in quote.passthrough.items()},
+        "pending": list(quote.pending),
+        "trail": [trail_dict(t) for t in quote.trail],
+    }
+
+
+def payout_dict(order_id: str, market: str, lines: Sequence[PayoutLine]) -> dict[str, Any]:
+    return {"order_id": order_id, "market": market, "payouts": [_drop_trail(unstructure(p)) for p in lines],
+            "trail": [trail_dict(p.trail) for p in lines if p.trail is not None]}
+
+
+def penalties_dict(shops: Sequence[ShopPenalties]) -> dict[str, Any]:
+    out = []
+    for shop in shops:
+        data = unstructure(shop)
+        data["lines"] = [_drop_trail(line) for line in data["lines"]]
+        out.append(data)
+    return {"shops": out}
+
+
+def incentive_dict(program: str, results: Sequence[IncentiveResult]) -> dict[str, Any]:
+    return {"program": program, "results": [unstructure(r) for r in results]}
+
+
+def rules_dict(market: str, as_of: str, states: Sequence[RuleState]) -> dict[str, Any]:
+    return {"market": market, "as_of": as_of, "rules": [unstructure(s) for s in states]}
+
+
+# --- text -------------------------------------------------------------------------------
+
+
+def table(rows: Iterable[Sequence[object]], header: Sequence[str]) -> str:
+    """A plain aligned text table."""
+    cells = [[str(h) for h in header]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def quote_text(quote: Quote, *, explain: bool = False) -> str:
+    rows: list[list[object]] = [[f.code, f.amount, f.rule, f.base, f.rate, f.note or ""] for f in quote.fees]
+    if quote.creator is not None:
+        c = quote.creator
+        rows.append([f"creator_commission ({c.plan})", c.commission, c.rule, quote.amount, c.rate,
+                     f"platform keeps {c.platform_take}, creator receives {c.creator_receives}"])
+    out = [f"order {quote.order_id}  {quote.market}  {quote.amount} {quote.currency}",
+           table(rows, ["fee", "amount", "rule", "base", "rate", "note"]) if rows else "(no fees)",
+           f"net (merchant keeps): {quote.net} {quote.currency}"]
+    for key, value in quote.passthrough.items():
+        out.append(f"  {key}: {value} {quote.currency} (passes through, not in net)")
+    if quote.payout_date:
+        out.append(f"merchant payout: {quote.payout_date}")
+    if quote.creator_payout_date:
+        out.append(f"creator payout: {quote.creator_payout_date}")
+    out.extend(f"pending: {p}" for p in quote.pending)
+    if explain:
+        out.append("why:")
+        for t in quote.trail:
+            params = ", ".join(f"{k}={v}" for k, v in t.params.items())
+            conf = f" [{t.confidence}]" if t.confidence else ""
+            out.append(f"  {t.rule} {t.what}: {params}")
+            out.append(f"      source: {t.source}{conf}")
+            out.append(f"      layer: {t.layer}")
+    return "\n".join(out)
