@@ -316,16 +316,17 @@ class Engine:
         if gap is not None:
             if strict:
                 raise gap
-            return [], [str(gap)]
+            return [], [f"payout: {gap}"]
         lines: list[PayoutLine] = []
         pending: list[str] = []
         for rule in rules:
             try:
                 line = rule.apply(record, creator)
-            except PolicyGapError as exc:
+            except (PolicyGapError, InputError) as exc:
+                # A quote still gives its fees; the payout it cannot date is named, not guessed.
                 if strict:
                     raise
-                pending.append(str(exc))
+                pending.append(f"payout: {exc}")
                 continue
             if line is not None:
                 lines.append(line)

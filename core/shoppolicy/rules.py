@@ -241,7 +241,7 @@ class DaysAfter:
             return None
         when = getattr(order, self.basis)
         if when is None:
-            return None
+            raise InputError(f"required for the {self.party} payout date ({self.rule})", field=self.basis)
         day = when.date() + dt.timedelta(days=self.days + self.extra_days)
         return PayoutLine(party=self.party, date=day, rule=self.rule, source=self.source, tier=self.tier,
                           basis=self.basis, basis_date=when.date(), days=self.days + self.extra_days,
