@@ -211,6 +211,35 @@ def incentive(program: str, shops_file: str) -> None:
         ["subject", "market", "eligible", "group", "score", "rank", "awarded", "reasons"]))
 
 
+@cli.command()
+@click.argument("input_file", metavar="INPUT", type=click.Path(allow_dash=True, dir_okay=False))
+@click.option("--out", "-o", "out", default="-", type=click.Path(allow_dash=True, dir_okay=False),
+              help="Statement file (default: standard output).")
+@click.option("--rejects", type=click.Path(dir_okay=False),
+              help="File for rejected rows (line number and reason); default: standard error.")
+@click.option("--summary", "summary_file", type=click.Path(dir_okay=False),
+              help="Write the batch summary here as JSON instead of to standard error.")
+@click.option("--format", "out_format", type=click.Choice(["jsonl", "csv"]),
+              help="Statement format; default from --out's extension, else jsonl.")
+@click.option("--input-format", type=click.Choice(["jsonl", "csv"]), help="Default from INPUT's extension.")
+@click.option("--progress/--no-progress", default=None, help="Progress on standard error; default: on a terminal.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Worker processes for JSON Lines input (0: one per CPU, at most 4).")
+def settle(input_file: str, out: str, rejects: str | None, summary_file: str | None, out_format: str | None,
+           input_format: str | None, progress: bool | None, jobs: int) -> None:
+    """Settle a batch of orders (JSON Lines or CSV, - for stdin) into a statement.
+
+    One statement line per accepted order; each rejected row is reported with its line
+    number and reason and the batch goes on.  Exit code 3 when any row was rejected.
+    """
+    from shoppolicy.batch import default_jobs, run_settle
+
+    code = run_settle(_state().engine, input_file, out=out, rejects=rejects, summary_file=summary_file,
+                      out_format=out_format, input_format=input_format, progress=progress,
+                      jobs=jobs or default_jobs())
+    sys.exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     cli.main(args=list(argv) if argv is not None else None, prog_name="shoppolicy")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -39,6 +39,7 @@ from shoppolicy.money import ZERO, quantum, to_decimal
 from shoppolicy.plugins import PluginHost, PluginInfo, build_host
 from shoppolicy.policy import ORIGIN_OVERRIDE, Entry, Layer, MarketPolicy, PolicyView, load_policy_file
 from shoppolicy.rules import Charge, IncentiveProgram, PayoutRule, ViolationHandler
+from shoppolicy.settle import Rejected, Summary, settle_rows
 
 _Compiled = tuple[tuple[Any, ...], PolicyGapError | None]
 
@@ -133,10 +134,12 @@ class Engine:
         total = sum((f.amount for f in fees), ZERO)
         net = record.amount - total - (creator.commission if creator is not None else ZERO)
         payouts, pending = self._payouts(market, record, creator, strict=False)
-        merchant = next((p.date for p in payouts if p.party == "merchant"), None)
-        creator_date = next((p.date for p in payouts if p.party == "creator"), None)
-        if creator is not None and creator_date is not None:
-            creator = attrs.evolve(creator, payout_date=creator_date)
+        merchant = creator_date = None
+        for p in payouts:
+            if p.party == "merchant":
+                merchant = merchant or p.date
+            elif p.party == "creator":
+                creator_date = creator_date or p.date
         trail: list[TrailEntry] = [f.trail for f in fees if f.trail is not None]
         if creator is not None and creator.trail is not None:
             trail.append(creator.trail)
@@ -149,6 +152,16 @@ class Engine:
     def quote_many(self, orders: Iterable[OrderRecord | Mapping[str, Any]]) -> Iterable[Quote]:
         for order in orders:
             yield self.quote(order)
+
+    def settle(self, orders: Iterable[OrderRecord | Mapping[str, Any]],
+               summary: Summary | None = None) -> Iterator[Quote | Rejected]:
+        """Settle a stream of orders: a :class:`Quote` per accepted order, a
+        :class:`~shoppolicy.settle.Rejected` (line number and reason) per bad one.
+
+        Lazy: nothing is read ahead, so a file of any size streams through.  Pass a
+        :class:`~shoppolicy.settle.Summary` to collect totals per market and currency.
+        """
+        return settle_rows(self, enumerate(orders, start=1), summary)
 
     def payout(self, order: OrderRecord | Mapping[str, Any]) -> list[PayoutLine]:
         """Payout lines of one order; a policy gap raises instead of being reported."""
@@ -260,7 +273,9 @@ class Engine:
     # -- internals ---------------------------------------------------------------------
 
     def _order(self, order: OrderRecord | Mapping[str, Any]) -> OrderRecord:
-        return order if isinstance(order, OrderRecord) else structure(dict(order), OrderRecord, what="order")
+        if isinstance(order, OrderRecord):
+            return order
+        return structure(order if isinstance(order, dict) else dict(order), OrderRecord, what="order")
 
     def _order_market(self, record: OrderRecord) -> Market:
         try:
@@ -347,10 +362,10 @@ class Engine:
 
 
 def _passthrough(record: OrderRecord) -> dict[str, Decimal]:
+    if not (record.platform_discount or record.buyer_shipping or record.tax or record.refunded):
+        return {}
     parts = {"platform_discount": record.platform_discount, "buyer_shipping": record.buyer_shipping,
              "tax": record.tax, "refunded": record.refunded}
-    if not any(parts.values()):
-        return {}
     shown = {k: v for k, v in parts.items() if v}
     shown["customer_payment"] = record.customer_payment
     return shown

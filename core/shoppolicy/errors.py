@@ -35,7 +35,7 @@ class InputError(ShopPolicyError, ValueError):
             where.append(self.source)
         if self.row is not None:
             where.append(f"line {self.row}")
-        prefix = ":".join(where)
+        prefix = ", ".join(where)
         field = f"field {self.field!r}: " if self.field else ""
         return f"{prefix + ': ' if prefix else ''}{field}{self.message}"
 

@@ -60,8 +60,8 @@ class OrderRecord:
 
     order_id: str
     market: str
-    amount: Decimal = attrs.field(validator=_non_negative)
-    currency: str = attrs.field(validator=_known_currency)
+    amount: Decimal
+    currency: str
     placed_at: dt.datetime
     category: str | None = None
     delivered_at: dt.datetime | None = None
@@ -71,28 +71,35 @@ class OrderRecord:
     store_type: str | None = None
     settlement_tier: str | None = None
     affiliate_plan: str | None = None
-    commission_rate: Decimal | None = attrs.field(default=None)
-    platform_discount: Decimal = attrs.field(default=ZERO, validator=_non_negative)
-    buyer_shipping: Decimal = attrs.field(default=ZERO, validator=_non_negative)
-    tax: Decimal = attrs.field(default=ZERO, validator=_non_negative)
-    refunded: Decimal = attrs.field(default=ZERO)
-    quantity: int = attrs.field(default=1)
+    commission_rate: Decimal | None = None
+    platform_discount: Decimal = ZERO
+    buyer_shipping: Decimal = ZERO
+    tax: Decimal = ZERO
+    refunded: Decimal = ZERO
+    quantity: int = 1
 
-    @commission_rate.validator
-    def _rate_in_range(self, attribute: attrs.Attribute[Any], value: Decimal | None) -> None:
-        if value is not None and not (ZERO <= value <= 1):
-            raise field_error(attribute, f"expected a rate between \"0\" and \"1\" (e.g. \"0.15\"), got {value}")
-
-    @quantity.validator
-    def _positive_quantity(self, attribute: attrs.Attribute[Any], value: int) -> None:
-        if value < 1:
-            raise field_error(attribute, f"expected a whole number >= 1, got {value}")
-
-    @refunded.validator
-    def _refund_within_payment(self, attribute: attrs.Attribute[Any], value: Decimal) -> None:
-        _non_negative(self, attribute, value)
-        if value > self.customer_payment:
-            raise field_error(attribute, f"expected at most what the buyer paid ({self.customer_payment}), got {value}")
+    def __attrs_post_init__(self) -> None:
+        # One check for the common all-valid case; per-field messages only on failure.
+        # (Orders are built millions of times in a batch: per-field validators cost more.)
+        if (self.amount >= 0 and self.currency in MINOR_UNITS and self.quantity >= 1
+                and self.platform_discount >= 0 and self.buyer_shipping >= 0 and self.tax >= 0
+                and self.refunded >= 0 and (self.commission_rate is None or 0 <= self.commission_rate <= 1)
+                and self.refunded <= self.customer_payment):
+            return
+        for name in ("amount", "platform_discount", "buyer_shipping", "tax", "refunded"):
+            value = getattr(self, name)
+            if value < 0:
+                raise field_error(name, f"expected a decimal string >= 0, got {value}")
+        if self.currency not in MINOR_UNITS:
+            raise field_error("currency", f"expected an ISO 4217 code, one of {', '.join(sorted(MINOR_UNITS))}; "
+                              f"got {self.currency!r}")
+        if self.quantity < 1:
+            raise field_error("quantity", f"expected a whole number >= 1, got {self.quantity}")
+        if self.commission_rate is not None and not (0 <= self.commission_rate <= 1):
+            raise field_error("commission_rate", "expected a rate between \"0\" and \"1\" (e.g. \"0.15\"), "
+                              f"got {self.commission_rate}")
+        raise field_error("refunded", f"expected at most what the buyer paid ({self.customer_payment}), "
+                          f"got {self.refunded}")
 
     @property
     def customer_payment(self) -> Decimal:
@@ -140,7 +147,6 @@ class CreatorShare:
     creator_receives: Decimal
     rule: str
     source: str
-    payout_date: dt.date | None = None
     trail: TrailEntry | None = None
 
 

@@ -67,6 +67,14 @@ def to_decimal(value: object, what: str = "") -> Decimal:
     Floats are refused because ``0.1`` as a float is not one tenth: a rate read from a
     float would be wrong in the last places, and money must be exact.
     """
+    if type(value) is str:  # the common case (JSON and CSV give strings): no other checks needed
+        try:
+            result = Decimal(value)
+        except InvalidOperation:
+            pass
+        else:
+            if result.is_finite():
+                return result
     pre = f"{what}: " if what else ""
     if isinstance(value, bool):
         raise TypeError(f"{pre}expected a decimal string, got a boolean")

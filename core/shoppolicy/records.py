@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,19 +31,23 @@ def _drop_empty(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if v is not None and v != ""}
 
 
+def parse_json_line(number: int, line: str | bytes, source: str,
+                    loads: Callable[[str | bytes], Any] = json.loads) -> dict[str, Any] | InputError:
+    """One JSON Lines record, or the error that says why the line is not one."""
+    try:
+        data = loads(line)
+    except ValueError as exc:  # json.JSONDecodeError and orjson.JSONDecodeError are ValueErrors
+        detail = f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        return InputError(f"not valid JSON ({detail})", row=number, source=source)
+    if not isinstance(data, dict):
+        return InputError(f"expected a JSON object, got {type(data).__name__}", row=number, source=source)
+    return _drop_empty(data)
+
+
 def iter_jsonl(stream: IO[str], source: str) -> Iterator[Row]:
     for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, InputError(f"not valid JSON ({exc.msg} at column {exc.colno})", row=number, source=source)
-            continue
-        if not isinstance(data, dict):
-            yield number, InputError(f"expected a JSON object, got {type(data).__name__}", row=number, source=source)
-            continue
-        yield number, _drop_empty(data)
+        if line.strip():
+            yield number, parse_json_line(number, line, source)
 
 
 def iter_csv(stream: IO[str], source: str) -> Iterator[Row]:

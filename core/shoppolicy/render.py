@@ -7,11 +7,12 @@ currency is named once per result.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from shoppolicy.convert import unstructure
 from shoppolicy.model import (
+    CreatorShare,
     FeeLine,
     IncentiveResult,
     PayoutLine,
@@ -27,20 +28,43 @@ def _drop_trail(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _s(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def fee_dict(line: FeeLine) -> dict[str, Any]:
-    return _drop_trail(unstructure(line))
+    # Written out by hand: this runs once per fee line of every order in a batch.
+    return {"code": line.code, "amount": str(line.amount), "rule": line.rule, "source": line.source,
+            "base": _s(line.base), "rate": _s(line.rate), "fixed": _s(line.fixed),
+            "confidence": line.confidence, "note": line.note}
+
+
+def creator_dict(share: CreatorShare) -> dict[str, Any]:
+    return {"plan": share.plan, "rate": str(share.rate), "commission": str(share.commission),
+            "platform_take": str(share.platform_take), "creator_receives": str(share.creator_receives),
+            "rule": share.rule, "source": share.source}
+
+
+# Trail entries are built once per compiled plan and shared by every order it quotes,
+# so their rendering is cached by identity (bounded, in case a plugin builds them per order).
+_TRAILS: dict[int, tuple[TrailEntry, dict[str, Any]]] = {}
+_TRAIL_FRAGMENTS: dict[tuple[int, ...], tuple[tuple[TrailEntry, ...], str]] = {}
+_CACHE_LIMIT = 4096
 
 
 def trail_dict(entry: TrailEntry) -> dict[str, Any]:
+    hit = _TRAILS.get(id(entry))
+    if hit is not None and hit[0] is entry:
+        return hit[1]
+    if len(_TRAILS) > _CACHE_LIMIT:
+        _TRAILS.clear()
     data: dict[str, Any] = unstructure(entry)
+    _TRAILS[id(entry)] = (entry, data)
     return data
 
 
-def quote_dict(quote: Quote) -> dict[str, Any]:
-    """A quote (statement) line: design.md's result contract."""
-    creator = None
-    if quote.creator is not None:
-        creator = _drop_trail(unstructure(quote.creator))
+def _core(quote: Quote) -> dict[str, Any]:
+    creator = quote.creator
     return {
         "order_id": quote.order_id,
         "market": quote.market,
@@ -48,15 +72,34 @@ def quote_dict(quote: Quote) -> dict[str, Any]:
         "amount": str(quote.amount),
         "fees": [fee_dict(f) for f in quote.fees],
         "total_fees": str(quote.total_fees),
-        "creator_commission": str(quote.creator.commission) if quote.creator is not None else "0",
-        "creator": creator,
+        "creator_commission": str(creator.commission) if creator is not None else "0",
+        "creator": creator_dict(creator) if creator is not None else None,
         "net": str(quote.net),
         "payout_date": quote.payout_date.isoformat() if quote.payout_date else None,
         "creator_payout_date": quote.creator_payout_date.isoformat() if quote.creator_payout_date else None,
         "passthrough": {k: str(v) for k, v in quote.passthrough.items()},
         "pending": list(quote.pending),
-        "trail": [trail_dict(t) for t in quote.trail],
     }
+
+
+def quote_dict(quote: Quote) -> dict[str, Any]:
+    """A quote (statement) line: design.md's result contract, trail included."""
+    data = _core(quote)
+    data["trail"] = [trail_dict(t) for t in quote.trail]
+    return data
+
+
+def quote_json(quote: Quote, dumps: Callable[[Any], str]) -> str:
+    """``quote_dict`` as one JSON text, with the (shared) trail encoded once per plan."""
+    trail = quote.trail
+    key = tuple(map(id, trail))
+    hit = _TRAIL_FRAGMENTS.get(key)
+    if hit is None or hit[0] != trail:
+        if len(_TRAIL_FRAGMENTS) > _CACHE_LIMIT:
+            _TRAIL_FRAGMENTS.clear()
+        hit = _TRAIL_FRAGMENTS[key] = (trail, dumps([trail_dict(t) for t in trail]))
+    body = dumps(_core(quote))
+    return f'{body[:-1]}, "trail": {hit[1]}}}'
 
 
 def payout_dict(order_id: str, market: str, lines: Sequence[PayoutLine]) -> dict[str, Any]:
@@ -118,3 +161,21 @@ def quote_text(quote: Quote, *, explain: bool = False) -> str:
             out.append(f"      source: {t.source}{conf}")
             out.append(f"      layer: {t.layer}")
     return "\n".join(out)
+
+
+# --- batch statements ---------------------------------------------------------------------
+
+STATEMENT_COLUMNS = ("order_id", "market", "currency", "amount", "fees", "total_fees", "creator_commission",
+                     "net", "payout_date", "creator_payout_date", "rules", "pending")
+
+
+def statement_row(quote: Quote) -> list[str]:
+    """A statement line flattened for CSV: fee lines as ``code=amount (rule)`` joined by ``; ``."""
+    return [
+        quote.order_id, quote.market, quote.currency, str(quote.amount),
+        "; ".join(f"{f.code}={f.amount} ({f.rule})" for f in quote.fees), str(quote.total_fees),
+        str(quote.creator.commission) if quote.creator is not None else "0", str(quote.net),
+        quote.payout_date.isoformat() if quote.payout_date else "",
+        quote.creator_payout_date.isoformat() if quote.creator_payout_date else "",
+        " ".join(dict.fromkeys(t.rule for t in quote.trail)), " | ".join(quote.pending),
+    ]

@@ -163,6 +163,9 @@ class RateFee:
     gap_detail: str | None = None
     note: str | None = None
     trail: TrailEntry | None = None
+    #: When given, a missing category is resolved through it, so the gap error carries
+    #: the state (ended, announced) and the reason a ``[[gaps]]`` entry declares.
+    policy: PolicyView | None = None
 
     def rate_for(self, category: str | None) -> Decimal:
         if category is not None and category in self.rates:
@@ -172,8 +175,11 @@ class RateFee:
         if category is None:
             raise InputError(f"{self.market} needs a category for {self.code} ({self.rule}); "
                              f"known: {', '.join(sorted(self.rates)) or 'none published'}", field="category")
-        raise PolicyGapError(market=self.market, rule=self.rule, key=self.gap_key.replace("*", category),
-                             on=self.on, category=category, detail=self.gap_detail)
+        key = self.gap_key.replace("*", category)
+        if self.policy is not None:
+            self.policy.entry(key, self.rule, category)  # raises the gap with its declared reason
+        raise PolicyGapError(market=self.market, rule=self.rule, key=key, on=self.on, category=category,
+                             detail=self.gap_detail)
 
     def apply(self, order: OrderRecord) -> Iterable[FeeLine]:
         rate = self.rate_for(order.category)

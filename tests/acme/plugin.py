@@ -47,10 +47,10 @@ def shoppolicy_fee_rules(market: Market, policy: PolicyView) -> list[Any] | None
     return [
         RateFee(code="platform_fee", rule="TEST-FEE-1", source="TEST-FEE-1", currency=market.currency or "",
                 market=market.id, base=base_named(base_entry.value, base_entry), on=policy.at.date(),
-                rates=rates, gap_key="platform_fee.rate.*",
+                rates=rates, gap_key="platform_fee.rate.*", policy=policy,
                 trail=trail_for("TEST-FEE-1", "platform fee", [*entries, base_entry])),
         CreatorCommission(rule="TEST-AFF-1", source="TEST-AFF-1", currency=market.currency or "",
-                          plans=frozenset({"open"}), platform_take=policy.decimal("creator.platform_take",
+                          plans=frozenset({"open", "targeted", "shop"}), platform_take=policy.decimal("creator.platform_take",
                                                                                   "TEST-AFF-1")),
     ]
 

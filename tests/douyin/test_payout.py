@@ -1,0 +1,130 @@
+"""DY-PAY-1: merchant goods payment and creator commission settled in the settlement
+period after completion; the newcomer stage (新手期) and later stages have their own
+day counts, which seed 002 does not give (policy gaps until supplied)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shoppolicy import Engine, InputError, PolicyGapError
+from tests.douyin.helpers import order, value
+
+Override = Callable[[str], Path]
+RATE = value("DY-FEE-1", "technical_service_fee.rate.toys", '"0.05"')
+
+
+def _engine(override: Override, *, newcomer: int | None = None, regular: int | None = None) -> Engine:
+    body = RATE
+    if newcomer is not None:
+        body += value("DY-PAY-1", "settlement.days.newcomer", str(newcomer))
+    if regular is not None:
+        body += value("DY-PAY-1", "settlement.days.regular", str(regular))
+    return Engine(policy_files=[override(body)])
+
+
+def _completed(**fields: str | None) -> dict[str, Any]:
+    """A completed order of the regular stage; a field given as None is left out."""
+    return order(**{"settlement_tier": "regular", "completed_at": "2024-06-10T18:00:00", **fields})
+
+
+def test_DY_PAY_1_day_counts_are_a_policy_gap_without_an_override(engine: Engine) -> None:
+    # No category: the fee is not needed to date a payout of an order without a creator.
+    with pytest.raises(PolicyGapError) as info:
+        engine.payout(_completed(category=None))
+    gap = info.value
+    assert (gap.market, gap.rule, gap.key) == ("douyin", "DY-PAY-1", "settlement.days.regular")
+    assert str(gap.on) == "2024-06-10"
+    assert "--policy FILE" in str(gap)
+
+
+def test_DY_PAY_1_a_quote_keeps_its_fees_and_names_the_payout_gap(override: Override) -> None:
+    q = _engine(override).quote(_completed())
+    assert q.payout_date is None
+    assert q.fees[0].amount > 0
+    assert any("settlement.days.regular" in p and "DY-PAY-1" in p for p in q.pending)
+
+
+def test_DY_PAY_1_merchant_paid_completion_plus_supplied_days(override: Override) -> None:
+    [line] = _engine(override, regular=7).payout(_completed())
+    # completed 2024-06-10 + 7 days = 2024-06-17
+    assert (line.party, line.date, line.rule, line.tier, line.days) == (
+        "merchant", dt.date(2024, 6, 17), "DY-PAY-1", "regular", 7)
+    assert (line.basis, line.basis_date) == ("completed_at", dt.date(2024, 6, 10))
+    assert line.source == "test data for DY-PAY-1"
+
+
+def test_DY_PAY_1_newcomer_stage_uses_its_own_day_count(override: Override) -> None:
+    engine = _engine(override, newcomer=14)
+    [line] = engine.payout(_completed(settlement_tier="newcomer"))
+    # 2024-06-10 + 14 days = 2024-06-24
+    assert line.date == dt.date(2024, 6, 24)
+    # the regular tier is still a gap in the same engine
+    with pytest.raises(PolicyGapError, match=r"settlement\.days\.regular"):
+        engine.payout(_completed(settlement_tier="regular"))
+
+
+def test_DY_PAY_1_creator_commission_settles_in_the_same_period(override: Override) -> None:
+    engine = _engine(override, newcomer=14)
+    lines = engine.payout(_completed(settlement_tier="newcomer", amount="200.00",
+                                     affiliate_plan="selected_alliance", commission_rate="0.20"))
+    by_party = {p.party: p for p in lines}
+    # both on 2024-06-10 + 14 = 2024-06-24
+    assert by_party["merchant"].date == by_party["creator"].date == dt.date(2024, 6, 24)
+    assert by_party["creator"].rule == "DY-PAY-1"
+    q = engine.quote(_completed(settlement_tier="newcomer", amount="200.00", affiliate_plan="selected_alliance",
+                                commission_rate="0.20"))
+    assert q.payout_date == q.creator_payout_date == dt.date(2024, 6, 24)
+
+
+def test_DY_PAY_1_no_creator_line_without_a_commission(override: Override) -> None:
+    lines = _engine(override, regular=7).payout(_completed())
+    assert [p.party for p in lines] == ["merchant"]
+
+
+def test_DY_PAY_1_completion_with_utc_offset_counts_from_the_shanghai_date(override: Override) -> None:
+    # 2024-06-10T17:30Z is 2024-06-11 01:30 in Shanghai: 2024-06-11 + 7 = 2024-06-18
+    [line] = _engine(override, regular=7).payout(_completed(completed_at="2024-06-10T17:30:00Z"))
+    assert line.basis_date == dt.date(2024, 6, 11)
+    assert line.date == dt.date(2024, 6, 18)
+
+
+def test_DY_PAY_1_settlement_tier_is_required(override: Override) -> None:
+    with pytest.raises(InputError) as info:
+        _engine(override, regular=7).payout(_completed(settlement_tier=None))
+    assert info.value.field == "settlement_tier"
+    assert "newcomer" in str(info.value) and "regular" in str(info.value)
+
+
+def test_DY_PAY_1_unknown_settlement_tier_names_the_field(override: Override) -> None:
+    with pytest.raises(InputError) as info:
+        _engine(override, regular=7).payout(_completed(settlement_tier="accelerated"))
+    assert info.value.field == "settlement_tier"
+    assert "'accelerated'" in str(info.value)
+
+
+def test_DY_PAY_1_needs_the_completion_date(override: Override) -> None:
+    record = _completed(delivered_at="2024-06-08T12:00:00")
+    del record["completed_at"]
+    with pytest.raises(InputError) as info:
+        _engine(override, regular=7).payout(record)
+    assert info.value.field == "completed_at"
+
+
+def test_DY_PAY_1_day_count_changed_between_delivery_and_completion(override: Override) -> None:
+    path = override(value("DY-PAY-1", "settlement.days.regular", "7", effective_to="2024-06-30")
+                    + value("DY-PAY-1", "settlement.days.regular", "10", effective_from="2024-07-01"))
+    engine = Engine(policy_files=[path])
+    record = _completed(delivered_at="2024-06-29T12:00:00", completed_at="2024-07-02T09:00:00", category=None)
+    # The engine picks the slice at delivery (7 days), Douyin pays from completion (10 days):
+    # refused rather than dated with the wrong count.
+    with pytest.raises(InputError) as info:
+        engine.payout(record)
+    assert info.value.field == "delivered_at"
+    del record["delivered_at"]
+    # 2024-07-02 + 10 = 2024-07-12
+    assert engine.payout(record)[0].date == dt.date(2024, 7, 12)
