@@ -119,7 +119,8 @@ class Engine:
         """Fees, creator commission, net and payout dates of one order."""
         record = self._order(order)
         market = self._order_market(record)
-        charges = self._fee_plan(market, self._local(market, record.placed_at))
+        record = self._localised(record, market)
+        charges = self._fee_plan(market, record.placed_at)
         fees: list[FeeLine] = []
         creator: CreatorShare | None = None
         for charge in charges:
@@ -167,13 +168,19 @@ class Engine:
         """Payout lines of one order; a policy gap raises instead of being reported."""
         record = self._order(order)
         market = self._order_market(record)
+        record = self._localised(record, market)
+        if getattr(record, market.payout_basis) is None:
+            raise InputError(f"required for a payout date in {market.id} (payouts count from it)",
+                             field=market.payout_basis)
         creator = None
         if record.affiliate_plan is not None:
-            for charge in self._fee_plan(market, self._local(market, record.placed_at)):
-                creator = next((x for x in charge.apply(record) if isinstance(x, CreatorShare)), creator)
-        if record.delivered_at is None and record.completed_at is None:
-            raise InputError("required for a payout date (the order must be delivered or completed)",
-                             field="delivered_at")
+            # Only the commission matters here: a fee with no published rate must not
+            # stop the payout date from being given.
+            for charge in self._fee_plan(market, record.placed_at):
+                try:
+                    creator = next((x for x in charge.apply(record) if isinstance(x, CreatorShare)), creator)
+                except PolicyGapError:
+                    continue
         payouts, _ = self._payouts(market, record, creator, strict=True)
         return payouts
 
@@ -278,6 +285,7 @@ class Engine:
         return structure(order if isinstance(order, dict) else dict(order), OrderRecord, what="order")
 
     def _order_market(self, record: OrderRecord) -> Market:
+        """The order's market, after checking market and currency (raises InputError)."""
         try:
             market = self.market(record.market)
         except MarketError as exc:
@@ -290,6 +298,16 @@ class Engine:
             raise InputError(f"expected {market.currency} for market {market.id}, got {record.currency}",
                              field="currency")
         return market
+
+    def _localised(self, record: OrderRecord, market: Market) -> OrderRecord:
+        """The record with its times in the market's wall-clock time (rules see local dates)."""
+        if (record.placed_at.tzinfo is None and (record.delivered_at is None or record.delivered_at.tzinfo is None)
+                and (record.completed_at is None or record.completed_at.tzinfo is None)):
+            return record
+        return attrs.evolve(
+            record, placed_at=self._local(market, record.placed_at),
+            delivered_at=self._local(market, record.delivered_at) if record.delivered_at else None,
+            completed_at=self._local(market, record.completed_at) if record.completed_at else None)
 
     def _local(self, market: Market, when: dt.datetime) -> dt.datetime:
         if when.tzinfo is None:
@@ -323,11 +341,10 @@ class Engine:
 
     def _payouts(self, market: Market, record: OrderRecord, creator: CreatorShare | None,
                  *, strict: bool) -> tuple[list[PayoutLine], list[str]]:
-        basis = record.delivered_at or record.completed_at
+        basis = getattr(record, market.payout_basis)
         if basis is None:
-            return [], ["payout: the order has no delivered_at (or completed_at) yet"]
-        rules, gap = self._compile(self._payout_plans, "shoppolicy_payout_rules", market,
-                                   self._local(market, basis))
+            return [], [f"payout: the order has no {market.payout_basis} yet"]
+        rules, gap = self._compile(self._payout_plans, "shoppolicy_payout_rules", market, basis)
         if gap is not None:
             if strict:
                 raise gap

@@ -22,8 +22,13 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from importlib.resources.abc import Traversable
+    import sys
     from pathlib import Path
+
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
 
     from shoppolicy.model import Market
     from shoppolicy.policy import PolicyView

@@ -45,8 +45,16 @@ class Market:
     parent: str | None = None
     abstract: bool = False
     region: str | None = None
+    #: The order date payouts count from, which also picks the payout policy slice:
+    #: ``delivered_at`` (TikTok Shop) or ``completed_at`` (Douyin Shop).
+    payout_basis: str = attrs.field(default="delivered_at")
     #: Filled in by the plugin manager: the distribution that owns the market.
     plugin: str = ""
+
+    @payout_basis.validator
+    def _known_basis(self, attribute: attrs.Attribute[Any], value: str) -> None:
+        if value not in ("delivered_at", "completed_at"):
+            raise ValueError(f"payout_basis: expected delivered_at or completed_at, got {value!r}")
 
 
 @attrs.frozen(slots=True)

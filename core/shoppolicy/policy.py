@@ -37,7 +37,7 @@ from shoppolicy.money import to_decimal
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 CONFIDENCE_LEVELS = ("seed", "official", "third-party", "user")
 ORIGIN_OWNER, ORIGIN_CONTRIBUTED, ORIGIN_OVERRIDE = 0, 1, 2
@@ -184,7 +184,9 @@ def parse_policy(text: str, file: str, layer: Layer) -> list[Entry]:
         raise PolicyFileError(file, problem, path or None) from None
     entries: list[Entry] = []
     default_market = spec.policy.market
-    for section, items in (("values", spec.values), ("gaps", spec.gaps)):
+    sections: tuple[tuple[str, Sequence[_ValueSpec | _GapSpec]], ...] = (("values", spec.values),
+                                                                          ("gaps", spec.gaps))
+    for section, items in sections:
         for i, item in enumerate(items):
             path = f"{section}[{i}]"
             market = item.market or default_market
@@ -369,11 +371,12 @@ class PolicyView:
     def state(self, key: str) -> Resolved:
         return self._policy.resolve(key, self.at)
 
-    def entry(self, key: str, rule: str, category: str | None = None) -> Entry:
-        """The entry in force for ``key``, or a :class:`PolicyGapError` naming ``rule``."""
+    def entry(self, key: str, rule: str, category: str | None = None, *, on: dt.date | None = None) -> Entry:
+        """The entry in force for ``key``, or a :class:`PolicyGapError` naming ``rule``
+        (dated ``on``, the order's own date, where the caller knows it)."""
         found = self._policy.resolve(key, self.at)
         if found.state != "in_force" or found.entry is None:
-            raise PolicyGapError(market=self.market.id, rule=rule, key=key, on=self.at.date(),
+            raise PolicyGapError(market=self.market.id, rule=rule, key=key, on=on or self.at.date(),
                                  state=found.state, detail=found.detail, category=category)
         return found.entry
 

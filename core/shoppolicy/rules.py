@@ -38,7 +38,8 @@ PolicyLookup = Callable[[str, dt.datetime], PolicyView]
 class Charge(Protocol):
     """A compiled fee (or commission) rule of one market and time slice."""
 
-    rule: str
+    @property
+    def rule(self) -> str: ...
 
     def apply(self, order: OrderRecord) -> Iterable[FeeLine | CreatorShare]: ...
 
@@ -47,7 +48,8 @@ class Charge(Protocol):
 class PayoutRule(Protocol):
     """A compiled settlement rule: when one party is paid for an order."""
 
-    rule: str
+    @property
+    def rule(self) -> str: ...
 
     def apply(self, order: OrderRecord, creator: CreatorShare | None) -> PayoutLine | None: ...
 
@@ -56,7 +58,8 @@ class PayoutRule(Protocol):
 class ViolationHandler(Protocol):
     """Assesses one shop's events of the kinds it names, in time order."""
 
-    kinds: Sequence[str]
+    @property
+    def kinds(self) -> Sequence[str]: ...
 
     def assess(self, events: Sequence[ViolationEvent], lookup: PolicyLookup) -> Sequence[PenaltyLine]: ...
 
@@ -65,9 +68,14 @@ class ViolationHandler(Protocol):
 class IncentiveProgram(Protocol):
     """An incentive programme: eligibility, ranking and award for a set of records."""
 
-    id: str
-    name: str
-    record_type: type
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def record_type(self) -> type: ...
 
     def evaluate(self, records: Sequence[Any], lookup: PolicyLookup) -> Sequence[IncentiveResult]: ...
 
@@ -167,7 +175,7 @@ class RateFee:
     #: the state (ended, announced) and the reason a ``[[gaps]]`` entry declares.
     policy: PolicyView | None = None
 
-    def rate_for(self, category: str | None) -> Decimal:
+    def rate_for(self, category: str | None, on: dt.date | None = None) -> Decimal:
         if category is not None and category in self.rates:
             return self.rates[category]
         if self.default is not None:
@@ -177,12 +185,14 @@ class RateFee:
                              f"known: {', '.join(sorted(self.rates)) or 'none published'}", field="category")
         key = self.gap_key.replace("*", category)
         if self.policy is not None:
-            self.policy.entry(key, self.rule, category)  # raises the gap with its declared reason
-        raise PolicyGapError(market=self.market, rule=self.rule, key=key, on=self.on, category=category,
+            self.policy.entry(key, self.rule, category, on=on)  # raises the gap with its declared reason
+        raise PolicyGapError(market=self.market, rule=self.rule, key=key, on=on or self.on, category=category,
                              detail=self.gap_detail)
 
     def apply(self, order: OrderRecord) -> Iterable[FeeLine]:
-        rate = self.rate_for(order.category)
+        rate = self.rates.get(order.category) if order.category is not None else None
+        if rate is None:
+            rate = self.rate_for(order.category, order.placed_at.date())
         base = self.base(order)
         amount = (base * rate).quantize(quantum(self.currency), self.rounding) + self.fixed
         note = self.note

@@ -53,7 +53,7 @@ def test_undelivered_order_names_why_it_has_no_payout_date(acme_engine: Engine) 
     del order["delivered_at"]
     quote = acme_engine.quote(order)
     assert quote.payout_date is None
-    assert quote.pending == ("payout: the order has no delivered_at (or completed_at) yet",)
+    assert quote.pending == ("payout: the order has no delivered_at yet",)
     with pytest.raises(InputError, match="delivered_at"):
         acme_engine.payout(order)
 
@@ -61,3 +61,9 @@ def test_undelivered_order_names_why_it_has_no_payout_date(acme_engine: Engine) 
 def test_regional_parent_cannot_quote(acme_engine: Engine) -> None:
     # acme is concrete; abstract parents are covered by the TikTok plugin's tests
     assert not acme_engine.market("acme").abstract
+
+
+def test_times_with_an_offset_reach_the_rules_as_local_dates(acme_engine: Engine) -> None:
+    # delivered 2024-07-03T02:00Z is 2024-07-02 22:00 in New York: paid 7 days later, on 9 July
+    quote = acme_engine.quote(acme_order(delivered_at="2024-07-03T02:00:00Z"))
+    assert quote.payout_date is not None and quote.payout_date.isoformat() == "2024-07-09"

@@ -14,7 +14,8 @@ import zoneinfo
 from shoppolicy import Market
 
 MARKET_ID = "douyin"
-MARKET = Market(id=MARKET_ID, name="Douyin Shop (抖店)", currency="CNY", timezone="Asia/Shanghai")
+MARKET = Market(id=MARKET_ID, name="Douyin Shop (抖店)", currency="CNY", timezone="Asia/Shanghai",
+                payout_basis="completed_at")
 ZONE = zoneinfo.ZoneInfo(MARKET.timezone)
 
 

@@ -81,13 +81,6 @@ class SettlementPeriod:
             gap = self.gaps.get(tier, TierGap("gap", None))
             raise PolicyGapError(market=self.market, rule=self.rule, key=DAYS_PREFIX + tier, on=when.date(),
                                  state=gap.state, detail=gap.detail)
-        if not found.entry.covers(when):
-            # The engine compiles payout rules at delivered_at when an order has one, but
-            # Douyin pays from completion: a day count that changed in between is not
-            # the one in force at completion, and a silently wrong date is worse than this.
-            raise InputError(f"{DAYS_PREFIX}{tier} in force at delivery ({found.entry.span}) is not in force at "
-                             f"completion ({when:%Y-%m-%d %H:%M}); Douyin settles from completion ({self.rule}): "
-                             "leave delivered_at out of this record to date its payout", field="delivered_at")
         return PayoutLine(party=self.party, date=when.date() + dt.timedelta(days=found.days), rule=self.rule,
                           source=found.entry.source, tier=tier, basis=BASIS, basis_date=when.date(),
                           days=found.days, trail=found.trail)

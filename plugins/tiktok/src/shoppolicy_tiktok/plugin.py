@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from importlib.resources import files
-from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING
 
 from shoppolicy import Market, hookimpl
 from shoppolicy.policy import PolicyView
@@ -17,6 +17,9 @@ from shoppolicy.rules import Charge, IncentiveProgram, PayoutRule, ViolationHand
 
 from shoppolicy_tiktok import affiliate, fees, incentives, payout, violations
 from shoppolicy_tiktok.markets import MARKET_IDS, MARKETS
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 
 @hookimpl
