@@ -59,3 +59,10 @@ def types(session: nox.Session) -> None:
     """mypy --strict on the core package."""
     session.install(*LOCAL_PACKAGES, "mypy>=1.10")
     session.run("mypy", "--strict", "core/shoppolicy")
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """The batch benchmark against ../shared/bench's bare loops (1,000,000 orders by default)."""
+    session.install("-e", ".[fast]", "-e", "plugins/douyin", "-e", "plugins/tiktok")
+    session.run("python", "tests/bench/bench_settle.py", *session.posargs)

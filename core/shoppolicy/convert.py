@@ -69,7 +69,7 @@ def _structure_str(value: object, _: type) -> str:
 
 def _structure_int(value: object, _: type) -> int:
     # Whole numbers may come as "3" from CSV; never as 3.0 or True.
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError(f"expected a whole number, got {value!r}")
     if isinstance(value, int):
         return value
@@ -166,7 +166,7 @@ def structure(data: Any, cls: type[T], *, what: str = "record") -> T:
         raise InputError(f"expected a {what} object (a JSON object or CSV row), got {type(data).__name__}")
     try:
         return fast_converter.structure(data, cls)
-    except Exception:  # noqa: S110 - structured again below, to explain the problem
+    except Exception:  # structured again below, to explain the problem
         pass
     try:
         return converter.structure(data, cls)

@@ -38,7 +38,7 @@ from shoppolicy.model import (
 from shoppolicy.money import ZERO, quantum, to_decimal
 from shoppolicy.plugins import PluginHost, PluginInfo, build_host
 from shoppolicy.policy import ORIGIN_OVERRIDE, Entry, Layer, MarketPolicy, PolicyView, load_policy_file
-from shoppolicy.rules import Charge, IncentiveProgram, PayoutRule, ViolationHandler
+from shoppolicy.rules import Charge, IncentiveProgram, ViolationHandler
 from shoppolicy.settle import Rejected, Summary, settle_rows
 
 _Compiled = tuple[tuple[Any, ...], PolicyGapError | None]

@@ -26,7 +26,8 @@ def _non_negative(instance: object, attribute: attrs.Attribute[Any], value: Deci
 
 def _known_currency(instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
     if value is not None and value not in MINOR_UNITS:
-        raise field_error(attribute, f"expected an ISO 4217 code, one of {', '.join(sorted(MINOR_UNITS))}; got {value!r}")
+        known = ", ".join(sorted(MINOR_UNITS))
+        raise field_error(attribute, f"expected an ISO 4217 code, one of {known}; got {value!r}")
 
 
 @attrs.frozen(slots=True)

@@ -282,7 +282,7 @@ class MarketPolicy:
         self.boundaries: list[dt.datetime] = sorted(points)
         self._views: dict[int, PolicyView] = {}
 
-    def keys(self) -> list[str]:
+    def all_keys(self) -> list[str]:
         return sorted(self._candidates)
 
     def epoch(self, at: dt.datetime) -> int:
@@ -412,11 +412,11 @@ class PolicyView:
 
     def with_prefix(self, prefix: str) -> Iterator[tuple[str, Entry]]:
         """Every key under ``prefix`` with a value in force (e.g. a category table)."""
-        for key in self._policy.keys():
+        for key in self._policy.all_keys():
             if key.startswith(prefix) and not key.endswith("*"):
                 entry = self.optional(key)
                 if entry is not None:
                     yield key, entry
 
     def all_states(self) -> list[Resolved]:
-        return [self._policy.resolve(k, self.at) for k in self._policy.keys()]
+        return [self._policy.resolve(k, self.at) for k in self._policy.all_keys()]

@@ -13,6 +13,7 @@ import io
 import json
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
@@ -65,7 +66,7 @@ def iter_csv(stream: IO[str], source: str) -> Iterator[Row]:
             yield number, InputError(f"expected {len(header)} cells as in the header, got {len(cells)}",
                                      row=number, source=source)
             continue
-        yield number, _drop_empty(dict(zip(header, cells)))
+        yield number, _drop_empty(dict(zip(header, cells, strict=True)))
 
 
 def read_records(path: str | Path, fmt: str | None = None) -> Iterator[Row]:
@@ -77,11 +78,11 @@ def read_records(path: str | Path, fmt: str | None = None) -> Iterator[Row]:
             else sys.stdin
         yield from (iter_csv(stream, "<stdin>") if kind == "csv" else iter_jsonl(stream, "<stdin>"))
         return
-    try:
-        handle = open(name, encoding="utf-8", newline="" if kind == "csv" else None)
-    except OSError as exc:
-        raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
-    with handle:
+    with ExitStack() as stack:
+        try:
+            handle = stack.enter_context(open(name, encoding="utf-8", newline="" if kind == "csv" else None))
+        except OSError as exc:
+            raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
         yield from (iter_csv(handle, name) if kind == "csv" else iter_jsonl(handle, name))
 
 

@@ -50,8 +50,8 @@ def shoppolicy_fee_rules(market: Market, policy: PolicyView) -> list[Any] | None
                 rates=rates, gap_key="platform_fee.rate.*", policy=policy,
                 trail=trail_for("TEST-FEE-1", "platform fee", [*entries, base_entry])),
         CreatorCommission(rule="TEST-AFF-1", source="TEST-AFF-1", currency=market.currency or "",
-                          plans=frozenset({"open", "targeted", "shop"}), platform_take=policy.decimal("creator.platform_take",
-                                                                                  "TEST-AFF-1")),
+                          plans=frozenset({"open", "targeted", "shop"}),
+                          platform_take=policy.decimal("creator.platform_take", "TEST-AFF-1")),
     ]
 
 
