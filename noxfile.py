@@ -18,7 +18,7 @@ PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 ROOT = Path(__file__).parent
 LOCAL_PACKAGES = ["-e", ".", "-e", "plugins/douyin", "-e", "plugins/tiktok"]
 
-nox.options.sessions = ["tests", "lint", "types"]
+nox.options.sessions = ["tests", "lint", "types", "docs", "conformance"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -57,7 +57,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def types(session: nox.Session) -> None:
     """mypy --strict on the core package."""
-    session.install(*LOCAL_PACKAGES, "mypy>=1.10")
+    session.install(*LOCAL_PACKAGES, "mypy>=1.10", "pytest>=8", "hypothesis>=6.100")
     session.run("mypy", "--strict", "core/shoppolicy")
 
 
@@ -66,3 +66,19 @@ def bench(session: nox.Session) -> None:
     """The batch benchmark against ../shared/bench's bare loops (1,000,000 orders by default)."""
     session.install("-e", ".[fast]", "-e", "plugins/douyin", "-e", "plugins/tiktok")
     session.run("python", "tests/bench/bench_settle.py", *session.posargs)
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """Build the docs with warnings as errors."""
+    session.install("-e", ".", "-r", "docs/requirements.txt")
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html", *session.posargs)
+
+
+@nox.session(python="3.11")
+def conformance(session: nox.Session) -> None:
+    """The plugin author kit against the first-party plugins and the example plugin."""
+    session.install(*LOCAL_PACKAGES, "-e", "examples/thirdparty-plugin", "pytest>=8", "hypothesis>=6.100")
+    session.chdir("examples/thirdparty-plugin")  # its pytest config adds its own distribution and case files
+    session.run("pytest", "-p", "no:cacheprovider", "--shoppolicy-conformance=shoppolicy-douyin",
+                "--shoppolicy-conformance=shoppolicy-tiktok", *session.posargs)

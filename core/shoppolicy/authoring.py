@@ -31,9 +31,10 @@ from typing import Any
 import attrs
 
 from shoppolicy.engine import Engine
-from shoppolicy.errors import ShopPolicyError
+from shoppolicy.errors import PolicyFileError, ShopPolicyError
 from shoppolicy.hookspecs import PROJECT
 from shoppolicy.model import Market
+from shoppolicy.plugins import _resource_name
 from shoppolicy.policy import ORIGIN_OVERRIDE, ORIGIN_OWNER, Entry, Layer, Resolved, parse_policy
 
 #: A catalogue id at the start of a reference: ``DY-FEE-1``, ``TT-PAY-2``, ``EXAMPLE-VIO-1``.
@@ -58,6 +59,13 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: field: message`` for an exception a plugin raised (the field when a
+    validator named it, e.g. a Market's ``currency``)."""
+    field = getattr(exc, "field", None)
+    return f"{type(exc).__name__}: {field + ': ' if isinstance(field, str) else ''}{exc}"
 
 
 # --- sources --------------------------------------------------------------------------
@@ -103,18 +111,24 @@ class Shipped:
     """Every installed plugin's markets and policy values, and the problems met loading them.
 
     ``problems`` are those of the selected distributions only; ``all_markets`` and
-    ``owners`` cover every installed plugin, because a contributed layer or a variant may
+    ``claims`` cover every installed plugin, because a contributed layer or a variant may
     name another distribution's market.
     """
 
     plugins: tuple[ShippedPlugin, ...]
     problems: tuple[Problem, ...]
     all_markets: Mapping[str, Market]
-    owners: Mapping[str, str]
+    #: Every distribution declaring each market id (more than one is a conflict).
+    claims: Mapping[str, tuple[str, ...]]
 
     @property
     def entries(self) -> list[Entry]:
         return [e for p in self.plugins for e in p.entries]
+
+    @property
+    def owners(self) -> dict[str, str]:
+        """Each market id's (first) owner distribution."""
+        return {market: dists[0] for market, dists in self.claims.items()}
 
 
 def _call(plugin: object, hook: str) -> Sequence[Any]:
@@ -124,28 +138,24 @@ def _call(plugin: object, hook: str) -> Sequence[Any]:
     return fn() or ()
 
 
-def _resource_label(resource: Any, dist: str) -> str:
-    # The same label the plugin host gives a file, so problems and results name it alike.
-    text = str(resource)
-    marker = text.find("site-packages/")
-    return f"{dist}:{text[marker + 14:]}" if marker >= 0 else text
-
-
 def _plugin_entries(plugin: object, dist: str, version: str) -> tuple[list[Entry], list[Problem]]:
     entries: list[Entry] = []
     problems: list[Problem] = []
     try:
         resources = list(_call(plugin, "shoppolicy_policy_files"))
     except Exception as exc:
-        return [], [Problem(dist, f"shoppolicy_policy_files raised {type(exc).__name__}: {exc}")]
+        return [], [Problem(dist, f"shoppolicy_policy_files raised {describe(exc)}")]
     owner = f"{dist} {version}" if version else dist
     for resource in resources:
-        label = _resource_label(resource, dist)
+        label = _resource_name(resource, dist)  # as the plugin host names it, so messages agree
         layer = Layer(name=f"{owner}: {Path(str(resource)).name}", origin=ORIGIN_OWNER, distribution=dist)
         try:
             entries.extend(parse_policy(resource.read_text(encoding="utf-8"), label, layer))
         except ShopPolicyError as exc:
-            problems.append(Problem(label, str(exc).removeprefix(f"{label}: ")))
+            message = str(exc).removeprefix(f"{label}: ")
+            if isinstance(exc, PolicyFileError) and (exc.key_path or "").endswith(".source"):
+                message += " (every value needs a source: a catalogue id such as DY-FEE-1, or an https URL)"
+            problems.append(Problem(label, message))
         except OSError as exc:
             problems.append(Problem(label, f"cannot read: {exc}"))
     return entries, problems
@@ -160,7 +170,7 @@ def load_shipped(distributions: Iterable[str] = ()) -> Shipped:
     plugins: list[ShippedPlugin] = []
     problems: list[Problem] = []
     all_markets: dict[str, Market] = {}
-    owners: dict[str, str] = {}
+    claims: dict[str, tuple[str, ...]] = {}
     eps = sorted(importlib.metadata.entry_points(group=PROJECT), key=lambda ep: ep.name)
     for ep in eps:
         dist = ep.dist.name if ep.dist is not None else ep.value.split(":")[0]
@@ -171,25 +181,25 @@ def load_shipped(distributions: Iterable[str] = ()) -> Shipped:
             plugin: object | None = ep.load()
         except Exception as exc:
             plugin = None
-            mine.append(Problem(dist, f"entry point {ep.name} = {ep.value} failed to import: "
-                                      f"{type(exc).__name__}: {exc}", "import"))
+            mine.append(Problem(dist, f"entry point {ep.name} = {ep.value} failed to import: {describe(exc)}",
+                                "import"))
         markets: list[Market] = []
         entries: list[Entry] = []
         if plugin is not None:
             try:
                 markets = [m for m in _call(plugin, "shoppolicy_markets") if isinstance(m, Market)]
             except Exception as exc:
-                mine.append(Problem(dist, f"shoppolicy_markets raised {type(exc).__name__}: {exc}", "markets"))
+                mine.append(Problem(dist, f"shoppolicy_markets raised {describe(exc)}", "markets"))
             for market in markets:
                 all_markets.setdefault(market.id, market)
-                owners.setdefault(market.id, dist)
+                claims[market.id] = (*claims.get(market.id, ()), dist)
             if selected:
                 entries, file_problems = _plugin_entries(plugin, dist, version)
                 mine.extend(file_problems)
         if selected:
             plugins.append(ShippedPlugin(ep.name, dist, version, plugin, tuple(markets), tuple(entries)))
             problems.extend(mine)
-    return Shipped(tuple(plugins), tuple(problems), all_markets, owners)
+    return Shipped(tuple(plugins), tuple(problems), all_markets, claims)
 
 
 def entry_problems(entries: Sequence[Entry], markets: Mapping[str, Market],
@@ -203,15 +213,19 @@ def entry_problems(entries: Sequence[Entry], markets: Mapping[str, Market],
     """
     problems: list[Problem] = []
     groups: dict[tuple[str, str, str], list[Entry]] = {}
+    unknown: dict[tuple[str, str], int] = {}
     for e in entries:
         if e.market not in markets:
-            problems.append(Problem(e.path, f"market {e.market!r} is declared by no installed plugin"))
+            where = (e.path.rsplit(": ", 1)[0], e.market)
+            unknown[where] = unknown.get(where, 0) + 1
         if not e.is_gap:
             problems.extend(Problem(e.path, p) for p in source_problems(e.source, e.retrieved))
             if e.announced is not None and e.start is not None and e.announced > e.start:
                 problems.append(Problem(e.path, f"announced_on {e.announced.date()} is after effective_from "
                                                 f"{e.start.date()}"))
         groups.setdefault((e.market, e.key, _layer_of(e, owners)), []).append(e)
+    problems[:0] = [Problem(file, f"{n} entr{'y' if n == 1 else 'ies'} for market {market!r}, which no installed "
+                                  "plugin declares") for (file, market), n in unknown.items()]
     for (market, key, layer), items in groups.items():
         items.sort(key=lambda e: (e.start or dt.datetime.min, e.path))
         for i, a in enumerate(items):
@@ -225,7 +239,9 @@ def entry_problems(entries: Sequence[Entry], markets: Mapping[str, Market],
 def _layer_of(entry: Entry, owners: Mapping[str, str]) -> str:
     if entry.layer.origin == ORIGIN_OVERRIDE:
         return f"override {entry.layer.order}"
-    if entry.layer.origin == ORIGIN_OWNER and entry.layer.distribution == owners.get(entry.market):
+    # A market nobody declares counts as its writer's own: the unknown market is the problem.
+    if entry.layer.origin == ORIGIN_OWNER and entry.layer.distribution == owners.get(entry.market,
+                                                                                     entry.layer.distribution):
         return "plugin"
     return "contributed"
 
@@ -290,6 +306,11 @@ def _key_coverage(resolved: Resolved, market: Market, owners: Mapping[str, str])
                        defined_for=e.market, source=e.source or None, detail=resolved.detail)
 
 
+def natural_key(text: str) -> tuple[tuple[int, str], ...]:
+    """Sort ``TT-FEE-2`` before ``TT-FEE-10``."""
+    return tuple((int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"(\d+)", text))
+
+
 def coverage(engine: Engine, as_of: dt.date, markets: Sequence[str] = ()) -> list[MarketCoverage]:
     """For each market, each rule's state on ``as_of`` and the layers its values come from."""
     owners = {m.id: m.plugin for m in engine.markets()}
@@ -307,7 +328,7 @@ def coverage(engine: Engine, as_of: dt.date, markets: Sequence[str] = ()) -> lis
             out.append(MarketCoverage(market.id, market.plugin, market.abstract, error=str(exc)))
             continue
         rules = []
-        for rule, keys in sorted(by_rule.items()):
+        for rule, keys in sorted(by_rule.items(), key=lambda item: natural_key(item[0])):
             counts = {s: n for s in STATES if (n := sum(k.state == s for k in keys))}
             state = next(iter(counts)) if len(counts) == 1 else "partial"
             kinds = tuple(sorted({k.layer_kind for k in keys if k.layer_kind and k.state == "in_force"}))

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from shoppolicy import __version__, render
+from shoppolicy.cli_authoring import register as _register_authoring
 from shoppolicy.convert import parse_date
 from shoppolicy.engine import Engine
 from shoppolicy.errors import InputError, ShopPolicyError
@@ -238,6 +239,9 @@ def settle(input_file: str, out: str, rejects: str | None, summary_file: str | N
                       out_format=out_format, input_format=input_format, progress=progress,
                       jobs=jobs or default_jobs())
     sys.exit(code)
+
+
+_register_authoring(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

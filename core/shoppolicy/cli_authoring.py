@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import click
 
 from shoppolicy import render
-from shoppolicy.authoring import STATES, MarketCoverage, check_sources, coverage
+from shoppolicy.authoring import STATES, MarketCoverage, check_sources, coverage, natural_key
 from shoppolicy.convert import parse_date, unstructure
 from shoppolicy.engine import Engine
 
@@ -64,7 +64,7 @@ def _cell(market: MarketCoverage, rule: str) -> str:
 
 def coverage_text(rows: Sequence[MarketCoverage], as_of: dt.date) -> str:
     """The market × rule matrix as a text table, with its legend."""
-    rules = sorted({r.rule for m in rows for r in m.rules})
+    rules = sorted({r.rule for m in rows for r in m.rules}, key=natural_key)
     table = render.table([[rule, *(_cell(m, rule) for m in rows)] for rule in rules],
                          ["rule", *(m.market for m in rows)])
     lines = [f"policy coverage on {as_of.isoformat()}", table, "", LEGEND]

@@ -42,6 +42,7 @@ from shoppolicy.rules import Charge, IncentiveProgram, ViolationHandler
 from shoppolicy.settle import Rejected, Summary, settle_rows
 
 _Compiled = tuple[tuple[Any, ...], PolicyGapError | None]
+_COMMISSION_FIELDS = ("affiliate_plan", "commission_rate")
 
 
 class Engine:
@@ -174,12 +175,16 @@ class Engine:
                              field=market.payout_basis)
         creator = None
         if record.affiliate_plan is not None:
-            # Only the commission matters here: a fee with no published rate must not
-            # stop the payout date from being given.
+            # Only the commission matters here: a fee that cannot be computed (no published
+            # rate, no category) must not stop the payout date; a bad commission must.
             for charge in self._fee_plan(market, record.placed_at):
                 try:
                     creator = next((x for x in charge.apply(record) if isinstance(x, CreatorShare)), creator)
                 except PolicyGapError:
+                    continue
+                except InputError as exc:
+                    if exc.field in _COMMISSION_FIELDS:
+                        raise
                     continue
         payouts, _ = self._payouts(market, record, creator, strict=True)
         return payouts

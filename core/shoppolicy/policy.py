@@ -396,6 +396,12 @@ class PolicyView:
             raise PolicyFileError(entry.path, f"{key}: expected a whole number, got {entry.value!r}")
         return entry.value
 
+    def boolean(self, key: str, rule: str) -> bool:
+        entry = self.entry(key, rule)
+        if not isinstance(entry.value, bool):
+            raise PolicyFileError(entry.path, f"{key}: expected true or false, got {entry.value!r}")
+        return entry.value
+
     def text(self, key: str, rule: str) -> str:
         entry = self.entry(key, rule)
         if not isinstance(entry.value, str):
