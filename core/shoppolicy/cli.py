@@ -6,7 +6,6 @@ stderr; 2 usage error (click's own); 3 a batch finished with rejected rows.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -16,7 +15,7 @@ import click
 
 from shoppolicy import __version__, render
 from shoppolicy.cli_authoring import register as _register_authoring
-from shoppolicy.convert import parse_date
+from shoppolicy.cli_common import as_of as _as_of
 from shoppolicy.engine import Engine
 from shoppolicy.errors import InputError, ShopPolicyError
 from shoppolicy.records import read_all
@@ -77,15 +76,6 @@ def _emit(data: Any, text: Callable[[], str]) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=None))
     else:
         click.echo(text())
-
-
-def _as_of(value: str | None) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    try:
-        return parse_date(value)
-    except (TypeError, ValueError) as exc:
-        raise click.BadParameter(str(exc), param_hint="--as-of") from None
 
 
 @cli.command()

@@ -18,7 +18,8 @@ import click
 
 from shoppolicy import render
 from shoppolicy.authoring import STATES, MarketCoverage, check_sources, coverage, natural_key
-from shoppolicy.convert import parse_date, unstructure
+from shoppolicy.cli_common import as_of as _as_of
+from shoppolicy.convert import unstructure
 from shoppolicy.engine import Engine
 
 _CODES = {"in_force": "F", "announced": "A", "not_yet": "N", "ended": "E", "gap": "G"}
@@ -40,15 +41,6 @@ class _CliState(Protocol):
 def _state() -> _CliState:
     state: _CliState = click.get_current_context().find_root().obj
     return state
-
-
-def _as_of(value: str | None) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    try:
-        return parse_date(value)
-    except (TypeError, ValueError) as exc:
-        raise click.BadParameter(str(exc), param_hint="--as-of") from None
 
 
 def _cell(market: MarketCoverage, rule: str) -> str:
