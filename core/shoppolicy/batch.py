@@ -168,8 +168,16 @@ def _numbered(path: str) -> Iterator[tuple[int, bytes]]:
         yield from enumerate(lines, start=first)
 
 
-def default_jobs() -> int:
-    return max(1, min(os.cpu_count() or 1, 4))
+PARALLEL_FROM_BYTES = 2_000_000
+
+
+def default_jobs(path: str = "-") -> int:
+    """One worker per CPU (at most 4) for a file large enough to repay starting them."""
+    try:
+        large = path != "-" and os.path.getsize(path) >= PARALLEL_FROM_BYTES
+    except OSError:
+        large = False
+    return max(1, min(os.cpu_count() or 1, 4)) if large else 1
 
 
 def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str | None = None,

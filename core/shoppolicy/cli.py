@@ -214,8 +214,9 @@ def incentive(program: str, shops_file: str) -> None:
               help="Statement format; default from --out's extension, else jsonl.")
 @click.option("--input-format", type=click.Choice(["jsonl", "csv"]), help="Default from INPUT's extension.")
 @click.option("--progress/--no-progress", default=None, help="Progress on standard error; default: on a terminal.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
-              help="Worker processes for JSON Lines input (0: one per CPU, at most 4).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
+              help="Worker processes for JSON Lines input; default 0: one per CPU (at most 4) for a file "
+                   "over 2 MB, else 1.")
 def settle(input_file: str, out: str, rejects: str | None, summary_file: str | None, out_format: str | None,
            input_format: str | None, progress: bool | None, jobs: int) -> None:
     """Settle a batch of orders (JSON Lines or CSV, - for stdin) into a statement.
@@ -227,7 +228,7 @@ def settle(input_file: str, out: str, rejects: str | None, summary_file: str | N
 
     code = run_settle(_state().engine, input_file, out=out, rejects=rejects, summary_file=summary_file,
                       out_format=out_format, input_format=input_format, progress=progress,
-                      jobs=jobs or default_jobs())
+                      jobs=jobs or default_jobs(input_file))
     sys.exit(code)
 
 

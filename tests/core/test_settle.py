@@ -106,3 +106,14 @@ def test_settle_cli_reports_rejects_on_stderr(tmp_path: Path, acme_installed: No
     assert len(rejected) == 4 and ", line 6: field 'currency': expected USD" in rejected[2]
     assert "settled 3 of 7 orders; 4 rejected" in result.stderr
     assert len(result.stdout.splitlines()) == 3
+
+
+def test_workers_only_for_files_large_enough(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shoppolicy import batch
+
+    small = tmp_path / "small.jsonl"
+    small.write_text(json.dumps(GOOD) + "\n")
+    assert batch.default_jobs("-") == 1 and batch.default_jobs(str(small)) == 1
+    monkeypatch.setattr(batch, "PARALLEL_FROM_BYTES", 10)
+    monkeypatch.setattr(batch.os, "cpu_count", lambda: 8)
+    assert batch.default_jobs(str(small)) == 4  # one per CPU, at most 4
