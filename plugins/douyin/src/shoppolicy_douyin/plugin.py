@@ -9,13 +9,16 @@ is not implemented.
 
 from __future__ import annotations
 
-from importlib.abc import Traversable
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
 from shoppolicy import Market, hookimpl
 from shoppolicy.policy import PolicyView
 from shoppolicy_douyin import fees, payout, violations
 from shoppolicy_douyin.market import MARKET, owns
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable  # importlib.resources.abc from 3.11; 3.10 has only this
 
 
 @hookimpl
