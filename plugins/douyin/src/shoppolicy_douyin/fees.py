@@ -19,7 +19,6 @@ from shoppolicy.model import TrailEntry
 from shoppolicy.money import round_money, to_decimal
 from shoppolicy.policy import Entry, PolicyView
 from shoppolicy.rules import CreatorCommission, base_named, trail_for
-from shoppolicy_douyin.market import local
 
 FEE_RULE = "DY-FEE-1"
 COMMISSION_RULE = "DY-FEE-2"
@@ -75,7 +74,7 @@ class TechnicalServiceFee:
             # announced, or was never published (the reason of the [[gaps]] entry).
             key = RATE_PREFIX + category
             why = self.policy.state(key)
-            raise PolicyGapError(market=self.market, rule=self.rule, key=key, on=local(order.placed_at).date(),
+            raise PolicyGapError(market=self.market, rule=self.rule, key=key, on=order.placed_at.date(),
                                  state=why.state, detail=why.detail, category=category)
         base = self.base(order)
         amount = round_money(base * found.rate, self.currency)

@@ -18,7 +18,6 @@ from shoppolicy import CreatorShare, InputError, Market, OrderRecord, PayoutLine
 from shoppolicy.model import TrailEntry
 from shoppolicy.policy import Entry, PolicyView
 from shoppolicy.rules import trail_for
-from shoppolicy_douyin.market import local
 
 RULE = "DY-PAY-1"
 TIERS_KEY = "settlement.tiers"
@@ -75,7 +74,7 @@ class SettlementPeriod:
         if completed is None:
             raise InputError(f"required for the payout date: Douyin settles in the period after the order "
                              f"completes ({self.rule})", field=BASIS)
-        when = local(completed)
+        when = completed  # Shanghai wall-clock time: the engine localises order times
         found = self.days.get(tier)
         if found is None:
             gap = self.gaps.get(tier, TierGap("gap", None))
