@@ -41,6 +41,13 @@ class Totals:
     creator_commission: Decimal = ZERO
     net: Decimal = ZERO
 
+    def add(self, orders: int, amount: Decimal, fees: Decimal, creator_commission: Decimal, net: Decimal) -> None:
+        self.orders += orders
+        self.amount += amount
+        self.fees += fees
+        self.creator_commission += creator_commission
+        self.net += net
+
 
 @attrs.define(slots=True)
 class Summary:
@@ -50,31 +57,23 @@ class Summary:
     rejected: int = 0
     totals: dict[tuple[str, str], Totals] = attrs.field(factory=dict)
 
+    def _totals(self, key: tuple[str, str]) -> Totals:
+        found = self.totals.get(key)
+        if found is None:
+            found = self.totals[key] = Totals()
+        return found
+
     def add(self, quote: Quote) -> None:
         self.accepted += 1
-        key = (quote.market, quote.currency)
-        t = self.totals.get(key)
-        if t is None:
-            t = self.totals[key] = Totals()
-        t.orders += 1
-        t.amount += quote.amount
-        t.fees += quote.total_fees
-        t.creator_commission += quote.creator.commission if quote.creator is not None else ZERO
-        t.net += quote.net
+        commission = quote.creator.commission if quote.creator is not None else ZERO
+        self._totals((quote.market, quote.currency)).add(1, quote.amount, quote.total_fees, commission, quote.net)
 
     def merge(self, other: Summary) -> None:
         """Add another batch's counts and totals (a worker's share of the batch)."""
         self.accepted += other.accepted
         self.rejected += other.rejected
         for key, t in other.totals.items():
-            mine = self.totals.get(key)
-            if mine is None:
-                mine = self.totals[key] = Totals()
-            mine.orders += t.orders
-            mine.amount += t.amount
-            mine.fees += t.fees
-            mine.creator_commission += t.creator_commission
-            mine.net += t.net
+            self._totals(key).add(t.orders, t.amount, t.fees, t.creator_commission, t.net)
 
     def as_dict(self) -> dict[str, Any]:
         return {
