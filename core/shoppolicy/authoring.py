@@ -25,7 +25,6 @@ import datetime as dt
 import importlib.metadata
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -34,8 +33,8 @@ from shoppolicy.engine import Engine
 from shoppolicy.errors import PolicyFileError, ShopPolicyError
 from shoppolicy.hookspecs import PROJECT
 from shoppolicy.model import Market
-from shoppolicy.plugins import _resource_name
-from shoppolicy.policy import ORIGIN_OVERRIDE, ORIGIN_OWNER, Entry, Layer, Resolved, parse_policy
+from shoppolicy.plugins import _resource_name, load_plugin_file
+from shoppolicy.policy import ORIGIN_OVERRIDE, ORIGIN_OWNER, Entry, Resolved
 
 #: A catalogue id at the start of a reference: ``DY-FEE-1``, ``TT-PAY-2``, ``EXAMPLE-VIO-1``.
 CATALOGUE_ID = re.compile(r"[A-Z][A-Z0-9]*(?:-[A-Z][A-Z0-9]*)+-[0-9]+(?=$|[\s:,(])")
@@ -145,12 +144,10 @@ def _plugin_entries(plugin: object, dist: str, version: str) -> tuple[list[Entry
         resources = list(_call(plugin, "shoppolicy_policy_files"))
     except Exception as exc:
         return [], [Problem(dist, f"shoppolicy_policy_files raised {describe(exc)}")]
-    owner = f"{dist} {version}" if version else dist
     for resource in resources:
         label = _resource_name(resource, dist)  # as the plugin host names it, so messages agree
-        layer = Layer(name=f"{owner}: {Path(str(resource)).name}", origin=ORIGIN_OWNER, distribution=dist)
         try:
-            entries.extend(parse_policy(resource.read_text(encoding="utf-8"), label, layer))
+            entries.extend(load_plugin_file(resource, dist, version))
         except ShopPolicyError as exc:
             message = str(exc).removeprefix(f"{label}: ")
             if isinstance(exc, PolicyFileError) and (exc.key_path or "").endswith(".source"):

@@ -153,15 +153,18 @@ class PluginHost:
         entries: list[Entry] = []
         for fn in self._impls(plugin, "shoppolicy_policy_files"):
             for resource in fn() or ():
-                file = _resource_name(resource, dist)
-                owner = f"{dist} {version}" if version else dist
-                layer = Layer(name=f"{owner}: {Path(str(resource)).name}",
-                              origin=ORIGIN_OWNER, distribution=dist)
-                entries.extend(parse_policy(resource.read_text(encoding="utf-8"), file, layer))
+                entries.extend(load_plugin_file(resource, dist, version))
         return entries
 
     def plugin_infos(self) -> list[PluginInfo]:
         return sorted(self.infos, key=lambda i: (i.distribution, i.name))
+
+
+def load_plugin_file(resource: Any, dist: str, version: str) -> list[Entry]:
+    """One policy file a plugin ships, as entries of that plugin's layer."""
+    owner = f"{dist} {version}" if version else dist
+    layer = Layer(name=f"{owner}: {Path(str(resource)).name}", origin=ORIGIN_OWNER, distribution=dist)
+    return parse_policy(resource.read_text(encoding="utf-8"), _resource_name(resource, dist), layer)
 
 
 def _resource_name(resource: Any, dist: str) -> str:
