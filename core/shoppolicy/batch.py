@@ -11,6 +11,7 @@ extra); the standard library's json otherwise.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import multiprocessing
@@ -30,20 +31,17 @@ from shoppolicy.records import Row, detect_format, parse_json_line, read_records
 from shoppolicy.settle import Rejected, Summary, settle_rows
 
 EXIT_REJECTED = 3
-CHUNK_LINES = 4000
 
 try:  # optional speed-up (the `fast` extra): JSON parsing and encoding dominate a batch's time
     if os.environ.get("SHOPPOLICY_NO_ORJSON"):
         raise ImportError("disabled by SHOPPOLICY_NO_ORJSON")
     import orjson
 
-    def _dumps(data: Any) -> str:
-        return orjson.dumps(data).decode()
-
+    _dumps: Callable[[Any], bytes] = orjson.dumps
     _loads: Callable[[str | bytes], Any] = orjson.loads
 except ImportError:  # pragma: no cover - exercised where orjson is not installed
-    def _dumps(data: Any) -> str:
-        return json.dumps(data, ensure_ascii=False)
+    def _dumps(data: Any) -> bytes:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
     _loads = json.loads
 
@@ -69,38 +67,75 @@ class _Progress:
 
 
 class _Formatter:
-    """Statement lines as text, JSON Lines or CSV."""
+    """Statement lines as JSON Lines or CSV, encoded as UTF-8."""
 
     def __init__(self, fmt: str) -> None:
         self.fmt = fmt
 
-    def header(self) -> str:
-        return _csv_text([render.STATEMENT_COLUMNS]) if self.fmt == "csv" else ""
+    def header(self) -> bytes:
+        return _csv_bytes([render.STATEMENT_COLUMNS]) if self.fmt == "csv" else b""
 
-    def lines(self, quotes: Iterable[Quote]) -> str:
+    def encoder(self) -> Callable[[Quote], bytes]:
         if self.fmt == "csv":
-            return _csv_text(render.statement_row(q) for q in quotes)
-        quote_json = render.quote_json
-        return "".join(quote_json(q, _dumps) + "\n" for q in quotes)
+            return lambda q: _csv_bytes([render.statement_row(q)])
+        line = render.statement_line
+        return lambda q: line(q, _dumps)
 
 
-def _csv_text(rows: Iterable[Iterable[str]]) -> str:
+def _csv_bytes(rows: Iterable[Iterable[str]]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
+    return buffer.getvalue().encode()
 
 
-def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter) -> tuple[str, list[Rejected], Summary]:
+_Block = tuple[bytes, list[Rejected], Summary, int]
+"""What settling one chunk gives: statement bytes, rejected rows, totals, rows read."""
+
+
+def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: int) -> _Block:
+    # Each order is encoded as soon as it is quoted, so its objects are freed while still
+    # in the CPU cache (and the garbage collector never sees a chunk's worth of them).
     summary = Summary()
-    quotes: list[Quote] = []
+    encode = fmt.encoder()
+    out: list[bytes] = []
     rejected: list[Rejected] = []
     for result in settle_rows(engine, rows, summary):
         if type(result) is Quote:
-            quotes.append(result)
+            out.append(encode(result))
         else:
             assert isinstance(result, Rejected)
             rejected.append(result)
-    return fmt.lines(quotes), rejected, summary
+    return b"".join(out), rejected, summary, count
+
+
+def _json_rows(first: int, chunk: bytes, source: str) -> tuple[Iterator[Row], int]:
+    """The numbered records of a chunk of whole JSON lines (lazily), and how many lines it held."""
+    lines = chunk.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()  # the chunk's final newline ends its last line; it starts no new one
+    rows = ((number, parse_json_line(number, line, source, _loads, drop_empty=False))
+            for number, line in enumerate(lines, start=first) if line.strip())
+    return rows, len(lines)
+
+
+# Input is cut into chunks of whole lines about this size: large enough that handing one
+# to a worker costs little next to settling it, small enough that memory stays flat.
+CHUNK_BYTES = 1 << 19
+
+
+def _chunks(path: str) -> Iterator[tuple[int, bytes]]:
+    """``(first line number, chunk)`` pairs of whole lines, read in binary."""
+    with ExitStack() as stack:
+        handle = sys.stdin.buffer if path == "-" else stack.enter_context(open(path, "rb"))
+        first = 1
+        while True:
+            chunk = handle.read(CHUNK_BYTES)
+            if not chunk:
+                return
+            if not chunk.endswith(b"\n"):
+                chunk += handle.readline()  # finish the line the read cut
+            yield first, chunk
+            first += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
 
 
 # --- worker processes (fork: the workers inherit the parent's loaded engine) ------------
@@ -108,31 +143,14 @@ def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter) -> tuple
 _WORKER: tuple[Engine, _Formatter, str] | None = None
 
 
-def _work(task: tuple[int, list[bytes]]) -> tuple[str, list[Rejected], Summary, int]:
+def _work(task: tuple[int, bytes]) -> _Block:
     assert _WORKER is not None
     engine, fmt, source = _WORKER
-    first, lines = task
-    rows = [(first + i, parse_json_line(first + i, line, source, _loads))
-            for i, line in enumerate(lines) if line.strip()]
-    text, rejected, summary = _settle_block(engine, rows, fmt)
-    return text, rejected, summary, len(lines)
+    rows, count = _json_rows(*task, source)
+    return _settle_block(engine, rows, fmt, count)
 
 
-def _chunks(path: str) -> Iterator[tuple[int, list[bytes]]]:
-    with ExitStack() as stack:
-        handle = sys.stdin.buffer if path == "-" else stack.enter_context(open(path, "rb"))
-        first, block = 1, []
-        for line in handle:
-            block.append(line)
-            if len(block) == CHUNK_LINES:
-                yield first, block
-                first, block = first + len(block), []
-        if block:
-            yield first, block
-
-
-def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int) -> Iterator[tuple[str, list[Rejected],
-                                                                                        Summary, int]]:
+def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int) -> Iterator[_Block]:
     global _WORKER
     _WORKER = (engine, fmt, "<stdin>" if path == "-" else path)
     context = multiprocessing.get_context("fork")
@@ -146,28 +164,24 @@ def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int) -> Iterator
             yield pending.popleft().get()
 
 
-def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None) -> Iterator[
-        tuple[str, list[Rejected], Summary, int]]:
-    if detect_format(path, input_format) == "csv":
-        rows: Iterator[Row] = read_records(path, "csv")
-    else:
+def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None) -> Iterator[_Block]:
+    if detect_format(path, input_format) == "jsonl":
         source = "<stdin>" if path == "-" else path
-        rows = ((n, parse_json_line(n, line, source, _loads)) for n, line in _numbered(path) if line.strip())
+        for first, chunk in _chunks(path):
+            rows, count = _json_rows(first, chunk, source)
+            yield _settle_block(engine, rows, fmt, count)
+        return
     block: list[Row] = []
-    for row in rows:
+    for row in read_records(path, "csv"):
         block.append(row)
-        if len(block) == CHUNK_LINES:
-            yield (*_settle_block(engine, block, fmt), len(block))
+        if len(block) == CSV_BLOCK_ROWS:
+            yield _settle_block(engine, block, fmt, len(block))
             block = []
     if block:
-        yield (*_settle_block(engine, block, fmt), len(block))
+        yield _settle_block(engine, block, fmt, len(block))
 
 
-def _numbered(path: str) -> Iterator[tuple[int, bytes]]:
-    for first, lines in _chunks(path):
-        yield from enumerate(lines, start=first)
-
-
+CSV_BLOCK_ROWS = 4000
 PARALLEL_FROM_BYTES = 2_000_000
 
 
@@ -194,10 +208,15 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
     if input_file != "-" and not os.path.isfile(input_file):
         raise InputError(f"cannot read {input_file}: no such file")
     bar = _Progress(progress if progress is not None else sys.stderr.isatty())
+    # The engine, plugins and modules are loaded and live for the whole batch: frozen, the
+    # garbage collector stops walking them again and again while millions of orders pass.
+    gc.freeze()
     total = Summary()
     source = "<stdin>" if input_file == "-" else input_file
     with ExitStack() as stack:
-        sink = sys.stdout if out == "-" else stack.enter_context(open(out, "w", encoding="utf-8", newline=""))
+        if out == "-":
+            sys.stdout.flush()  # statement bytes go to the binary stream beneath it
+        sink = sys.stdout.buffer if out == "-" else stack.enter_context(open(out, "wb"))
         reject_sink = stack.enter_context(open(rejects, "w", encoding="utf-8")) if rejects else None
         sink.write(fmt.header())
         blocks = (_parallel(engine, input_file, fmt, jobs) if parallel

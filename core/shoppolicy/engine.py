@@ -36,6 +36,7 @@ from shoppolicy.model import (
     ViolationEvent,
 )
 from shoppolicy.money import ZERO, quantum, to_decimal
+from shoppolicy.orders import structure_order
 from shoppolicy.plugins import PluginHost, PluginInfo, build_host
 from shoppolicy.policy import ORIGIN_OVERRIDE, Entry, Layer, MarketPolicy, PolicyView, load_policy_file
 from shoppolicy.rules import Charge, IncentiveProgram, ViolationHandler
@@ -118,23 +119,35 @@ class Engine:
 
     def quote(self, order: OrderRecord | Mapping[str, Any]) -> Quote:
         """Fees, creator commission, net and payout dates of one order."""
-        record = self._order(order)
-        market = self._order_market(record)
+        # The batch's hot path: one call per order, so the common case is kept flat.
+        record = order if type(order) is OrderRecord else self._order(order)
+        market = self._host.markets.get(record.market)
+        if market is None or market.abstract or record.currency != market.currency:
+            market = self._order_market(record)  # raises the InputError that says which
         record = self._localised(record, market)
-        charges = self._fee_plan(market, record.placed_at)
         fees: list[FeeLine] = []
         creator: CreatorShare | None = None
-        for charge in charges:
+        for charge in self._fee_plan(market, record.placed_at):
             for line in charge.apply(record):
-                if isinstance(line, FeeLine):
+                if type(line) is FeeLine:
                     fees.append(line)
                 elif creator is None:
+                    assert isinstance(line, CreatorShare)
                     creator = line
                 else:
                     raise ShopPolicyError(f"{market.id}: two creator commissions on order {record.order_id} "
                                           f"({creator.rule}, {line.rule})")
-        total = sum((f.amount for f in fees), ZERO)
-        net = record.amount - total - (creator.commission if creator is not None else ZERO)
+        total = ZERO
+        trail: list[TrailEntry] = []
+        for f in fees:
+            total += f.amount
+            if f.trail is not None:
+                trail.append(f.trail)
+        net = record.amount - total
+        if creator is not None:
+            net -= creator.commission
+            if creator.trail is not None:
+                trail.append(creator.trail)
         payouts, pending = self._payouts(market, record, creator, strict=False)
         merchant = creator_date = None
         for p in payouts:
@@ -142,14 +155,11 @@ class Engine:
                 merchant = merchant or p.date
             elif p.party == "creator":
                 creator_date = creator_date or p.date
-        trail: list[TrailEntry] = [f.trail for f in fees if f.trail is not None]
-        if creator is not None and creator.trail is not None:
-            trail.append(creator.trail)
-        trail.extend(p.trail for p in payouts if p.trail is not None)
-        return Quote(order_id=record.order_id, market=market.id, currency=record.currency,
-                     amount=record.amount, fees=tuple(fees), net=net, creator=creator,
-                     payout_date=merchant, creator_payout_date=creator_date, payouts=tuple(payouts),
-                     passthrough=_passthrough(record), pending=tuple(pending), trail=tuple(trail))
+            if p.trail is not None:
+                trail.append(p.trail)
+        return Quote(record.order_id, market.id, record.currency, record.amount, tuple(fees), net, creator,
+                     merchant, creator_date, tuple(payouts), _passthrough(record), tuple(pending), tuple(trail),
+                     total)
 
     def quote_many(self, orders: Iterable[OrderRecord | Mapping[str, Any]]) -> Iterable[Quote]:
         for order in orders:
@@ -287,7 +297,7 @@ class Engine:
     def _order(self, order: OrderRecord | Mapping[str, Any]) -> OrderRecord:
         if isinstance(order, OrderRecord):
             return order
-        return structure(order if isinstance(order, dict) else dict(order), OrderRecord, what="order")
+        return structure_order(order)
 
     def _order_market(self, record: OrderRecord) -> Market:
         """The order's market, after checking market and currency (raises InputError)."""

@@ -8,6 +8,7 @@ prints ``str(error)`` as its single stderr line and exits 1.  Programming errors
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 
 class ShopPolicyError(Exception):
@@ -73,15 +74,20 @@ class PolicyGapError(ShopPolicyError, LookupError):
         self.state = state
         self.detail = detail
         self.category = category
-        day = on.isoformat() if isinstance(on, dt.date) else str(on)
-        cat = f", category {category!r}" if category else ""
-        why = f" ({detail})" if detail else ""
-        super().__init__(
-            f"policy gap: {market} rule {rule}{cat} has no value for {key!r} in force on {day}"
+        super().__init__(_gap_message(market, rule, key, on, detail, category))
+
+
+@functools.lru_cache(maxsize=4096)
+def _gap_message(market: str, rule: str, key: str, on: dt.date | dt.datetime, detail: str | None,
+                 category: str | None) -> str:
+    # Cached: in a batch the same gap (market, rule, key, day) is met by many orders.
+    day = on.isoformat() if isinstance(on, dt.date) else str(on)
+    cat = f", category {category!r}" if category else ""
+    why = f" ({detail})" if detail else ""
+    return (f"policy gap: {market} rule {rule}{cat} has no value for {key!r} in force on {day}"
             f"{why}; supply one with an override file (--policy FILE) holding "
             f"[[values]] market = \"{market}\", rule = \"{rule}\", key = \"{key}\", value = ..., "
-            f"effective_from = ..., source = ..."
-        )
+            f"effective_from = ..., source = ...")
 
 
 class MarketError(ShopPolicyError, LookupError):

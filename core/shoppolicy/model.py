@@ -18,6 +18,9 @@ import attrs
 from shoppolicy.convert import field_error
 from shoppolicy.money import MINOR_UNITS, ZERO
 
+ONE = Decimal(1)
+_NO_COMPONENTS = (ZERO, ZERO, ZERO, ZERO)
+
 
 def _non_negative(instance: object, attribute: attrs.Attribute[Any], value: Decimal | None) -> None:
     if value is not None and value < 0:
@@ -90,11 +93,14 @@ class OrderRecord:
     def __attrs_post_init__(self) -> None:
         # One check for the common all-valid case; per-field messages only on failure.
         # (Orders are built millions of times in a batch: per-field validators cost more.)
-        if (self.amount >= 0 and self.currency in MINOR_UNITS and self.quantity >= 1
-                and self.platform_discount >= 0 and self.buyer_shipping >= 0 and self.tax >= 0
-                and self.refunded >= 0 and (self.commission_rate is None or 0 <= self.commission_rate <= 1)
-                and self.refunded <= self.customer_payment):
-            return
+        rate = self.commission_rate
+        if (self.amount >= ZERO and self.currency in MINOR_UNITS and self.quantity >= 1
+                and (rate is None or ZERO <= rate <= ONE)):
+            parts = (self.platform_discount, self.buyer_shipping, self.tax, self.refunded)
+            if parts == _NO_COMPONENTS:  # no price components: nothing more to check
+                return
+            if min(parts) >= ZERO and self.refunded <= self.customer_payment:
+                return
         for name in ("amount", "platform_discount", "buyer_shipping", "tax", "refunded"):
             value = getattr(self, name)
             if value < 0:
@@ -197,10 +203,9 @@ class Quote:
     passthrough: dict[str, Decimal] = attrs.field(factory=dict)
     pending: tuple[str, ...] = ()
     trail: tuple[TrailEntry, ...] = ()
-
-    @property
-    def total_fees(self) -> Decimal:
-        return sum((f.amount for f in self.fees), ZERO)
+    #: The sum of the fee lines (computed from ``fees`` when not given).
+    total_fees: Decimal = attrs.field(
+        default=attrs.Factory(lambda self: sum((f.amount for f in self.fees), ZERO), takes_self=True))
 
 
 @attrs.frozen(slots=True)

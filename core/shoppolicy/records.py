@@ -32,9 +32,13 @@ def _drop_empty(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if v is not None and v != ""}
 
 
-def parse_json_line(number: int, line: str | bytes, source: str,
-                    loads: Callable[[str | bytes], Any] = json.loads) -> dict[str, Any] | InputError:
-    """One JSON Lines record, or the error that says why the line is not one."""
+def parse_json_line(number: int, line: str | bytes, source: str, loads: Callable[[str | bytes], Any] = json.loads,
+                    *, drop_empty: bool = True) -> dict[str, Any] | InputError:
+    """One JSON Lines record, or the error that says why the line is not one.
+
+    ``drop_empty=False`` keeps ``null`` and ``""`` values (for readers that treat them
+    as "not given" themselves, as :func:`shoppolicy.orders.structure_order` does).
+    """
     try:
         data = loads(line)
     except ValueError as exc:  # json.JSONDecodeError and orjson.JSONDecodeError are ValueErrors
@@ -42,7 +46,7 @@ def parse_json_line(number: int, line: str | bytes, source: str,
         return InputError(f"not valid JSON ({detail})", row=number, source=source)
     if not isinstance(data, dict):
         return InputError(f"expected a JSON object, got {type(data).__name__}", row=number, source=source)
-    return _drop_empty(data)
+    return _drop_empty(data) if drop_empty else data
 
 
 def iter_jsonl(stream: IO[str], source: str) -> Iterator[Row]:

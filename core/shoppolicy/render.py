@@ -13,7 +13,6 @@ from typing import Any
 from shoppolicy.convert import unstructure
 from shoppolicy.model import (
     CreatorShare,
-    FeeLine,
     IncentiveResult,
     PayoutLine,
     Quote,
@@ -28,17 +27,6 @@ def _drop_trail(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _s(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def fee_dict(line: FeeLine) -> dict[str, Any]:
-    # Written out by hand: this runs once per fee line of every order in a batch.
-    return {"code": line.code, "amount": str(line.amount), "rule": line.rule, "source": line.source,
-            "base": _s(line.base), "rate": _s(line.rate), "fixed": _s(line.fixed),
-            "confidence": line.confidence, "note": line.note}
-
-
 def creator_dict(share: CreatorShare) -> dict[str, Any]:
     return {"plan": share.plan, "rate": str(share.rate), "commission": str(share.commission),
             "platform_take": str(share.platform_take), "creator_receives": str(share.creator_receives),
@@ -48,7 +36,7 @@ def creator_dict(share: CreatorShare) -> dict[str, Any]:
 # Trail entries are built once per compiled plan and shared by every order it quotes,
 # so their rendering is cached by identity (bounded, in case a plugin builds them per order).
 _TRAILS: dict[int, tuple[TrailEntry, dict[str, Any]]] = {}
-_TRAIL_FRAGMENTS: dict[tuple[int, ...], tuple[tuple[TrailEntry, ...], str]] = {}
+_TRAIL_FRAGMENTS: dict[tuple[int, ...], tuple[tuple[TrailEntry, ...], bytes]] = {}
 _CACHE_LIMIT = 4096
 
 
@@ -64,20 +52,24 @@ def trail_dict(entry: TrailEntry) -> dict[str, Any]:
 
 
 def _core(quote: Quote) -> dict[str, Any]:
+    # Written out by hand (no helper calls per field): this runs once per order of a batch.
     creator = quote.creator
     return {
         "order_id": quote.order_id,
         "market": quote.market,
         "currency": quote.currency,
         "amount": str(quote.amount),
-        "fees": [fee_dict(f) for f in quote.fees],
+        "fees": [{"code": f.code, "amount": str(f.amount), "rule": f.rule, "source": f.source,
+                  "base": None if f.base is None else str(f.base), "rate": None if f.rate is None else str(f.rate),
+                  "fixed": None if f.fixed is None else str(f.fixed), "confidence": f.confidence, "note": f.note}
+                 for f in quote.fees],
         "total_fees": str(quote.total_fees),
         "creator_commission": str(creator.commission) if creator is not None else "0",
         "creator": creator_dict(creator) if creator is not None else None,
         "net": str(quote.net),
         "payout_date": quote.payout_date.isoformat() if quote.payout_date else None,
         "creator_payout_date": quote.creator_payout_date.isoformat() if quote.creator_payout_date else None,
-        "passthrough": {k: str(v) for k, v in quote.passthrough.items()},
+        "passthrough": {k: str(v) for k, v in quote.passthrough.items()} if quote.passthrough else {},
         "pending": list(quote.pending),
     }
 
@@ -89,17 +81,20 @@ def quote_dict(quote: Quote) -> dict[str, Any]:
     return data
 
 
-def quote_json(quote: Quote, dumps: Callable[[Any], str]) -> str:
-    """``quote_dict`` as one JSON text, with the (shared) trail encoded once per plan."""
+def statement_line(quote: Quote, dumps: Callable[[Any], bytes]) -> bytes:
+    """``quote_dict`` as one line of JSON (UTF-8, newline included).
+
+    ``dumps`` encodes a JSON value to bytes.  The trail is shared by every order a plan
+    quotes, so its encoding is cached and spliced in rather than encoded per order.
+    """
     trail = quote.trail
     key = tuple(map(id, trail))
     hit = _TRAIL_FRAGMENTS.get(key)
     if hit is None or hit[0] != trail:
         if len(_TRAIL_FRAGMENTS) > _CACHE_LIMIT:
             _TRAIL_FRAGMENTS.clear()
-        hit = _TRAIL_FRAGMENTS[key] = (trail, dumps([trail_dict(t) for t in trail]))
-    body = dumps(_core(quote))
-    return f'{body[:-1]}, "trail": {hit[1]}}}'
+        hit = _TRAIL_FRAGMENTS[key] = (trail, b',"trail":' + dumps([trail_dict(t) for t in trail]) + b"}\n")
+    return dumps(_core(quote))[:-1] + hit[1]
 
 
 def payout_dict(order_id: str, market: str, lines: Sequence[PayoutLine]) -> dict[str, Any]:

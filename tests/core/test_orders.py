@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+from decimal import Decimal
 
-from shoppolicy import Engine, InputError
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shoppolicy import Engine, InputError, OrderRecord
+from shoppolicy.convert import structure
+from shoppolicy.orders import structure_order
 from tests.conftest import acme_order
 
 
@@ -68,3 +74,42 @@ def test_times_with_an_offset_reach_the_rules_as_local_dates(acme_engine: Engine
     # delivered 2024-07-03T02:00Z is 2024-07-02 22:00 in New York: paid 7 days later, on 9 July
     quote = acme_engine.quote(acme_order(delivered_at="2024-07-03T02:00:00Z"))
     assert quote.payout_date is not None and quote.payout_date.isoformat() == "2024-07-09"
+
+
+# --- the quick reader of plain rows agrees with the strict converter --------------------
+
+def _mostly(valid: st.SearchStrategy[object], *bad: object) -> st.SearchStrategy[object]:
+    """Valid values most of the time, with the odd bad one (or an empty one)."""
+    return st.one_of(valid, valid, valid, st.sampled_from([None, "", *bad]))
+
+
+_TEXT = _mostly(st.text(min_size=1, max_size=6), 3, True)
+_DECIMAL = _mostly(st.sampled_from(["0", "1.5", " 3.10 ", "1e2", "0.15", "100.00", "0.00"]),
+                   "-2", "NaN", "inf", "x", 2, 1.5, Decimal("0.5"))
+_MOMENT = _mostly(st.sampled_from(["2024-11-01", "2024-11-01T09:30:00", "2024-11-01T09:30:00+08:00"]),
+                  "2024-11-01Z", "2024-13-01", "later", 3)
+_ROW = st.fixed_dictionaries(
+    {"order_id": _TEXT, "market": _TEXT, "amount": _DECIMAL, "currency": _mostly(st.just("USD"), "usd", 3),
+     "placed_at": _MOMENT},
+    optional={"category": _TEXT, "shop_id": _TEXT, "seller_type": _TEXT, "store_type": _TEXT,
+              "settlement_tier": _TEXT, "affiliate_plan": _TEXT, "delivered_at": _MOMENT, "completed_at": _MOMENT,
+              "commission_rate": _DECIMAL, "platform_discount": _DECIMAL, "buyer_shipping": _DECIMAL,
+              "tax": _DECIMAL, "refunded": _DECIMAL, "quantity": _mostly(st.integers(1, 3), 0, "2", "x", 1.0, True),
+              "extra": st.text(max_size=2)})
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ROW)
+def test_quick_order_reader_agrees_with_the_strict_converter(row: dict[str, object]) -> None:
+    """structure_order reads plain rows itself; whatever it returns or raises, the strict
+    converter (on the row without its empty fields) returns or raises the same."""
+    try:
+        want: object = structure({k: v for k, v in row.items() if v is not None and v != ""}, OrderRecord,
+                                 what="order")
+    except InputError as exc:
+        want = (exc.field, exc.message)
+    try:
+        got: object = structure_order(row)
+    except InputError as exc:
+        got = (exc.field, exc.message)
+    assert got == want

@@ -71,8 +71,9 @@ def test_sloppy_money_is_caught() -> None:
     ]
     # The engine cannot add a float up: the samples check reports the crash, with its order.
     samples = c.run("samples")
-    assert samples.problems == [
-        "sample order 's2' (sloppy-mall): TypeError: unsupported operand type(s) for +: 'decimal.Decimal' and 'float'"]
+    (crash,) = samples.problems
+    assert crash.startswith("sample order 's2' (sloppy-mall): TypeError: unsupported operand type(s) for +")
+    assert crash.endswith(": 'decimal.Decimal' and 'float'")
     assert samples.warnings == ["no SAMPLE_ORDERS for market(s) sloppy-annex: the kit cannot check their arithmetic"]
     # s1's unrounded fee happens to be on the cent for its own amount; generated amounts show it is not.
     (generated,) = c.run("split-property").problems

@@ -111,8 +111,14 @@ class RateTable:
     per_key_gap: GapSpec | None = None
 
     def choose(self, order: OrderRecord) -> RateChoice:
-        if order.seller_type is not None:
+        if order.seller_type is not None and self.seller_rates:
             found = self.seller_rates.get(order.seller_type)
+            if found is not None:
+                return found
+        keyed_by = self.keyed_by
+        if len(keyed_by) == 1 and keyed_by[0] != "store_type":  # the common case, e.g. by category
+            value = getattr(order, keyed_by[0])
+            found = self.rates.get(value) if value is not None else None
             if found is not None:
                 return found
         parts: list[str] = []
@@ -175,10 +181,10 @@ class PercentFee:
             return ()
         choice = self.table.choose(order)
         full = self.base(order)
-        refunded = refunded_part(order, full, self.unit)
+        refunded = refunded_part(order, full, self.unit) if order.refunded else ZERO
         base = full - refunded if self.returns_refunded_share else full
-        amount = money(base * choice.rate, self.unit) + self.fixed
-        notes = [n for n in (self.label, choice.note) if n]
+        amount = (base * choice.rate).quantize(self.unit, ROUND_HALF_UP) + self.fixed
+        notes = [n for n in (self.label, choice.note) if n] if self.label or choice.note else []
         if refunded and self.returns_refunded_share:
             notes.append(f"the fee on the refunded share of the base ({refunded}) is returned")
         if self.cap_per_unit is not None:
@@ -190,6 +196,8 @@ class PercentFee:
         line = FeeLine(code=self.code, amount=amount, rule=choice.rule, source=choice.source, base=base,
                        rate=choice.rate, fixed=self.fixed or None, confidence=trail.confidence,
                        note="; ".join(notes) or None, trail=trail)
+        if not choice.addons:
+            return (line,)
         extra = (addon.apply(order, line, choice.rate, refunded) for addon in choice.addons)
         return (line, *(x for x in extra if x is not None))
 
