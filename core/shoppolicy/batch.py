@@ -17,6 +17,7 @@ import json
 import multiprocessing
 import os
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -25,10 +26,12 @@ from typing import IO, Any
 
 from shoppolicy import render
 from shoppolicy.engine import Engine
-from shoppolicy.errors import InputError
+from shoppolicy.errors import InputError, ShopPolicyError
+from shoppolicy.fastpath import FastStatements
 from shoppolicy.model import Quote
+from shoppolicy.orders import structure_order
 from shoppolicy.records import Row, detect_format, parse_json_line, read_records
-from shoppolicy.settle import Rejected, Summary, settle_rows
+from shoppolicy.settle import Rejected, Summary, rejected
 
 EXIT_REJECTED = 3
 
@@ -92,20 +95,34 @@ _Block = tuple[bytes, list[Rejected], Summary, int]
 """What settling one chunk gives: statement bytes, rejected rows, totals, rows read."""
 
 
-def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: int) -> _Block:
-    # Each order is encoded as soon as it is quoted, so its objects are freed while still
+def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: int,
+                  fast: FastStatements | None) -> _Block:
+    # Each order is encoded as soon as it is priced, so its objects are freed while still
     # in the CPU cache (and the garbage collector never sees a chunk's worth of them).
+    # Orders the fast path does not take are quoted in full (settle.settle_rows's rules).
     summary = Summary()
     encode = fmt.encoder()
     out: list[bytes] = []
-    rejected: list[Rejected] = []
-    for result in settle_rows(engine, rows, summary):
-        if type(result) is Quote:
-            out.append(encode(result))
-        else:
-            assert isinstance(result, Rejected)
-            rejected.append(result)
-    return b"".join(out), rejected, summary, count
+    refused: list[Rejected] = []
+    for number, item in rows:
+        if isinstance(item, InputError):
+            summary.rejected += 1
+            refused.append(Rejected(line=number, reason=item.message, field=item.field))
+            continue
+        try:
+            record = structure_order(item)
+            done = fast.line(record) if fast is not None else None
+            if done is None:
+                quote = engine.quote(record)
+                summary.add(quote)
+                out.append(encode(quote))
+            else:
+                out.append(done[0])
+                summary.add_figures(*done[1])
+        except ShopPolicyError as exc:
+            summary.rejected += 1
+            refused.append(rejected(number, item, exc))
+    return b"".join(out), refused, summary, count
 
 
 def _json_rows(first: int, chunk: bytes, source: str) -> tuple[Iterator[Row], int]:
@@ -123,62 +140,90 @@ def _json_rows(first: int, chunk: bytes, source: str) -> tuple[Iterator[Row], in
 CHUNK_BYTES = 1 << 19
 
 
-def _chunks(path: str) -> Iterator[tuple[int, bytes]]:
-    """``(first line number, chunk)`` pairs of whole lines, read in binary."""
+def _chunks(path: str) -> Iterator[tuple[int, int, bytes]]:
+    """``(first line number, byte offset, chunk)`` of each chunk of whole lines."""
     with ExitStack() as stack:
         handle = sys.stdin.buffer if path == "-" else stack.enter_context(open(path, "rb"))
-        first = 1
+        first, offset = 1, 0
         while True:
             chunk = handle.read(CHUNK_BYTES)
             if not chunk:
                 return
             if not chunk.endswith(b"\n"):
                 chunk += handle.readline()  # finish the line the read cut
-            yield first, chunk
+            yield first, offset, chunk
             first += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+            offset += len(chunk)
 
 
 # --- worker processes (fork: the workers inherit the parent's loaded engine) ------------
+#
+# A worker reads its chunk from the input file itself and writes its statement lines to a
+# file of its own, which the parent appends to the output in input order: the parent only
+# finds line boundaries and copies bytes, so it leaves the CPUs to the workers.
 
-_WORKER: tuple[Engine, _Formatter, str] | None = None
+_WORKER: tuple[Engine, _Formatter, str, str, FastStatements | None] | None = None
+_Task = tuple[int, int, int, bytes | None]
+"""First line number, byte offset and length of a chunk, and its bytes when the input
+cannot be re-read (standard input)."""
 
 
-def _work(task: tuple[int, bytes]) -> _Block:
+def _work(task: _Task) -> tuple[str, list[Rejected], Summary, int]:
     assert _WORKER is not None
-    engine, fmt, source = _WORKER
-    rows, count = _json_rows(*task, source)
-    return _settle_block(engine, rows, fmt, count)
+    engine, fmt, path, spool, fast = _WORKER
+    first, offset, length, chunk = task
+    if chunk is None:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            chunk = f.read(length)
+    rows, count = _json_rows(first, chunk, "<stdin>" if path == "-" else path)
+    text, refused, summary, count = _settle_block(engine, rows, fmt, count, fast)
+    part = os.path.join(spool, f"{offset}.part")
+    with open(part, "wb") as f:
+        f.write(text)
+    return part, refused, summary, count
 
 
-def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int) -> Iterator[_Block]:
+def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int, fast: FastStatements | None) -> Iterator[_Block]:
     global _WORKER
-    _WORKER = (engine, fmt, "<stdin>" if path == "-" else path)
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs) as pool:
+    with ExitStack() as stack:
+        spool = stack.enter_context(tempfile.TemporaryDirectory(prefix="shoppolicy-settle-"))
+        _WORKER = (engine, fmt, path, spool, fast)  # set before the fork: the workers inherit it
+        pool = stack.enter_context(context.Pool(jobs))
         pending: deque[Any] = deque()
-        for task in _chunks(path):
-            pending.append(pool.apply_async(_work, (task,)))
+
+        def done() -> _Block:
+            part, refused, summary, count = pending.popleft().get()
+            with open(part, "rb") as f:
+                text = f.read()
+            os.unlink(part)
+            return text, refused, summary, count
+
+        for first, offset, chunk in _chunks(path):
+            pending.append(pool.apply_async(_work, ((first, offset, len(chunk), chunk if path == "-" else None),)))
             if len(pending) >= 2 * jobs:  # bounded: memory must not grow with the batch
-                yield pending.popleft().get()
+                yield done()
         while pending:
-            yield pending.popleft().get()
+            yield done()
 
 
-def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None) -> Iterator[_Block]:
+def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None,
+            fast: FastStatements | None) -> Iterator[_Block]:
     if detect_format(path, input_format) == "jsonl":
         source = "<stdin>" if path == "-" else path
-        for first, chunk in _chunks(path):
+        for first, _, chunk in _chunks(path):
             rows, count = _json_rows(first, chunk, source)
-            yield _settle_block(engine, rows, fmt, count)
+            yield _settle_block(engine, rows, fmt, count, fast)
         return
     block: list[Row] = []
     for row in read_records(path, "csv"):
         block.append(row)
         if len(block) == CSV_BLOCK_ROWS:
-            yield _settle_block(engine, block, fmt, len(block))
+            yield _settle_block(engine, block, fmt, len(block), fast)
             block = []
     if block:
-        yield _settle_block(engine, block, fmt, len(block))
+        yield _settle_block(engine, block, fmt, len(block), fast)
 
 
 CSV_BLOCK_ROWS = 4000
@@ -219,12 +264,16 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
         sink = sys.stdout.buffer if out == "-" else stack.enter_context(open(out, "wb"))
         reject_sink = stack.enter_context(open(rejects, "w", encoding="utf-8")) if rejects else None
         sink.write(fmt.header())
-        blocks = (_parallel(engine, input_file, fmt, jobs) if parallel
-                  else _serial(engine, input_file, fmt, input_format))
+        # SHOPPOLICY_NO_FAST_PATH=1 quotes every order in full (same lines, slower): for a
+        # plugin author who suspects their fast methods.
+        use_fast = fmt.fmt == "jsonl" and not os.environ.get("SHOPPOLICY_NO_FAST_PATH")
+        fast = FastStatements(engine, _dumps) if use_fast else None
+        blocks = (_parallel(engine, input_file, fmt, jobs, fast) if parallel
+                  else _serial(engine, input_file, fmt, input_format, fast))
         rows = 0
-        for text, rejected, summary, count in blocks:
+        for text, refused, summary, count in blocks:
             sink.write(text)
-            for r in rejected:
+            for r in refused:
                 _reject(r, source, reject_sink)
             total.merge(summary)
             rows += count

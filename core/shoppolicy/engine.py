@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -70,6 +70,7 @@ class Engine:
         self._policies: dict[str, MarketPolicy] = {}
         self._fee_plans: dict[tuple[str, int], _Compiled] = {}
         self._payout_plans: dict[tuple[str, int], _Compiled] = {}
+        self._fast_plans: dict[int, tuple[Callable[..., Any], ...] | None] = {}
         self._handlers: dict[str, dict[str, ViolationHandler]] = {}
         self._programs: dict[str, IncentiveProgram] | None = None
         self._zones: dict[str, zoneinfo.ZoneInfo] = {}
@@ -353,6 +354,19 @@ class Engine:
         if gap is not None:
             raise gap
         return charges
+
+    def _fast_methods(self, payouts: bool, market: Market, at: dt.datetime) -> tuple[Callable[..., Any], ...] | None:
+        """The ``fast`` methods of a plan's charges (or payout rules), or None when one
+        has none or the plan is a gap: the batch then quotes the order in full."""
+        cache, hook = ((self._payout_plans, "shoppolicy_payout_rules") if payouts
+                       else (self._fee_plans, "shoppolicy_fee_rules"))
+        compiled = self._compile(cache, hook, market, at)
+        key = id(compiled)  # compiled plans are cached for the engine's life: their ids stay theirs
+        if key not in self._fast_plans:
+            rules, gap = compiled
+            methods = tuple(m for m in (getattr(r, "fast", None) for r in rules) if callable(m))
+            self._fast_plans[key] = methods if gap is None and len(methods) == len(rules) else None
+        return self._fast_plans[key]
 
     def _payouts(self, market: Market, record: OrderRecord, creator: CreatorShare | None,
                  *, strict: bool) -> tuple[list[PayoutLine], list[str]]:

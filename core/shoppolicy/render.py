@@ -84,17 +84,25 @@ def quote_dict(quote: Quote) -> dict[str, Any]:
 def statement_line(quote: Quote, dumps: Callable[[Any], bytes]) -> bytes:
     """``quote_dict`` as one line of JSON (UTF-8, newline included).
 
-    ``dumps`` encodes a JSON value to bytes.  The trail is shared by every order a plan
-    quotes, so its encoding is cached and spliced in rather than encoded per order.
+    ``dumps`` encodes a JSON value to compact bytes (orjson, or json with
+    ``separators=(",", ":")``).  The trail is spliced in by :func:`trail_tail`.
     """
-    trail = quote.trail
+    return dumps(_core(quote))[:-1] + trail_tail(quote.trail, dumps)
+
+
+def trail_tail(trail: tuple[TrailEntry, ...], dumps: Callable[[Any], bytes]) -> bytes:
+    """``,"trail":[...]}`` and the newline that end a statement line.
+
+    A trail is shared by every order a plan quotes the same way, so its encoding is
+    cached (by the identity of its entries) instead of being encoded per order.
+    """
     key = tuple(map(id, trail))
     hit = _TRAIL_FRAGMENTS.get(key)
     if hit is None or hit[0] != trail:
         if len(_TRAIL_FRAGMENTS) > _CACHE_LIMIT:
             _TRAIL_FRAGMENTS.clear()
         hit = _TRAIL_FRAGMENTS[key] = (trail, b',"trail":' + dumps([trail_dict(t) for t in trail]) + b"}\n")
-    return dumps(_core(quote))[:-1] + hit[1]
+    return hit[1]
 
 
 def payout_dict(order_id: str, market: str, lines: Sequence[PayoutLine]) -> dict[str, Any]:

@@ -64,9 +64,14 @@ class Summary:
         return found
 
     def add(self, quote: Quote) -> None:
-        self.accepted += 1
         commission = quote.creator.commission if quote.creator is not None else ZERO
-        self._totals((quote.market, quote.currency)).add(1, quote.amount, quote.total_fees, commission, quote.net)
+        self.add_figures(quote.market, quote.currency, quote.amount, quote.total_fees, commission, quote.net)
+
+    def add_figures(self, market: str, currency: str, amount: Decimal, fees: Decimal, creator_commission: Decimal,
+                    net: Decimal) -> None:
+        """Count one accepted order by its figures (the batch's fast path has no Quote)."""
+        self.accepted += 1
+        self._totals((market, currency)).add(1, amount, fees, creator_commission, net)
 
     def merge(self, other: Summary) -> None:
         """Add another batch's counts and totals (a worker's share of the batch)."""
@@ -84,6 +89,14 @@ class Summary:
         }
 
 
+def rejected(number: int, item: Mapping[str, Any] | OrderRecord, exc: ShopPolicyError) -> Rejected:
+    """The :class:`Rejected` of row ``number`` that raised ``exc``."""
+    order_id = item.order_id if isinstance(item, OrderRecord) else item.get("order_id")
+    return Rejected(line=number, reason=exc.message if isinstance(exc, InputError) else str(exc),
+                    order_id=order_id if isinstance(order_id, str) else None,
+                    field=exc.field if isinstance(exc, InputError) else None)
+
+
 def settle_rows(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any] | OrderRecord | InputError]],
                 summary: Summary | None = None) -> Iterator[Quote | Rejected]:
     """Settle numbered rows (as :func:`shoppolicy.records.read_records` yields them)."""
@@ -98,10 +111,7 @@ def settle_rows(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any] | Or
             result = quote(item)
         except ShopPolicyError as exc:
             summary.rejected += 1
-            order_id = item.order_id if isinstance(item, OrderRecord) else item.get("order_id")
-            yield Rejected(line=number, reason=exc.message if isinstance(exc, InputError) else str(exc),
-                           order_id=order_id if isinstance(order_id, str) else None,
-                           field=exc.field if isinstance(exc, InputError) else None)
+            yield rejected(number, item, exc)
             continue
         summary.add(result)
         yield result

@@ -62,6 +62,8 @@ CHECKS: tuple[Check, ...] = (
                          "on the currency's minor unit"),
     Check("split-property", "for orders generated from the samples, fees + creator commission + net == amount "
                             "exactly"),
+    Check("fast-path", "for orders generated from the samples, the batch's fast path (charges' and payout rules' "
+                       "optional fast methods) writes the same statement line as a full quote"),
 )
 
 
@@ -360,7 +362,8 @@ class Conformance:
                     problems.extend(f"{where}: {p}" for p in _creator_problems(line, currency))
         return problems
 
-    def check_split_property(self) -> Outcome:
+    def _usable_samples(self) -> list[dict[str, Any]] | Outcome:
+        """The sample orders that quote without error, or why there are none."""
         orders = self._sample_orders([])
         quotes = {q.order_id for q in self._sample_results[0]}
         usable = [o for o in orders if o.get("order_id") in quotes]
@@ -369,7 +372,19 @@ class Conformance:
         if not usable:
             return Outcome(skipped="no sample order quotes without error (see the samples check), so there is "
                                    "nothing to generate orders from")
+        return usable
+
+    def check_split_property(self) -> Outcome:
+        usable = self._usable_samples()
+        if isinstance(usable, Outcome):
+            return usable
         return Outcome(split_property_problems(self.engine, usable, self.max_examples))
+
+    def check_fast_path(self) -> Outcome:
+        usable = self._usable_samples()
+        if isinstance(usable, Outcome):
+            return usable
+        return Outcome(fast_path_problems(self.engine, usable, self.max_examples))
 
 
 # --- shared helpers ---------------------------------------------------------------------
@@ -465,6 +480,40 @@ def split_problems(q: Quote) -> list[str]:
 def split_property_problems(engine: Engine, samples: Sequence[Mapping[str, Any]], max_examples: int) -> list[str]:
     """Generate orders around each sample (amount, quantity, commission rate, price parts)
     with hypothesis and check that every split adds back exactly."""
+
+    def split_adds_back(record: OrderRecord) -> None:
+        found = split_problems(engine.quote(record))
+        assert not found, "; ".join(found)
+
+    return _around_samples(engine, samples, max_examples, split_adds_back)
+
+
+def fast_path_problems(engine: Engine, samples: Sequence[Mapping[str, Any]], max_examples: int) -> list[str]:
+    """For orders generated around each sample, the batch's fast path (the ``fast``
+    methods of charges and payout rules) writes the statement line a full quote gives."""
+    from shoppolicy.batch import _dumps
+    from shoppolicy.fastpath import FastStatements
+    from shoppolicy.render import statement_line
+
+    fast = FastStatements(engine, _dumps)
+
+    def fast_path_writes_the_same_line(record: OrderRecord) -> None:
+        try:
+            want: object = statement_line(engine.quote(record), _dumps)
+        except ShopPolicyError as exc:
+            want = f"{type(exc).__name__}: {exc}"
+        try:
+            done = fast.line(record)
+            got: object = want if done is None else done[0]  # None: the order is quoted in full
+        except ShopPolicyError as exc:
+            got = f"{type(exc).__name__}: {exc}"
+        assert got == want, f"fast path:\n  {got!r}\nfull quote:\n  {want!r}"
+
+    return _around_samples(engine, samples, max_examples, fast_path_writes_the_same_line)
+
+
+def _around_samples(engine: Engine, samples: Sequence[Mapping[str, Any]], max_examples: int,
+                    check: Callable[[OrderRecord], None]) -> list[str]:
     try:
         import hypothesis  # noqa: F401
     except ImportError:
@@ -472,7 +521,7 @@ def split_property_problems(engine: Engine, samples: Sequence[Mapping[str, Any]]
     problems = []
     for sample in samples:
         try:
-            _split_property(engine, sample, max_examples)()
+            _property(sample, max_examples, check)()
         except Exception as exc:
             notes = [n for n in getattr(exc, "__notes__", []) if n.strip()]
             detail = f"{type(exc).__name__}: {exc}" + ("\n" + "\n".join(notes) if notes else "")
@@ -481,7 +530,7 @@ def split_property_problems(engine: Engine, samples: Sequence[Mapping[str, Any]]
     return problems
 
 
-def _split_property(engine: Engine, sample: Mapping[str, Any], max_examples: int) -> Callable[[], None]:
+def _property(sample: Mapping[str, Any], max_examples: int, check: Callable[[OrderRecord], None]) -> Callable[[], None]:
     from hypothesis import HealthCheck, Phase, given, reject, settings
     from hypothesis import strategies as st
 
@@ -489,12 +538,7 @@ def _split_property(engine: Engine, sample: Mapping[str, Any], max_examples: int
     places = MINOR_UNITS.get(currency, 2)
     money = st.decimals(min_value=0, max_value=100_000, places=places, allow_nan=False, allow_infinity=False)
 
-    # Derandomised and without a database: the same orders on every run, no files written.
-    @settings(max_examples=max_examples, deadline=None, database=None, derandomize=True,
-              phases=[Phase.explicit, Phase.generate, Phase.shrink], suppress_health_check=[HealthCheck.too_slow])
-    @given(amount=money, quantity=st.integers(1, 5),
-           rate=st.integers(0, 10_000).map(lambda n: Decimal(n).scaleb(-4)), parts=st.data())
-    def split_adds_back(amount: Decimal, quantity: int, rate: Decimal, parts: st.DataObject) -> None:
+    def holds_around_sample(amount: Decimal, quantity: int, rate: Decimal, parts: st.DataObject) -> None:
         order = dict(sample, amount=str(amount), quantity=quantity)
         if order.get("affiliate_plan") is not None:
             order["commission_rate"] = str(rate)
@@ -505,9 +549,14 @@ def _split_property(engine: Engine, sample: Mapping[str, Any], max_examples: int
             record = structure(order, OrderRecord, what="order")
         except InputError:
             reject()  # e.g. a refund above what the buyer paid: not an order
-        quote = engine.quote(record)
-        found = split_problems(quote)
-        assert not found, "; ".join(found)
+        check(record)
 
-    test: Callable[[], None] = split_adds_back
+    # Named after the check, so hypothesis's falsifying example says which property failed.
+    holds_around_sample.__name__ = holds_around_sample.__qualname__ = check.__name__
+    # Derandomised and without a database: the same orders on every run, no files written.
+    test: Callable[[], None] = settings(
+        max_examples=max_examples, deadline=None, database=None, derandomize=True,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink], suppress_health_check=[HealthCheck.too_slow])(
+        given(amount=money, quantity=st.integers(1, 5),
+              rate=st.integers(0, 10_000).map(lambda n: Decimal(n).scaleb(-4)), parts=st.data())(holds_around_sample))
     return test

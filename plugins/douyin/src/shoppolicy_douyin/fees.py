@@ -18,7 +18,7 @@ from shoppolicy import CreatorShare, FeeLine, InputError, Market, OrderRecord, P
 from shoppolicy.model import TrailEntry
 from shoppolicy.money import round_money, to_decimal
 from shoppolicy.policy import Entry, PolicyView
-from shoppolicy.rules import CreatorCommission, base_named, trail_for
+from shoppolicy.rules import CreatorCommission, FastCreator, FastFee, FeeForm, base_named, trail_for
 
 FEE_RULE = "DY-FEE-1"
 COMMISSION_RULE = "DY-FEE-2"
@@ -59,7 +59,24 @@ class TechnicalServiceFee:
     refused: Mapping[str, tuple[str, str]] = attrs.field(factory=dict)
     rule: str = FEE_RULE
 
+    _forms: dict[str, tuple[CategoryRate, FeeForm]] = attrs.field(factory=dict, init=False, eq=False, repr=False)
+
+    def fast(self, order: OrderRecord) -> FastFee:
+        found, base, amount = self._price(order)
+        category = order.category
+        assert category is not None
+        form = self._forms.get(category)
+        if form is None or form[0] is not found:
+            form = self._forms[category] = (found, FeeForm(code=FEE_CODE, rule=self.rule, source=found.source,
+                                                           rate=found.rate, confidence=found.confidence,
+                                                           trail=found.trail))
+        return form[1], amount, base
+
     def apply(self, order: OrderRecord) -> Iterable[FeeLine]:
+        form, amount, base = self.fast(order)
+        return (form.line(amount, base),)
+
+    def _price(self, order: OrderRecord) -> tuple[CategoryRate, Decimal, Decimal]:
         category = order.category
         if category is None:
             known = ", ".join(sorted(self.rates)) or "none supplied yet"
@@ -77,9 +94,7 @@ class TechnicalServiceFee:
             raise PolicyGapError(market=self.market, rule=self.rule, key=key, on=order.placed_at.date(),
                                  state=why.state, detail=why.detail, category=category)
         base = self.base(order)
-        amount = round_money(base * found.rate, self.currency)
-        return (FeeLine(code=FEE_CODE, amount=amount, rule=self.rule, source=found.source, base=base,
-                        rate=found.rate, confidence=found.confidence, trail=found.trail),)
+        return found, base, round_money(base * found.rate, self.currency)
 
 
 @attrs.frozen(slots=True)
@@ -91,7 +106,14 @@ class SelectedAllianceCommission:
     inner: CreatorCommission
     rule: str = COMMISSION_RULE
 
+    def fast(self, order: OrderRecord) -> FastCreator | None:
+        return self.inner.fast(order) if self._commissioned(order) else None
+
     def apply(self, order: OrderRecord) -> Iterable[CreatorShare]:
+        return self.inner.apply(order) if self._commissioned(order) else ()
+
+    def _commissioned(self, order: OrderRecord) -> bool:
+        """Whether the order carries a commission (refusing a plan Douyin does not know)."""
         plan = order.affiliate_plan
         plans = " or ".join(repr(p) for p in sorted(self.inner.plans))
         if plan is None:
@@ -100,12 +122,12 @@ class SelectedAllianceCommission:
                 raise InputError(f"commission_rate is given but no affiliate_plan: set {plans} (精选联盟) for an "
                                  f"order a creator sold through the Selected Alliance, or leave commission_rate "
                                  f"out ({self.rule}: other orders carry no commission)", field="affiliate_plan")
-            return ()
+            return False
         if plan not in self.inner.plans:
             raise InputError(f"expected {plans} (Selected Alliance, 精选联盟; {self.rule}), the affiliate plan "
                              f"Douyin Shop knows; got {plan!r}. Leave it out for an order no creator sold",
                              field="affiliate_plan")
-        return self.inner.apply(order)
+        return True
 
 
 Fee = TechnicalServiceFee | SelectedAllianceCommission

@@ -17,7 +17,7 @@ import attrs
 from shoppolicy import CreatorShare, InputError, Market, OrderRecord, PayoutLine, PolicyFileError, PolicyGapError
 from shoppolicy.model import TrailEntry
 from shoppolicy.policy import Entry, PolicyView
-from shoppolicy.rules import trail_for
+from shoppolicy.rules import FastPayout, trail_for
 
 RULE = "DY-PAY-1"
 TIERS_KEY = "settlement.tiers"
@@ -60,9 +60,22 @@ class SettlementPeriod:
     gaps: Mapping[str, TierGap]
     rule: str = RULE
 
+    def fast(self, order: OrderRecord, commissioned: bool) -> FastPayout | None:
+        if self.party == "creator" and not commissioned:
+            return None
+        _, completed, found = self._period(order)
+        return self.party, completed + dt.timedelta(days=found.days), found.trail
+
     def apply(self, order: OrderRecord, creator: CreatorShare | None) -> PayoutLine | None:
         if self.party == "creator" and creator is None:
             return None
+        tier, completed, found = self._period(order)
+        return PayoutLine(party=self.party, date=completed + dt.timedelta(days=found.days), rule=self.rule,
+                          source=found.entry.source, tier=tier, basis=BASIS, basis_date=completed,
+                          days=found.days, trail=found.trail)
+
+    def _period(self, order: OrderRecord) -> tuple[str, dt.date, TierDays]:
+        """The order's tier, completion date (Shanghai) and days (or the error saying why not)."""
         tier = order.settlement_tier
         known = ", ".join(f"{t!r} ({TIER_NAMES.get(t, 'supplied by policy data')})" for t in self.tiers)
         if tier is None:
@@ -80,9 +93,7 @@ class SettlementPeriod:
             gap = self.gaps.get(tier, TierGap("gap", None))
             raise PolicyGapError(market=self.market, rule=self.rule, key=DAYS_PREFIX + tier, on=when.date(),
                                  state=gap.state, detail=gap.detail)
-        return PayoutLine(party=self.party, date=when.date() + dt.timedelta(days=found.days), rule=self.rule,
-                          source=found.entry.source, tier=tier, basis=BASIS, basis_date=when.date(),
-                          days=found.days, trail=found.trail)
+        return tier, when.date(), found
 
 
 def compile_payouts(market: Market, policy: PolicyView) -> list[SettlementPeriod]:

@@ -25,7 +25,7 @@ import attrs
 from shoppolicy import CreatorShare, InputError, Market, OrderRecord, PayoutLine, PolicyGapError, TrailEntry
 from shoppolicy.errors import PolicyFileError
 from shoppolicy.policy import Entry, PolicyView
-from shoppolicy.rules import Charge, CreatorCommission, PayoutRule, trail_for
+from shoppolicy.rules import Charge, CreatorCommission, FastPayout, PayoutRule, trail_for
 
 PRECEDENCE_KEY = "affiliate.plan_precedence"
 SCHEDULES = ("after_window", "semi_monthly")
@@ -98,11 +98,14 @@ class _CreatorPayoutGap:
     key: str
     detail: str | None
 
+    def fast(self, order: OrderRecord, commissioned: bool) -> None:
+        if commissioned:
+            on = _delivered(order, self.rule)
+            raise PolicyGapError(market=self.market, rule=self.rule, key=self.key, on=on, detail=self.detail)
+
     def apply(self, order: OrderRecord, creator: CreatorShare | None) -> PayoutLine | None:
-        if creator is None:
-            return None
-        on = _delivered(order, self.rule)
-        raise PolicyGapError(market=self.market, rule=self.rule, key=self.key, on=on, detail=self.detail)
+        self.fast(order, creator is not None)
+        return None
 
 
 def _delivered(order: OrderRecord, rule: str) -> dt.date:
@@ -123,6 +126,11 @@ class AfterWindow:
     window: int
     paid_after: int
     trail: TrailEntry | None = None
+
+    def fast(self, order: OrderRecord, commissioned: bool) -> FastPayout | None:
+        if not commissioned:
+            return None
+        return "creator", _delivered(order, self.rule) + dt.timedelta(days=self.window + self.paid_after), self.trail
 
     def apply(self, order: OrderRecord, creator: CreatorShare | None) -> PayoutLine | None:
         if creator is None:
@@ -162,6 +170,11 @@ class SemiMonthly:
                 if candidate >= first:
                     return candidate
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+    def fast(self, order: OrderRecord, commissioned: bool) -> FastPayout | None:
+        if not commissioned:
+            return None
+        return "creator", self.pay_date(_delivered(order, self.rule)), self.trail
 
     def apply(self, order: OrderRecord, creator: CreatorShare | None) -> PayoutLine | None:
         if creator is None:

@@ -25,6 +25,7 @@ import attrs
 
 from shoppolicy import FeeLine, InputError, OrderRecord, PolicyGapError, TrailEntry
 from shoppolicy.money import ZERO
+from shoppolicy.rules import Decline, FastFee, FeeForm
 
 
 def money(value: Decimal, unit: Decimal) -> Decimal:
@@ -176,6 +177,27 @@ class PercentFee:
     seller_types: frozenset[str] | None = None
     label: str | None = None
 
+    _forms: dict[int, tuple[RateChoice, FeeForm]] = attrs.field(factory=dict, init=False, eq=False, repr=False)
+
+    def fast(self, order: OrderRecord) -> FastFee | None:
+        """``apply`` for the plain case (no refund, no cap reached, no add-on fee)."""
+        if self.seller_types is not None and order.seller_type not in self.seller_types:
+            return None
+        choice = self.table.choose(order)
+        if order.refunded or choice.addons:
+            raise Decline
+        base = self.base(order)
+        amount = (base * choice.rate).quantize(self.unit, ROUND_HALF_UP) + self.fixed
+        if self.cap_per_unit is not None and amount > self.cap_per_unit * order.quantity:
+            raise Decline
+        found = self._forms.get(id(choice))
+        if found is None or found[0] is not choice:
+            note = "; ".join(n for n in (self.label, choice.note) if n) or None
+            found = self._forms[id(choice)] = (choice, FeeForm(
+                code=self.code, rule=choice.rule, source=choice.source, rate=choice.rate, fixed=self.fixed or None,
+                confidence=choice.trail.confidence, note=note, trail=choice.trail))
+        return found[1], amount, base
+
     def apply(self, order: OrderRecord) -> tuple[FeeLine, ...]:
         if self.seller_types is not None and order.seller_type not in self.seller_types:
             return ()
@@ -260,6 +282,9 @@ class GapFee:
     rule: str
     gap: GapSpec
     seller_types: frozenset[str] | None = None
+
+    def fast(self, order: OrderRecord) -> None:
+        self.apply(order)  # raises the gap for every order the fee applies to
 
     def apply(self, order: OrderRecord) -> tuple[FeeLine, ...]:
         if self.seller_types is not None and order.seller_type not in self.seller_types:

@@ -23,7 +23,7 @@ import attrs
 from shoppolicy import CreatorShare, InputError, Market, OrderRecord, PayoutLine, PolicyGapError, TrailEntry
 from shoppolicy.errors import PolicyFileError
 from shoppolicy.policy import PolicyView
-from shoppolicy.rules import PayoutRule, trail_for
+from shoppolicy.rules import FastPayout, PayoutRule, trail_for
 from shoppolicy_tiktok import affiliate
 
 TIERS = ("normal", "accelerated", "short", "long")
@@ -60,7 +60,18 @@ class MerchantSettlement:
     fallback: Missing
     rule: str = "TT-PAY-2"
 
+    def fast(self, order: OrderRecord, commissioned: bool) -> FastPayout:
+        _, delivered, period = self._period(order)
+        return "merchant", delivered + dt.timedelta(days=period.days), period.trail
+
     def apply(self, order: OrderRecord, creator: CreatorShare | None) -> PayoutLine | None:
+        tier, delivered, period = self._period(order)
+        return PayoutLine(party="merchant", date=delivered + dt.timedelta(days=period.days), rule=period.rule,
+                          source=period.source, tier=tier, basis="delivered_at", basis_date=delivered,
+                          days=period.days, trail=period.trail)
+
+    def _period(self, order: OrderRecord) -> tuple[str, dt.date, Period]:
+        """The order's tier, delivery date and settlement period (or the error saying why not)."""
         tier = order.settlement_tier or DEFAULT_TIER
         if tier not in TIERS:
             raise InputError(f"expected one of {', '.join(TIERS)} (default {DEFAULT_TIER}), got {tier!r}",
@@ -82,9 +93,7 @@ class MerchantSettlement:
             why = self.missing.get((seller_type, tier), self.fallback)
             raise PolicyGapError(market=self.market, rule=why.rule, key=f"{PREFIX}{seller_type}.{tier}.days",
                                  on=delivered, state=why.state, detail=why.detail)
-        return PayoutLine(party="merchant", date=delivered + dt.timedelta(days=period.days), rule=period.rule,
-                          source=period.source, tier=tier, basis="delivered_at", basis_date=delivered,
-                          days=period.days, trail=period.trail)
+        return tier, delivered, period
 
 
 def _parse_key(key: str, path: str) -> tuple[str, str]:

@@ -1,0 +1,163 @@
+"""The batch's fast path: an order priced straight into its statement line.
+
+``settle`` spends most of its time not on arithmetic but on the objects around it: a
+fee line, a creator share and a quote per order, then a dict per result to encode.  For
+a plan whose charges all offer ``fast`` (:class:`~shoppolicy.rules.FastCharge`), this
+module prices the order with those methods and writes the line from pieces encoded once
+per fee form, creator form and trail.  The line is byte for byte what
+``render.statement_line(engine.quote(order))`` gives (a property test holds the two to
+it); any order the fast path does not take (a charge declines it, the plan has no fast
+path, the market or currency is wrong) is quoted in full by the caller, so errors and
+their messages come from one place.  What does not live here: reading rows
+(:mod:`shoppolicy.orders`), rejecting them (:mod:`shoppolicy.settle`) and files
+(:mod:`shoppolicy.batch`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from shoppolicy.engine import Engine, _passthrough
+from shoppolicy.errors import InputError, PolicyGapError
+from shoppolicy.model import Market, OrderRecord, TrailEntry
+from shoppolicy.money import ZERO
+from shoppolicy.render import trail_tail
+from shoppolicy.rules import CreatorForm, Decline, FeeForm
+
+Figures = tuple[str, str, Decimal, Decimal, Decimal, Decimal]
+"""``(market, currency, amount, total fees, creator commission, net)`` of a line."""
+
+
+_Shape = tuple[str, bytes]
+"""A statement line's template (``%s`` where the order's own figures go) and its trail tail."""
+
+
+class FastStatements:
+    """Statement lines of orders an engine's fast plans can price (see the module)."""
+
+    def __init__(self, engine: Engine, dumps: Callable[[Any], bytes]) -> None:
+        self._engine = engine
+        self._dumps = dumps
+        # Keyed by the ids of the forms and trails of a line, which the cache keeps alive.
+        self._shapes: dict[tuple[object, ...], tuple[_Shape, tuple[object, ...]]] = {}
+
+    def _text(self, value: object) -> str:
+        return self._dumps(value).decode().replace("%", "%%")
+
+    def _shape(self, key: tuple[object, ...], market: str, currency: str, fees: list[FeeForm],
+               creator: CreatorForm | None, trail: tuple[TrailEntry, ...]) -> _Shape:
+        """The template of a line with these fee forms and creator form: the layout of
+        ``render.statement_line``, constants encoded once, ``%s`` for figures."""
+        text = self._text
+        parts = ['{"order_id":%s,"market":', text(market), ',"currency":', text(currency), ',"amount":"%s","fees":[']
+        for i, form in enumerate(fees):
+            parts += ["," if i else "", '{"code":', text(form.code), ',"amount":"%s","rule":', text(form.rule),
+                      ',"source":', text(form.source), ',"base":%s,"rate":',
+                      text(None if form.rate is None else str(form.rate)), ',"fixed":',
+                      text(None if form.fixed is None else str(form.fixed)), ',"confidence":', text(form.confidence),
+                      ',"note":', text(form.note), "}"]
+        parts.append('],"total_fees":"%s","creator_commission":"%s","creator":')
+        if creator is None:
+            parts.append("null")
+        else:
+            parts += ['{"plan":', text(creator.plan), ',"rate":"%s","commission":"%s","platform_take":"%s",'
+                      '"creator_receives":"%s","rule":', text(creator.rule), ',"source":', text(creator.source), "}"]
+        parts.append(',"net":"%s","payout_date":%s,"creator_payout_date":%s,"passthrough":%s,"pending":%s')
+        shape = ("".join(parts), trail_tail(trail, self._dumps))
+        self._shapes[key] = (shape, (*fees, creator, *trail))  # the objects whose ids make the key
+        return shape
+
+    def line(self, record: OrderRecord) -> tuple[bytes, Figures] | None:
+        """The statement line and figures of ``record``, or None to quote it in full.
+
+        Raises what the plan's charges and payout rules raise for a bad order
+        (``InputError``, ``PolicyGapError``), as a full quote would.
+        """
+        engine = self._engine
+        market = engine._host.markets.get(record.market)
+        if market is None or market.abstract or record.currency != market.currency:
+            return None
+        record = engine._localised(record, market)
+        charges = engine._fast_methods(False, market, record.placed_at)
+        if charges is None:
+            return None
+        figures: list[object] = [self._dumps(record.order_id).decode(), record.amount]
+        forms: list[FeeForm] = []
+        creator: tuple[CreatorForm, Decimal, Decimal, Decimal] | None = None
+        total = ZERO
+        try:
+            for fast in charges:
+                priced = fast(record)
+                if priced is None:
+                    continue
+                if type(priced[0]) is FeeForm:
+                    form, fee, base = priced
+                    forms.append(form)
+                    figures += (fee, "null" if base is None else f'"{base!s}"')
+                    total += fee
+                elif creator is None:
+                    creator = priced
+                else:
+                    return None  # two commissions: the full quote says what is wrong
+        except Decline:
+            return None
+        net = record.amount - total
+        if creator is None:
+            commission = ZERO
+            figures += (total, "0")
+        else:
+            _, rate, commission, take = creator
+            net -= commission
+            figures += (total, commission, rate, commission, take, commission - take)
+        merchant, creator_date, pending, paid_trail = self._payouts(market, record, creator)
+        passthrough = _passthrough(record)
+        figures += (net, "null" if merchant is None else f'"{merchant.isoformat()}"',
+                    "null" if creator_date is None else f'"{creator_date.isoformat()}"',
+                    self._dumps({k: str(v) for k, v in passthrough.items()}).decode() if passthrough else "{}",
+                    self._dumps(pending).decode() if pending else "[]")
+        key = (market.id, *map(id, forms), id(creator[0]) if creator else None, *map(id, paid_trail))
+        found = self._shapes.get(key)
+        if found is not None:
+            template, tail = found[0]
+        else:
+            trail = tuple(t for t in (*(f.trail for f in forms), creator[0].trail if creator else None, *paid_trail)
+                          if t is not None)
+            template, tail = self._shape(key, market.id, record.currency, forms, creator[0] if creator else None,
+                                         trail)
+        return (template % tuple(figures)).encode() + tail, (market.id, record.currency, record.amount, total,
+                                                             commission, net)
+
+    def _payouts(self, market: Market, record: OrderRecord, creator: tuple[CreatorForm, Decimal, Decimal, Decimal]
+                 | None) -> tuple[dt.date | None, dt.date | None, list[str], list[TrailEntry]]:
+        """Merchant and creator payout dates, pending reasons and the payout trail."""
+        engine = self._engine
+        basis = getattr(record, market.payout_basis)
+        rules = engine._fast_methods(True, market, basis) if basis is not None else None
+        merchant = creator_date = None
+        trail: list[TrailEntry] = []
+        if rules is None:  # no fast path for these rules (or no basis date, or a gap): the engine's own
+            share = creator[0].share(*creator[1:]) if creator is not None else None
+            lines, pending = engine._payouts(market, record, share, strict=False)
+            paid: list[tuple[str, dt.date, TrailEntry | None]] = [(p.party, p.date, p.trail) for p in lines]
+        else:
+            pending, paid = [], []
+            commissioned = creator is not None
+            for fast in rules:
+                try:
+                    found = fast(record, commissioned)
+                except (PolicyGapError, InputError) as exc:
+                    pending.append(f"payout: {exc}")
+                    continue
+                if found is not None:
+                    paid.append(found)
+        for party, day, why in paid:
+            if party == "merchant":
+                merchant = merchant or day
+            elif party == "creator":
+                creator_date = creator_date or day
+            if why is not None:
+                trail.append(why)
+        return merchant, creator_date, pending, trail

@@ -1,0 +1,127 @@
+"""The batch's fast path writes, order by order, the statement line a full quote gives.
+
+Orders like the benchmark's (TikTok US with the synthetic category rates of
+tests/bench/bench-policy.toml), the Douyin and TikTok example files, and orders the
+fast methods decline (refunds, caps, add-on fees) are each settled both ways.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shoppolicy import Engine, ShopPolicyError
+from shoppolicy.batch import _dumps, run_settle
+from shoppolicy.fastpath import FastStatements
+from shoppolicy.orders import structure_order
+from shoppolicy.records import read_records
+from shoppolicy.render import statement_line
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_POLICY = ROOT / "tests" / "bench" / "bench-policy.toml"
+DOUYIN_OVERRIDE = ROOT / "examples" / "douyin" / "my-categories.toml"
+
+
+def bench_like_orders(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
+    """Orders shaped like ../shared/bench/gen_orders.py's, around the 2024-11-01 change."""
+    rnd = random.Random(seed)
+    for i in range(n):
+        placed = dt.date(2024, 9, 1) + dt.timedelta(days=rnd.randint(0, 120))
+        plan = rnd.choice([None, "open", "targeted", "shop"])
+        yield {"order_id": f"O{i:06d}", "market": "tiktok-us", "currency": "USD",
+               "category": rnd.choice(["beauty", "home", "electronics", "apparel", "food", "toys"]),
+               "amount": f"{rnd.randint(100, 50000) / 100:.2f}", "placed_at": placed.isoformat(),
+               "delivered_at": (placed + dt.timedelta(days=rnd.randint(2, 9))).isoformat(),
+               "seller_type": "cross_border_pop", "affiliate_plan": plan,
+               "commission_rate": rnd.choice(["0.10", "0.15", "0.20"]) if plan else None}
+
+
+def both_ways(engine: Engine, row: dict[str, Any]) -> tuple[object, object, bool]:
+    """(full quote's line or error, fast path's line or error, whether the fast path took it)."""
+    try:
+        record = structure_order(row)
+    except ShopPolicyError as exc:
+        return str(exc), str(exc), False
+    try:
+        want: object = statement_line(engine.quote(record), _dumps)
+    except ShopPolicyError as exc:
+        want = f"{type(exc).__name__}: {exc}"
+    try:
+        done = FastStatements(engine, _dumps).line(record)
+    except ShopPolicyError as exc:
+        return want, f"{type(exc).__name__}: {exc}", True
+    return want, want if done is None else done[0], done is not None
+
+
+def test_fast_path_takes_every_benchmark_order_and_writes_the_same_line() -> None:
+    engine = Engine(policy_files=[BENCH_POLICY])
+    fast = FastStatements(engine, _dumps)  # one writer, as in a batch: its templates are reused
+    taken = 0
+    for row in bench_like_orders(400):
+        record = structure_order(row)
+        done = fast.line(record)
+        assert done is not None, row
+        assert done[0] == statement_line(engine.quote(record), _dumps)
+        taken += 1
+    assert taken == 400
+
+
+@pytest.mark.parametrize("change", [
+    {"refunded": "10.00"},                                 # the referral fee returns the refunded share
+    {"buyer_shipping": "5.00", "platform_discount": "2.00"},  # passthrough shown beside net
+    {"delivered_at": None},                                # no payout date yet: pending
+    {"seller_type": "local"},                              # no published settlement period: a gap
+    {"affiliate_plan": "secret", "commission_rate": "0.1"},  # refused by the commission rule
+    {"placed_at": "2023-10-01T00:00:00"},                  # before the 8% rate: another plan
+    {"placed_at": "2024-10-31T23:30:00-07:00"},            # an offset: localised first
+])
+def test_fast_path_agrees_with_a_full_quote_off_the_plain_case(change: dict[str, Any]) -> None:
+    engine = Engine(policy_files=[BENCH_POLICY])
+    for row in bench_like_orders(40, seed=11):
+        row.update(change)
+        want, got, _ = both_ways(engine, row)
+        assert got == want
+
+
+def test_refunded_orders_are_left_to_the_full_quote() -> None:
+    engine = Engine(policy_files=[BENCH_POLICY])
+    row = next(bench_like_orders(1))
+    row["refunded"] = "1.00"
+    assert FastStatements(engine, _dumps).line(structure_order(row)) is None
+
+
+@pytest.mark.parametrize("path", ["examples/orders.jsonl", "examples/douyin/orders.jsonl",
+                                  "examples/tiktok/orders.jsonl", "examples/tiktok-fees.jsonl",
+                                  "examples/tiktok/us-settlement.jsonl"])
+def test_example_files_settle_the_same_both_ways(path: str) -> None:
+    engine = Engine(policy_files=[DOUYIN_OVERRIDE])
+    rows = [row for _, row in read_records(ROOT / path) if isinstance(row, dict)]
+    assert rows
+    taken = 0
+    for row in rows:
+        want, got, took = both_ways(engine, row)
+        assert got == want, row.get("order_id")
+        taken += took
+    assert taken  # the fast path is exercised, not bypassed
+
+
+def test_settle_writes_identical_statements_with_the_fast_path_off(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "orders.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in bench_like_orders(300)) +
+                   (ROOT / "examples" / "orders.jsonl").read_text())
+    engine = Engine(policy_files=[BENCH_POLICY, DOUYIN_OVERRIDE])
+    outputs = []
+    for off in ("", "1"):
+        monkeypatch.setenv("SHOPPOLICY_NO_FAST_PATH", off)
+        out, summary = tmp_path / f"out{off}.jsonl", tmp_path / f"sum{off}.json"
+        run_settle(engine, str(src), out=str(out), summary_file=str(summary), progress=False, jobs=1)
+        outputs.append((out.read_bytes(), summary.read_text()))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][0].count(b"\n") >= 300
