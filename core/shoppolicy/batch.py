@@ -91,12 +91,13 @@ def _csv_bytes(rows: Iterable[Iterable[str]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-_Block = tuple[bytes, list[Rejected], Summary, int]
-"""What settling one chunk gives: statement bytes, rejected rows, totals, rows read."""
+_Block = tuple[bytes | str, list[Rejected], Summary, int]
+"""What settling one chunk gives: statement bytes (or the file a worker wrote them to),
+rejected rows, totals, rows read."""
 
 
 def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: int,
-                  fast: FastStatements | None) -> _Block:
+                  fast: FastStatements | None) -> tuple[bytes, list[Rejected], Summary, int]:
     # Each order is encoded as soon as it is priced, so its objects are freed while still
     # in the CPU cache (and the garbage collector never sees a chunk's worth of them).
     # Orders the fast path does not take are quoted in full (settle.settle_rows's rules).
@@ -130,9 +131,20 @@ def _json_rows(first: int, chunk: bytes, source: str) -> tuple[Iterator[Row], in
     lines = chunk.split(b"\n")
     if lines and not lines[-1]:
         lines.pop()  # the chunk's final newline ends its last line; it starts no new one
-    rows = ((number, parse_json_line(number, line, source, _loads, drop_empty=False))
-            for number, line in enumerate(lines, start=first) if line.strip())
-    return rows, len(lines)
+    return _parsed(lines, first, source), len(lines)
+
+
+def _parsed(lines: list[bytes], first: int, source: str) -> Iterator[Row]:
+    loads = _loads
+    for number, line in enumerate(lines, start=first):
+        try:
+            record = loads(line)
+        except ValueError:
+            record = None  # not JSON, or a blank line
+        if type(record) is dict:
+            yield number, record
+        elif line.strip():  # parse_json_line says why the line is not a record
+            yield number, parse_json_line(number, line, source, loads, drop_empty=False)
 
 
 # Input is cut into chunks of whole lines about this size: large enough that handing one
@@ -195,10 +207,7 @@ def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int, fast: FastS
 
         def done() -> _Block:
             part, refused, summary, count = pending.popleft().get()
-            with open(part, "rb") as f:
-                text = f.read()
-            os.unlink(part)
-            return text, refused, summary, count
+            return part, refused, summary, count
 
         for first, offset, chunk in _chunks(path):
             pending.append(pool.apply_async(_work, ((first, offset, len(chunk), chunk if path == "-" else None),)))
@@ -272,7 +281,10 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
                   else _serial(engine, input_file, fmt, input_format, fast))
         rows = 0
         for text, refused, summary, count in blocks:
-            sink.write(text)
+            if isinstance(text, str):
+                _append_file(text, sink)
+            else:
+                sink.write(text)
             for r in refused:
                 _reject(r, source, reject_sink)
             total.merge(summary)
@@ -281,6 +293,24 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
         bar.done(rows)
     _summary(total, summary_file)
     return EXIT_REJECTED if total.rejected else 0
+
+
+def _append_file(part: str, sink: IO[bytes]) -> None:
+    """Append a worker's statement file to the output (by the kernel where it can), then drop it."""
+    sink.flush()
+    with open(part, "rb") as source:
+        size = os.fstat(source.fileno()).st_size
+        sent = 0
+        try:
+            while sent < size:
+                done = os.sendfile(sink.fileno(), source.fileno(), sent, size - sent)
+                if done == 0:
+                    break
+                sent += done
+        except (AttributeError, OSError, io.UnsupportedOperation):  # no sendfile here, or not to this sink
+            source.seek(sent)
+            sink.write(source.read())
+    os.unlink(part)
 
 
 def _reject(rejected: Rejected, source: str, sink: IO[str] | None) -> None:

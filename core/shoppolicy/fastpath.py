@@ -15,13 +15,14 @@ their messages come from one place.  What does not live here: reading rows
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from shoppolicy.engine import Engine, _passthrough
-from shoppolicy.errors import InputError, PolicyGapError
+from shoppolicy.errors import InputError, PolicyGapError, ShopPolicyError
 from shoppolicy.model import Market, OrderRecord, TrailEntry
 from shoppolicy.money import ZERO
 from shoppolicy.render import trail_tail
@@ -31,6 +32,7 @@ Figures = tuple[str, str, Decimal, Decimal, Decimal, Decimal]
 """``(market, currency, amount, total fees, creator commission, net)`` of a line."""
 
 
+Methods = tuple[Callable[..., Any], ...]
 _Shape = tuple[str, bytes]
 """A statement line's template (``%s`` where the order's own figures go) and its trail tail."""
 
@@ -43,6 +45,28 @@ class FastStatements:
         self._dumps = dumps
         # Keyed by the ids of the forms and trails of a line, which the cache keeps alive.
         self._shapes: dict[tuple[object, ...], tuple[_Shape, tuple[object, ...]]] = {}
+        # Per market and kind (charges, payout rules): the policy's time-slice boundaries and
+        # the fast methods of each slice, so finding an order's plan is one bisect.
+        self._slots: dict[tuple[str, bool], tuple[list[dt.datetime], dict[int, Methods | None]]] = {}
+        self._pending: dict[int, tuple[ShopPolicyError, str]] = {}
+
+    def _methods(self, payouts: bool, market: Market, at: dt.datetime) -> Methods | None:
+        slot = self._slots.get((market.id, payouts))
+        if slot is None:
+            slot = self._slots[(market.id, payouts)] = (self._engine.policy(market.id).boundaries, {})
+        boundaries, by_slice = slot
+        index = bisect.bisect_right(boundaries, at)  # the engine's own time-slice index
+        if index not in by_slice:
+            by_slice[index] = self._engine._fast_methods(payouts, market, at)
+        return by_slice[index]
+
+    def _pending_text(self, gap: ShopPolicyError) -> str:
+        found = self._pending.get(id(gap))
+        if found is None or found[0] is not gap:
+            if len(self._pending) > 4096:  # a plugin returning a new error per order: stay bounded
+                self._pending.clear()
+            found = self._pending[id(gap)] = (gap, f"payout: {gap}")
+        return found[1]
 
     def _text(self, value: object) -> str:
         return self._dumps(value).decode().replace("%", "%%")
@@ -81,7 +105,7 @@ class FastStatements:
         if market is None or market.abstract or record.currency != market.currency:
             return None
         record = engine._localised(record, market)
-        charges = engine._fast_methods(False, market, record.placed_at)
+        charges = self._methods(False, market, record.placed_at)
         if charges is None:
             return None
         figures: list[object] = [self._dumps(record.order_id).decode(), record.amount]
@@ -135,7 +159,7 @@ class FastStatements:
         """Merchant and creator payout dates, pending reasons and the payout trail."""
         engine = self._engine
         basis = getattr(record, market.payout_basis)
-        rules = engine._fast_methods(True, market, basis) if basis is not None else None
+        rules = self._methods(True, market, basis) if basis is not None else None
         merchant = creator_date = None
         trail: list[TrailEntry] = []
         if rules is None:  # no fast path for these rules (or no basis date, or a gap): the engine's own
@@ -151,8 +175,10 @@ class FastStatements:
                 except (PolicyGapError, InputError) as exc:
                     pending.append(f"payout: {exc}")
                     continue
-                if found is not None:
+                if type(found) is tuple:
                     paid.append(found)
+                elif found is not None:  # a gap returned rather than raised (cheaper, and kept)
+                    pending.append(self._pending_text(found))
         for party, day, why in paid:
             if party == "merchant":
                 merchant = merchant or day

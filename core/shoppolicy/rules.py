@@ -128,9 +128,13 @@ class PayoutRule(Protocol):
 class FastPayoutRule(PayoutRule, Protocol):
     """A payout rule with the batch's fast path: ``fast(order, commissioned)`` gives
     the party, date and trail of what ``apply`` would return (``commissioned``: the
-    order carries a creator commission), ``None`` likewise, and raises as it raises."""
+    order carries a creator commission), ``None`` likewise, and raises as it raises.
 
-    def fast(self, order: OrderRecord, commissioned: bool) -> FastPayout | None: ...
+    A :class:`~shoppolicy.errors.PolicyGapError` may also be *returned* instead of
+    raised: the same error object for every order it applies to (say, one per date) is
+    then reported without the cost of raising it per order."""
+
+    def fast(self, order: OrderRecord, commissioned: bool) -> FastPayout | PolicyGapError | None: ...
 
 
 @runtime_checkable

@@ -98,14 +98,25 @@ class _CreatorPayoutGap:
     key: str
     detail: str | None
 
-    def fast(self, order: OrderRecord, commissioned: bool) -> None:
-        if commissioned:
-            on = _delivered(order, self.rule)
-            raise PolicyGapError(market=self.market, rule=self.rule, key=self.key, on=on, detail=self.detail)
+    _gaps: dict[dt.date, PolicyGapError] = attrs.field(factory=dict, init=False, eq=False, repr=False)
+
+    def fast(self, order: OrderRecord, commissioned: bool) -> PolicyGapError | None:
+        """The gap, returned (one error per delivery date) rather than raised per order."""
+        if not commissioned:
+            return None
+        on = _delivered(order, self.rule)
+        gap = self._gaps.get(on)
+        if gap is None:
+            gap = self._gaps[on] = self._gap(on)
+        return gap
 
     def apply(self, order: OrderRecord, creator: CreatorShare | None) -> PayoutLine | None:
-        self.fast(order, creator is not None)
+        if creator is not None:
+            raise self._gap(_delivered(order, self.rule))
         return None
+
+    def _gap(self, on: dt.date) -> PolicyGapError:
+        return PolicyGapError(market=self.market, rule=self.rule, key=self.key, on=on, detail=self.detail)
 
 
 def _delivered(order: OrderRecord, rule: str) -> dt.date:
