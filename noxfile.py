@@ -42,6 +42,8 @@ _expose_pyenv_interpreters()
 def tests(session: nox.Session) -> None:
     """The whole test suite (core, plugins, CLI, properties) on one Python."""
     session.install(*LOCAL_PACKAGES, "pytest>=8", "hypothesis>=6.100")
+    if session.python == "3.11":  # one Python also runs with the `fast` extra (orjson); the others without
+        session.install("orjson>=3.9")
     if os.path.isdir("examples/thirdparty-plugin"):
         session.install("-e", "examples/thirdparty-plugin")
     session.run("pytest", "-q", *session.posargs)

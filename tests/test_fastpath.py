@@ -10,20 +10,33 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shoppolicy import Engine, ShopPolicyError
-from shoppolicy.batch import _dumps, run_settle
+from shoppolicy.batch import run_settle
 from shoppolicy.fastpath import FastStatements
 from shoppolicy.orders import structure_order
 from shoppolicy.records import read_records
 from shoppolicy.render import statement_line
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _stdlib_dumps(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+try:
+    import orjson
+
+    ENCODERS: list[Callable[[Any], bytes]] = [_stdlib_dumps, orjson.dumps]
+except ImportError:  # the fast path is checked with whichever encoder settle would use
+    ENCODERS = [_stdlib_dumps]
+encoders = pytest.mark.parametrize("dumps", ENCODERS, ids=["json", "orjson"][: len(ENCODERS)])
 BENCH_POLICY = ROOT / "tests" / "bench" / "bench-policy.toml"
 DOUYIN_OVERRIDE = ROOT / "examples" / "douyin" / "my-categories.toml"
 
@@ -42,32 +55,33 @@ def bench_like_orders(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
                "commission_rate": rnd.choice(["0.10", "0.15", "0.20"]) if plan else None}
 
 
-def both_ways(engine: Engine, row: dict[str, Any]) -> tuple[object, object, bool]:
+def both_ways(engine: Engine, row: dict[str, Any], dumps: Callable[[Any], bytes]) -> tuple[object, object, bool]:
     """(full quote's line or error, fast path's line or error, whether the fast path took it)."""
     try:
         record = structure_order(row)
     except ShopPolicyError as exc:
         return str(exc), str(exc), False
     try:
-        want: object = statement_line(engine.quote(record), _dumps)
+        want: object = statement_line(engine.quote(record), dumps)
     except ShopPolicyError as exc:
         want = f"{type(exc).__name__}: {exc}"
     try:
-        done = FastStatements(engine, _dumps).line(record)
+        done = FastStatements(engine, dumps).line(record)
     except ShopPolicyError as exc:
         return want, f"{type(exc).__name__}: {exc}", True
     return want, want if done is None else done[0], done is not None
 
 
-def test_fast_path_takes_every_benchmark_order_and_writes_the_same_line() -> None:
+@encoders
+def test_fast_path_takes_every_benchmark_order_and_writes_the_same_line(dumps: Callable[[Any], bytes]) -> None:
     engine = Engine(policy_files=[BENCH_POLICY])
-    fast = FastStatements(engine, _dumps)  # one writer, as in a batch: its templates are reused
+    fast = FastStatements(engine, dumps)  # one writer, as in a batch: its templates are reused
     taken = 0
     for row in bench_like_orders(400):
         record = structure_order(row)
         done = fast.line(record)
         assert done is not None, row
-        assert done[0] == statement_line(engine.quote(record), _dumps)
+        assert done[0] == statement_line(engine.quote(record), dumps)
         taken += 1
     assert taken == 400
 
@@ -81,11 +95,13 @@ def test_fast_path_takes_every_benchmark_order_and_writes_the_same_line() -> Non
     {"placed_at": "2023-10-01T00:00:00"},                  # before the 8% rate: another plan
     {"placed_at": "2024-10-31T23:30:00-07:00"},            # an offset: localised first
 ])
-def test_fast_path_agrees_with_a_full_quote_off_the_plain_case(change: dict[str, Any]) -> None:
+@encoders
+def test_fast_path_agrees_with_a_full_quote_off_the_plain_case(change: dict[str, Any],
+                                                               dumps: Callable[[Any], bytes]) -> None:
     engine = Engine(policy_files=[BENCH_POLICY])
     for row in bench_like_orders(40, seed=11):
         row.update(change)
-        want, got, _ = both_ways(engine, row)
+        want, got, _ = both_ways(engine, row, dumps)
         assert got == want
 
 
@@ -93,19 +109,20 @@ def test_refunded_orders_are_left_to_the_full_quote() -> None:
     engine = Engine(policy_files=[BENCH_POLICY])
     row = next(bench_like_orders(1))
     row["refunded"] = "1.00"
-    assert FastStatements(engine, _dumps).line(structure_order(row)) is None
+    assert FastStatements(engine, _stdlib_dumps).line(structure_order(row)) is None
 
 
 @pytest.mark.parametrize("path", ["examples/orders.jsonl", "examples/douyin/orders.jsonl",
                                   "examples/tiktok/orders.jsonl", "examples/tiktok-fees.jsonl",
                                   "examples/tiktok/us-settlement.jsonl"])
-def test_example_files_settle_the_same_both_ways(path: str) -> None:
+@encoders
+def test_example_files_settle_the_same_both_ways(path: str, dumps: Callable[[Any], bytes]) -> None:
     engine = Engine(policy_files=[DOUYIN_OVERRIDE])
     rows = [row for _, row in read_records(ROOT / path) if isinstance(row, dict)]
     assert rows
     taken = 0
     for row in rows:
-        want, got, took = both_ways(engine, row)
+        want, got, took = both_ways(engine, row, dumps)
         assert got == want, row.get("order_id")
         taken += took
     assert taken  # the fast path is exercised, not bypassed
