@@ -91,13 +91,13 @@ def _csv_bytes(rows: Iterable[Iterable[str]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-_Block = tuple[bytes | str, list[Rejected], Summary, int]
-"""What settling one chunk gives: statement bytes (or the file a worker wrote them to),
+_Block = tuple[list[bytes] | str, list[Rejected], Summary, int]
+"""What settling one chunk gives: statement lines (or the file a worker wrote them to),
 rejected rows, totals, rows read."""
 
 
 def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: int,
-                  fast: FastStatements | None) -> tuple[bytes, list[Rejected], Summary, int]:
+                  fast: FastStatements | None) -> tuple[list[bytes], list[Rejected], Summary, int]:
     # Each order is encoded as soon as it is priced, so its objects are freed while still
     # in the CPU cache (and the garbage collector never sees a chunk's worth of them).
     # Orders the fast path does not take are quoted in full (settle.settle_rows's rules).
@@ -123,7 +123,7 @@ def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: i
         except ShopPolicyError as exc:
             summary.rejected += 1
             refused.append(rejected(number, item, exc))
-    return b"".join(out), refused, summary, count
+    return out, refused, summary, count
 
 
 def _json_rows(first: int, chunk: bytes, source: str) -> tuple[Iterator[Row], int]:
@@ -192,7 +192,7 @@ def _work(task: _Task) -> tuple[str, list[Rejected], Summary, int]:
     text, refused, summary, count = _settle_block(engine, rows, fmt, count, fast)
     part = os.path.join(spool, f"{offset}.part")
     with open(part, "wb") as f:
-        f.write(text)
+        f.writelines(text)
     return part, refused, summary, count
 
 
@@ -284,7 +284,7 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
             if isinstance(text, str):
                 _append_file(text, sink)
             else:
-                sink.write(text)
+                sink.writelines(text)
             for r in refused:
                 _reject(r, source, reject_sink)
             total.merge(summary)

@@ -49,8 +49,20 @@ class FastStatements:
         # the fast methods of each slice, so finding an order's plan is one bisect.
         self._slots: dict[tuple[str, bool], tuple[list[dt.datetime], dict[int, Methods | None]]] = {}
         self._pending: dict[int, tuple[ShopPolicyError, str]] = {}
+        self._by_time: dict[tuple[str, bool, dt.datetime], Methods | None] = {}
 
     def _methods(self, payouts: bool, market: Market, at: dt.datetime) -> Methods | None:
+        # Orders of a month share a few dozen dates: remembered by value, the plan is one
+        # dict look-up (bounded, for inputs whose every time stamp differs).
+        key = (market.id, payouts, at)
+        if key in self._by_time:
+            return self._by_time[key]
+        if len(self._by_time) > 65536:
+            self._by_time.clear()
+        found = self._by_time[key] = self._slice_methods(payouts, market, at)
+        return found
+
+    def _slice_methods(self, payouts: bool, market: Market, at: dt.datetime) -> Methods | None:
         slot = self._slots.get((market.id, payouts))
         if slot is None:
             slot = self._slots[(market.id, payouts)] = (self._engine.policy(market.id).boundaries, {})
