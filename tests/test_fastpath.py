@@ -94,6 +94,8 @@ def test_fast_path_takes_every_benchmark_order_and_writes_the_same_line(dumps: C
     {"affiliate_plan": "secret", "commission_rate": "0.1"},  # refused by the commission rule
     {"placed_at": "2023-10-01T00:00:00"},                  # before the 8% rate: another plan
     {"placed_at": "2024-10-31T23:30:00-07:00"},            # an offset: localised first
+    {"order_id": 'say "hi" \\ back'},                      # order ids the encoder must escape
+    {"order_id": "订单-0001"}, {"order_id": "tab\there\u007f"},
 ])
 @encoders
 def test_fast_path_agrees_with_a_full_quote_off_the_plain_case(change: dict[str, Any],

@@ -48,7 +48,7 @@ class FastStatements:
         # Per market and kind (charges, payout rules): the policy's time-slice boundaries and
         # the fast methods of each slice, so finding an order's plan is one bisect.
         self._slots: dict[tuple[str, bool], tuple[list[dt.datetime], dict[int, Methods | None]]] = {}
-        self._pending: dict[int, tuple[ShopPolicyError, str]] = {}
+        self._pending: dict[int, tuple[ShopPolicyError, str, str]] = {}
         self._by_time: dict[tuple[str, bool, dt.datetime], Methods | None] = {}
 
     def _methods(self, payouts: bool, market: Market, at: dt.datetime) -> Methods | None:
@@ -72,13 +72,21 @@ class FastStatements:
             by_slice[index] = self._engine._fast_methods(payouts, market, at)
         return by_slice[index]
 
-    def _pending_text(self, gap: ShopPolicyError) -> str:
+    def _returned_gap(self, gap: ShopPolicyError) -> tuple[ShopPolicyError, str, str]:
+        """A gap a payout rule returned: itself, its pending text, and ``[text]`` as JSON."""
         found = self._pending.get(id(gap))
         if found is None or found[0] is not gap:
             if len(self._pending) > 4096:  # a plugin returning a new error per order: stay bounded
                 self._pending.clear()
-            found = self._pending[id(gap)] = (gap, f"payout: {gap}")
-        return found[1]
+            text = f"payout: {gap}"
+            found = self._pending[id(gap)] = (gap, text, self._dumps([text]).decode())
+        return found
+
+    def _json_text(self, value: str) -> str:
+        # What the encoder writes for a string with nothing to escape, without calling it.
+        if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+            return f'"{value}"'
+        return self._dumps(value).decode()
 
     def _text(self, value: object) -> str:
         return self._dumps(value).decode().replace("%", "%%")
@@ -120,7 +128,7 @@ class FastStatements:
         charges = self._methods(False, market, record.placed_at)
         if charges is None:
             return None
-        figures: list[object] = [self._dumps(record.order_id).decode(), record.amount]
+        figures: list[object] = [self._json_text(record.order_id), record.amount]
         forms: list[FeeForm] = []
         creator: tuple[CreatorForm, Decimal, Decimal, Decimal] | None = None
         total = ZERO
@@ -148,12 +156,12 @@ class FastStatements:
             _, rate, commission, take = creator
             net -= commission
             figures += (total, commission, rate, commission, take, commission - take)
-        merchant, creator_date, pending, paid_trail = self._payouts(market, record, creator)
+        merchant, creator_date, paid_trail, pending = self._payouts(market, record, creator)
         passthrough = _passthrough(record)
         figures += (net, "null" if merchant is None else f'"{merchant.isoformat()}"',
                     "null" if creator_date is None else f'"{creator_date.isoformat()}"',
                     self._dumps({k: str(v) for k, v in passthrough.items()}).decode() if passthrough else "{}",
-                    self._dumps(pending).decode() if pending else "[]")
+                    pending)
         key = (market.id, *map(id, forms), id(creator[0]) if creator else None, *map(id, paid_trail))
         found = self._shapes.get(key)
         if found is not None:
@@ -167,13 +175,11 @@ class FastStatements:
                                                              commission, net)
 
     def _payouts(self, market: Market, record: OrderRecord, creator: tuple[CreatorForm, Decimal, Decimal, Decimal]
-                 | None) -> tuple[dt.date | None, dt.date | None, list[str], list[TrailEntry]]:
-        """Merchant and creator payout dates, pending reasons and the payout trail."""
+                 | None) -> tuple[dt.date | None, dt.date | None, list[TrailEntry], str]:
+        """Merchant and creator payout dates, the payout trail, and the pending reasons as JSON."""
         engine = self._engine
         basis = getattr(record, market.payout_basis)
         rules = self._methods(True, market, basis) if basis is not None else None
-        merchant = creator_date = None
-        trail: list[TrailEntry] = []
         if rules is None:  # no fast path for these rules (or no basis date, or a gap): the engine's own
             share = creator[0].share(*creator[1:]) if creator is not None else None
             lines, pending = engine._payouts(market, record, share, strict=False)
@@ -181,6 +187,7 @@ class FastStatements:
         else:
             pending, paid = [], []
             commissioned = creator is not None
+            returned = None
             for fast in rules:
                 try:
                     found = fast(record, commissioned)
@@ -190,7 +197,19 @@ class FastStatements:
                 if type(found) is tuple:
                     paid.append(found)
                 elif found is not None:  # a gap returned rather than raised (cheaper, and kept)
-                    pending.append(self._pending_text(found))
+                    returned = self._returned_gap(found)
+                    pending.append(returned[1])
+            if returned is not None and len(pending) == 1:
+                return *self._paid(paid), returned[2]
+        merchant, creator_date, trail = self._paid(paid)
+        return merchant, creator_date, trail, self._dumps(pending).decode() if pending else "[]"
+
+    @staticmethod
+    def _paid(paid: list[tuple[str, dt.date, TrailEntry | None]]) -> tuple[dt.date | None, dt.date | None,
+                                                                           list[TrailEntry]]:
+        """The first merchant and creator payout dates, and the trail of every payout line."""
+        merchant = creator_date = None
+        trail: list[TrailEntry] = []
         for party, day, why in paid:
             if party == "merchant":
                 merchant = merchant or day
@@ -198,4 +217,4 @@ class FastStatements:
                 creator_date = creator_date or day
             if why is not None:
                 trail.append(why)
-        return merchant, creator_date, pending, trail
+        return merchant, creator_date, trail
