@@ -144,3 +144,36 @@ def test_settle_writes_identical_statements_with_the_fast_path_off(tmp_path: Pat
         outputs.append((out.read_bytes(), summary.read_text()))
     assert outputs[0] == outputs[1]
     assert outputs[0][0].count(b"\n") >= 300
+
+
+def test_a_subclass_overriding_apply_does_not_inherit_fast() -> None:
+    """A subclass that changes ``apply`` but not ``fast`` would price orders two ways."""
+    from shoppolicy.engine import _fast_is_own
+
+    class Base:
+        def apply(self, order: object) -> tuple[()]:
+            return ()
+
+        def fast(self, order: object) -> None:
+            return None
+
+    class NewApply(Base):
+        def apply(self, order: object) -> tuple[()]:
+            return ()
+
+    class NewBoth(NewApply):
+        def fast(self, order: object) -> None:
+            return None
+
+    class NewFastOnly(Base):
+        def fast(self, order: object) -> None:
+            return None
+
+    assert [_fast_is_own(c()) for c in (Base, NewApply, NewBoth, NewFastOnly)] == [True, False, True, True]
+
+
+def test_a_rejected_row_with_an_empty_order_id_reports_none() -> None:
+    from shoppolicy import InputError
+    from shoppolicy.settle import rejected
+
+    assert rejected(4, {"order_id": "", "amount": "x"}, InputError("bad", field="amount")).order_id is None

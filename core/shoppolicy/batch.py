@@ -1,9 +1,11 @@
 """The ``settle`` command's I/O: streaming statement and rejects writers, progress,
 summary, and the optional fan-out of JSON Lines input over worker processes.
 
-The settlement itself is :func:`shoppolicy.settle.settle_rows`; this module only moves
-rows between files and the engine.  Memory stays flat: one row at a time in a single
-process, or a bounded number of chunks in flight with ``jobs > 1``.  Output order is
+Rows are priced by the fast path (:mod:`shoppolicy.fastpath`) where it applies and
+quoted in full otherwise (the rules of :func:`shoppolicy.settle.settle_rows`); this
+module moves rows between files and the engine.  Memory stays flat: one chunk of about
+512 KB and its statement lines at a time in a single process, or a bounded number of
+chunks in flight with ``jobs > 1``.  Output order is
 input order either way.  orjson is used for JSON when it is installed (the ``fast``
 extra); the standard library's json otherwise.
 """
@@ -215,6 +217,7 @@ def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int, fast: FastS
                 yield done()
         while pending:
             yield done()
+    _WORKER = None  # the workers are gone; let the engine go with the caller
 
 
 def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None,
@@ -264,7 +267,16 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
     bar = _Progress(progress if progress is not None else sys.stderr.isatty())
     # The engine, plugins and modules are loaded and live for the whole batch: frozen, the
     # garbage collector stops walking them again and again while millions of orders pass.
+    gc.collect()
     gc.freeze()
+    try:
+        return _run(engine, input_file, fmt, parallel, bar, out, rejects, summary_file, input_format, jobs)
+    finally:
+        gc.unfreeze()
+
+
+def _run(engine: Engine, input_file: str, fmt: _Formatter, parallel: bool, bar: _Progress, out: str,
+         rejects: str | None, summary_file: str | None, input_format: str | None, jobs: int) -> int:
     total = Summary()
     source = "<stdin>" if input_file == "-" else input_file
     with ExitStack() as stack:

@@ -159,8 +159,7 @@ class Engine:
             if p.trail is not None:
                 trail.append(p.trail)
         return Quote(record.order_id, market.id, record.currency, record.amount, tuple(fees), net, creator,
-                     merchant, creator_date, tuple(payouts), _passthrough(record), tuple(pending), tuple(trail),
-                     total)
+                     merchant, creator_date, tuple(payouts), _passthrough(record), tuple(pending), tuple(trail))
 
     def quote_many(self, orders: Iterable[OrderRecord | Mapping[str, Any]]) -> Iterable[Quote]:
         for order in orders:
@@ -364,7 +363,7 @@ class Engine:
         key = id(compiled)  # compiled plans are cached for the engine's life: their ids stay theirs
         if key not in self._fast_plans:
             rules, gap = compiled
-            methods = tuple(m for m in (getattr(r, "fast", None) for r in rules) if callable(m))
+            methods = tuple(r.fast for r in rules if _fast_is_own(r))
             self._fast_plans[key] = methods if gap is None and len(methods) == len(rules) else None
         return self._fast_plans[key]
 
@@ -405,6 +404,16 @@ class Engine:
                         found[kind] = handler
             self._handlers[market.id] = found
         return found
+
+
+def _fast_is_own(rule: object) -> bool:
+    """Whether ``rule`` has a ``fast`` method written for its own ``apply``: a subclass
+    that overrides ``apply`` but inherits ``fast`` would price orders differently."""
+    mro = type(rule).__mro__
+    fast_owner = next((c for c in mro if "fast" in vars(c)), None)
+    apply_owner = next((c for c in mro if "apply" in vars(c)), None)
+    return (fast_owner is not None and apply_owner is not None and callable(getattr(rule, "fast", None))
+            and issubclass(fast_owner, apply_owner))
 
 
 def _passthrough(record: OrderRecord) -> dict[str, Decimal]:

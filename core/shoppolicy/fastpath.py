@@ -7,8 +7,9 @@ module prices the order with those methods and writes the line from pieces encod
 per fee form, creator form and trail.  The line is byte for byte what
 ``render.statement_line(engine.quote(order))`` gives (a property test holds the two to
 it); any order the fast path does not take (a charge declines it, the plan has no fast
-path, the market or currency is wrong) is quoted in full by the caller, so errors and
-their messages come from one place.  What does not live here: reading rows
+path, the market or currency is wrong) is quoted in full by the caller.  The ``fast``
+methods raise the errors their ``apply`` methods raise, so a bad order is rejected with
+the same message either way.  What does not live here: reading rows
 (:mod:`shoppolicy.orders`), rejecting them (:mod:`shoppolicy.settle`) and files
 (:mod:`shoppolicy.batch`).
 """
@@ -111,6 +112,8 @@ class FastStatements:
                       '"creator_receives":"%s","rule":', text(creator.rule), ',"source":', text(creator.source), "}"]
         parts.append(',"net":"%s","payout_date":%s,"creator_payout_date":%s,"passthrough":%s,"pending":%s')
         shape = ("".join(parts), trail_tail(trail, self._dumps))
+        if len(self._shapes) > 4096:  # a plugin building forms or trails per order: stay bounded
+            self._shapes.clear()
         self._shapes[key] = (shape, (*fees, creator, *trail))  # the objects whose ids make the key
         return shape
 
@@ -137,11 +140,14 @@ class FastStatements:
                 priced = fast(record)
                 if priced is None:
                     continue
-                if type(priced[0]) is FeeForm:
+                if isinstance(priced[0], FeeForm):
                     form, fee, base = priced
                     forms.append(form)
                     figures += (fee, "null" if base is None else f'"{base!s}"')
                     total += fee
+                elif not isinstance(priced[0], CreatorForm):
+                    raise TypeError(f"{fast!r} returned {priced!r}: expected (FeeForm, amount, base), "
+                                    "(CreatorForm, rate, commission, take) or None")
                 elif creator is None:
                     creator = priced
                 else:
@@ -194,11 +200,14 @@ class FastStatements:
                 except (PolicyGapError, InputError) as exc:
                     pending.append(f"payout: {exc}")
                     continue
-                if type(found) is tuple:
+                if isinstance(found, tuple):
                     paid.append(found)
-                elif found is not None:  # a gap returned rather than raised (cheaper, and kept)
+                elif isinstance(found, PolicyGapError):  # returned rather than raised: cheaper, and kept
                     returned = self._returned_gap(found)
                     pending.append(returned[1])
+                elif found is not None:
+                    raise TypeError(f"{fast!r} returned {found!r}: expected (party, date, trail), a "
+                                    "PolicyGapError or None")
             if returned is not None and len(pending) == 1:
                 return *self._paid(paid), returned[2]
         merchant, creator_date, trail = self._paid(paid)

@@ -203,9 +203,10 @@ class Quote:
     passthrough: dict[str, Decimal] = attrs.field(factory=dict)
     pending: tuple[str, ...] = ()
     trail: tuple[TrailEntry, ...] = ()
-    #: The sum of the fee lines (computed from ``fees`` when not given).
-    total_fees: Decimal = attrs.field(
-        default=attrs.Factory(lambda self: sum((f.amount for f in self.fees), ZERO), takes_self=True))
+
+    @property
+    def total_fees(self) -> Decimal:
+        return sum((f.amount for f in self.fees), ZERO)
 
 
 @attrs.frozen(slots=True)

@@ -24,6 +24,11 @@ from shoppolicy.model import OrderRecord
 from shoppolicy.money import ZERO
 
 ORDER_FIELDS = frozenset(f.name for f in attrs.fields(OrderRecord))
+# _plain_order builds records positionally, in this order (checked here, not trusted).
+assert [f.name for f in attrs.fields(OrderRecord)] == [
+    "order_id", "market", "amount", "currency", "placed_at", "category", "delivered_at", "completed_at", "shop_id",
+    "seller_type", "store_type", "settlement_tier", "affiliate_plan", "commission_rate", "platform_discount",
+    "buyer_shipping", "tax", "refunded", "quantity"], "OrderRecord's fields changed: update _plain_order"
 _OPTIONAL_TEXT = ("category", "shop_id", "seller_type", "store_type", "settlement_tier", "affiliate_plan")
 _COMPONENTS = ("platform_discount", "buyer_shipping", "tax", "refunded")
 

@@ -94,7 +94,8 @@ def trail_tail(trail: tuple[TrailEntry, ...], dumps: Callable[[Any], bytes]) -> 
     """``,"trail":[...]}`` and the newline that end a statement line.
 
     A trail is shared by every order a plan quotes the same way, so its encoding is
-    cached (by the identity of its entries) instead of being encoded per order.
+    cached (found by the identity of its entries, checked by equality) instead of being
+    encoded per order.
     """
     key = tuple(map(id, trail))
     hit = _TRAIL_FRAGMENTS.get(key)

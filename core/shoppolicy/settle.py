@@ -93,7 +93,7 @@ def rejected(number: int, item: Mapping[str, Any] | OrderRecord, exc: ShopPolicy
     """The :class:`Rejected` of row ``number`` that raised ``exc``."""
     order_id = item.order_id if isinstance(item, OrderRecord) else item.get("order_id")
     return Rejected(line=number, reason=exc.message if isinstance(exc, InputError) else str(exc),
-                    order_id=order_id if isinstance(order_id, str) else None,
+                    order_id=order_id if isinstance(order_id, str) and order_id else None,
                     field=exc.field if isinstance(exc, InputError) else None)
 
 

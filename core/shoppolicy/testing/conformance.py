@@ -498,15 +498,19 @@ def fast_path_problems(engine: Engine, samples: Sequence[Mapping[str, Any]], max
     fast = FastStatements(engine, _dumps)
 
     def fast_path_writes_the_same_line(record: OrderRecord) -> None:
+        # The line, the figures the summary adds up, or the error (with its field).
         try:
-            want: object = statement_line(engine.quote(record), _dumps)
+            quote = engine.quote(record)
+            commission = quote.creator.commission if quote.creator is not None else ZERO
+            want: object = (statement_line(quote, _dumps), (quote.market, quote.currency, quote.amount,
+                                                            quote.total_fees, commission, quote.net))
         except ShopPolicyError as exc:
-            want = f"{type(exc).__name__}: {exc}"
+            want = (type(exc).__name__, str(exc), getattr(exc, "field", None))
         try:
             done = fast.line(record)
-            got: object = want if done is None else done[0]  # None: the order is quoted in full
+            got: object = want if done is None else done  # None: the order is quoted in full
         except ShopPolicyError as exc:
-            got = f"{type(exc).__name__}: {exc}"
+            got = (type(exc).__name__, str(exc), getattr(exc, "field", None))
         assert got == want, f"fast path:\n  {got!r}\nfull quote:\n  {want!r}"
 
     return _around_samples(engine, samples, max_examples, fast_path_writes_the_same_line)

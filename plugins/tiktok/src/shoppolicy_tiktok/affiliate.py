@@ -107,6 +107,8 @@ class _CreatorPayoutGap:
         on = _delivered(order, self.rule)
         gap = self._gaps.get(on)
         if gap is None:
+            if len(self._gaps) > 4096:  # one per delivery date: years of them, still bounded
+                self._gaps.clear()
             gap = self._gaps[on] = self._gap(on)
         return gap
 
