@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from shoppolicy import Engine, ShopPolicyError
-from shoppolicy.batch import run_settle
+from shoppolicy.batch import json_dumps, run_settle
 from shoppolicy.fastpath import FastStatements
 from shoppolicy.orders import structure_order
 from shoppolicy.records import read_records
@@ -26,16 +26,12 @@ from shoppolicy.render import statement_line
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _stdlib_dumps(value: object) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 try:
     import orjson
 
-    ENCODERS: list[Callable[[Any], bytes]] = [_stdlib_dumps, orjson.dumps]
+    ENCODERS: list[Callable[[Any], bytes]] = [json_dumps, orjson.dumps]
 except ImportError:  # the fast path is checked with whichever encoder settle would use
-    ENCODERS = [_stdlib_dumps]
+    ENCODERS = [json_dumps]
 encoders = pytest.mark.parametrize("dumps", ENCODERS, ids=["json", "orjson"][: len(ENCODERS)])
 BENCH_POLICY = ROOT / "tests" / "bench" / "bench-policy.toml"
 DOUYIN_OVERRIDE = ROOT / "examples" / "douyin" / "my-categories.toml"
@@ -111,7 +107,7 @@ def test_refunded_orders_are_left_to_the_full_quote() -> None:
     engine = Engine(policy_files=[BENCH_POLICY])
     row = next(bench_like_orders(1))
     row["refunded"] = "1.00"
-    assert FastStatements(engine, _stdlib_dumps).line(structure_order(row)) is None
+    assert FastStatements(engine, json_dumps).line(structure_order(row)) is None
 
 
 @pytest.mark.parametrize("path", ["examples/orders.jsonl", "examples/douyin/orders.jsonl",

@@ -2,7 +2,7 @@
 summary, and the optional fan-out of JSON Lines input over worker processes.
 
 Rows are priced by the fast path (:mod:`shoppolicy.fastpath`) where it applies and
-quoted in full otherwise (the rules of :func:`shoppolicy.settle.settle_rows`); this
+quoted in full otherwise (rejected by the rules of :func:`shoppolicy.settle.settle_each`); this
 module moves rows between files and the engine.  Memory stays flat: one chunk of about
 512 KB and its statement lines at a time in a single process, or a bounded number of
 chunks in flight with ``jobs > 1``.  Output order is
@@ -22,20 +22,26 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from typing import IO, Any
 
 from shoppolicy import render
 from shoppolicy.engine import Engine
-from shoppolicy.errors import InputError, ShopPolicyError
+from shoppolicy.errors import InputError
 from shoppolicy.fastpath import FastStatements
-from shoppolicy.model import Quote
+from shoppolicy.model import OrderRecord, Quote
 from shoppolicy.orders import structure_order
 from shoppolicy.records import Row, detect_format, parse_json_line, read_records
-from shoppolicy.settle import Rejected, Summary, rejected
+from shoppolicy.settle import Rejected, Summary, settle_each
 
 EXIT_REJECTED = 3
+
+
+def json_dumps(data: Any) -> bytes:
+    """Compact JSON as UTF-8 with the standard library: what orjson writes, more slowly."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
 
 try:  # optional speed-up (the `fast` extra): JSON parsing and encoding dominate a batch's time
     if os.environ.get("SHOPPOLICY_NO_ORJSON"):
@@ -45,9 +51,7 @@ try:  # optional speed-up (the `fast` extra): JSON parsing and encoding dominate
     _dumps: Callable[[Any], bytes] = orjson.dumps
     _loads: Callable[[str | bytes], Any] = orjson.loads
 except ImportError:  # pragma: no cover - exercised where orjson is not installed
-    def _dumps(data: Any) -> bytes:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-
+    _dumps = json_dumps
     _loads = json.loads
 
 
@@ -102,29 +106,28 @@ def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: i
                   fast: FastStatements | None) -> tuple[list[bytes], list[Rejected], Summary, int]:
     # Each order is encoded as soon as it is priced, so its objects are freed while still
     # in the CPU cache (and the garbage collector never sees a chunk's worth of them).
-    # Orders the fast path does not take are quoted in full (settle.settle_rows's rules).
+    # Orders the fast path does not take are quoted in full.
     summary = Summary()
     encode = fmt.encoder()
+
+    def price(item: Mapping[str, Any] | OrderRecord) -> bytes:
+        record = structure_order(item) if isinstance(item, Mapping) else item
+        done = fast.line(record) if fast is not None else None
+        if done is None:
+            quote = engine.quote(record)
+            summary.add(quote)
+            return encode(quote)
+        summary.add_figures(*done[1])
+        return done[0]
+
     out: list[bytes] = []
     refused: list[Rejected] = []
-    for number, item in rows:
-        if isinstance(item, InputError):
-            summary.rejected += 1
-            refused.append(Rejected(line=number, reason=item.message, field=item.field))
-            continue
-        try:
-            record = structure_order(item)
-            done = fast.line(record) if fast is not None else None
-            if done is None:
-                quote = engine.quote(record)
-                summary.add(quote)
-                out.append(encode(quote))
-            else:
-                out.append(done[0])
-                summary.add_figures(*done[1])
-        except ShopPolicyError as exc:
-            summary.rejected += 1
-            refused.append(rejected(number, item, exc))
+    for result in settle_each(rows, summary, price):
+        if type(result) is bytes:
+            out.append(result)
+        else:
+            assert isinstance(result, Rejected)
+            refused.append(result)
     return out, refused, summary, count
 
 
@@ -206,17 +209,12 @@ def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int, fast: FastS
         _WORKER = (engine, fmt, path, spool, fast)  # set before the fork: the workers inherit it
         pool = stack.enter_context(context.Pool(jobs))
         pending: deque[Any] = deque()
-
-        def done() -> _Block:
-            part, refused, summary, count = pending.popleft().get()
-            return part, refused, summary, count
-
         for first, offset, chunk in _chunks(path):
             pending.append(pool.apply_async(_work, ((first, offset, len(chunk), chunk if path == "-" else None),)))
             if len(pending) >= 2 * jobs:  # bounded: memory must not grow with the batch
-                yield done()
+                yield pending.popleft().get()
         while pending:
-            yield done()
+            yield pending.popleft().get()
     _WORKER = None  # the workers are gone; let the engine go with the caller
 
 
@@ -265,21 +263,12 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
     if input_file != "-" and not os.path.isfile(input_file):
         raise InputError(f"cannot read {input_file}: no such file")
     bar = _Progress(progress if progress is not None else sys.stderr.isatty())
-    # The engine, plugins and modules are loaded and live for the whole batch: frozen, the
-    # garbage collector stops walking them again and again while millions of orders pass.
-    gc.collect()
-    gc.freeze()
-    try:
-        return _run(engine, input_file, fmt, parallel, bar, out, rejects, summary_file, input_format, jobs)
-    finally:
-        gc.unfreeze()
-
-
-def _run(engine: Engine, input_file: str, fmt: _Formatter, parallel: bool, bar: _Progress, out: str,
-         rejects: str | None, summary_file: str | None, input_format: str | None, jobs: int) -> int:
     total = Summary()
     source = "<stdin>" if input_file == "-" else input_file
     with ExitStack() as stack:
+        # The engine, plugins and modules live for the whole batch: frozen, the garbage
+        # collector stops walking them again and again while millions of orders pass.
+        stack.enter_context(_gc_frozen())
         if out == "-":
             sys.stdout.flush()  # statement bytes go to the binary stream beneath it
         sink = sys.stdout.buffer if out == "-" else stack.enter_context(open(out, "wb"))
@@ -305,6 +294,17 @@ def _run(engine: Engine, input_file: str, fmt: _Formatter, parallel: bool, bar: 
         bar.done(rows)
     _summary(total, summary_file)
     return EXIT_REJECTED if total.rejected else 0
+
+
+@contextmanager
+def _gc_frozen() -> Iterator[None]:
+    """Everything alive now (engine, plugins, modules) left out of garbage collection."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _append_file(part: str, sink: IO[bytes]) -> None:

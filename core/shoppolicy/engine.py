@@ -122,9 +122,7 @@ class Engine:
         """Fees, creator commission, net and payout dates of one order."""
         # The batch's hot path: one call per order, so the common case is kept flat.
         record = order if type(order) is OrderRecord else self._order(order)
-        market = self._host.markets.get(record.market)
-        if market is None or market.abstract or record.currency != market.currency:
-            market = self._order_market(record)  # raises the InputError that says which
+        market = self._plain_market(record) or self._order_market(record)  # the latter raises, saying why
         record = self._localised(record, market)
         fees: list[FeeLine] = []
         creator: CreatorShare | None = None
@@ -150,14 +148,7 @@ class Engine:
             if creator.trail is not None:
                 trail.append(creator.trail)
         payouts, pending = self._payouts(market, record, creator, strict=False)
-        merchant = creator_date = None
-        for p in payouts:
-            if p.party == "merchant":
-                merchant = merchant or p.date
-            elif p.party == "creator":
-                creator_date = creator_date or p.date
-            if p.trail is not None:
-                trail.append(p.trail)
+        merchant, creator_date = paid_dates(((p.party, p.date, p.trail) for p in payouts), trail)
         return Quote(record.order_id, market.id, record.currency, record.amount, tuple(fees), net, creator,
                      merchant, creator_date, tuple(payouts), _passthrough(record), tuple(pending), tuple(trail))
 
@@ -299,6 +290,14 @@ class Engine:
             return order
         return structure_order(order)
 
+    def _plain_market(self, record: OrderRecord) -> Market | None:
+        """The order's market when it is installed, concrete and in the order's currency;
+        otherwise None (:meth:`_order_market` says what is wrong)."""
+        market = self._host.markets.get(record.market)
+        if market is None or market.abstract or record.currency != market.currency:
+            return None
+        return market
+
     def _order_market(self, record: OrderRecord) -> Market:
         """The order's market, after checking market and currency (raises InputError)."""
         try:
@@ -404,6 +403,21 @@ class Engine:
                         found[kind] = handler
             self._handlers[market.id] = found
         return found
+
+
+def paid_dates(paid: Iterable[tuple[str, dt.date, TrailEntry | None]],
+               trail: list[TrailEntry]) -> tuple[dt.date | None, dt.date | None]:
+    """The first merchant and creator payout dates of ``(party, date, trail)`` lines,
+    adding each line's trail entry to ``trail``."""
+    merchant = creator = None
+    for party, day, why in paid:
+        if party == "merchant":
+            merchant = merchant or day
+        elif party == "creator":
+            creator = creator or day
+        if why is not None:
+            trail.append(why)
+    return merchant, creator
 
 
 def _fast_is_own(rule: object) -> bool:

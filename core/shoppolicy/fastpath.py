@@ -16,13 +16,12 @@ the same message either way.  What does not live here: reading rows
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from shoppolicy.engine import Engine, _passthrough
+from shoppolicy.engine import Engine, _passthrough, paid_dates
 from shoppolicy.errors import InputError, PolicyGapError, ShopPolicyError
 from shoppolicy.model import Market, OrderRecord, TrailEntry
 from shoppolicy.money import ZERO
@@ -46,9 +45,6 @@ class FastStatements:
         self._dumps = dumps
         # Keyed by the ids of the forms and trails of a line, which the cache keeps alive.
         self._shapes: dict[tuple[object, ...], tuple[_Shape, tuple[object, ...]]] = {}
-        # Per market and kind (charges, payout rules): the policy's time-slice boundaries and
-        # the fast methods of each slice, so finding an order's plan is one bisect.
-        self._slots: dict[tuple[str, bool], tuple[list[dt.datetime], dict[int, Methods | None]]] = {}
         self._pending: dict[int, tuple[ShopPolicyError, str, str]] = {}
         self._by_time: dict[tuple[str, bool, dt.datetime], Methods | None] = {}
 
@@ -60,18 +56,8 @@ class FastStatements:
             return self._by_time[key]
         if len(self._by_time) > 65536:
             self._by_time.clear()
-        found = self._by_time[key] = self._slice_methods(payouts, market, at)
+        found = self._by_time[key] = self._engine._fast_methods(payouts, market, at)
         return found
-
-    def _slice_methods(self, payouts: bool, market: Market, at: dt.datetime) -> Methods | None:
-        slot = self._slots.get((market.id, payouts))
-        if slot is None:
-            slot = self._slots[(market.id, payouts)] = (self._engine.policy(market.id).boundaries, {})
-        boundaries, by_slice = slot
-        index = bisect.bisect_right(boundaries, at)  # the engine's own time-slice index
-        if index not in by_slice:
-            by_slice[index] = self._engine._fast_methods(payouts, market, at)
-        return by_slice[index]
 
     def _returned_gap(self, gap: ShopPolicyError) -> tuple[ShopPolicyError, str, str]:
         """A gap a payout rule returned: itself, its pending text, and ``[text]`` as JSON."""
@@ -124,8 +110,8 @@ class FastStatements:
         (``InputError``, ``PolicyGapError``), as a full quote would.
         """
         engine = self._engine
-        market = engine._host.markets.get(record.market)
-        if market is None or market.abstract or record.currency != market.currency:
+        market = engine._plain_market(record)
+        if market is None:
             return None
         record = engine._localised(record, market)
         charges = self._methods(False, market, record.placed_at)
@@ -209,21 +195,8 @@ class FastStatements:
                     raise TypeError(f"{fast!r} returned {found!r}: expected (party, date, trail), a "
                                     "PolicyGapError or None")
             if returned is not None and len(pending) == 1:
-                return *self._paid(paid), returned[2]
-        merchant, creator_date, trail = self._paid(paid)
+                trail: list[TrailEntry] = []
+                return *paid_dates(paid, trail), trail, returned[2]
+        trail = []
+        merchant, creator_date = paid_dates(paid, trail)
         return merchant, creator_date, trail, self._dumps(pending).decode() if pending else "[]"
-
-    @staticmethod
-    def _paid(paid: list[tuple[str, dt.date, TrailEntry | None]]) -> tuple[dt.date | None, dt.date | None,
-                                                                           list[TrailEntry]]:
-        """The first merchant and creator payout dates, and the trail of every payout line."""
-        merchant = creator_date = None
-        trail: list[TrailEntry] = []
-        for party, day, why in paid:
-            if party == "merchant":
-                merchant = merchant or day
-            elif party == "creator":
-                creator_date = creator_date or day
-            if why is not None:
-                trail.append(why)
-        return merchant, creator_date, trail

@@ -208,6 +208,11 @@ class Quote:
     def total_fees(self) -> Decimal:
         return sum((f.amount for f in self.fees), ZERO)
 
+    @property
+    def creator_commission(self) -> Decimal:
+        """What the merchant pays the creator (0 on an order without a commission)."""
+        return self.creator.commission if self.creator is not None else ZERO
+
 
 @attrs.frozen(slots=True)
 class ViolationEvent:

@@ -22,6 +22,7 @@ import attrs
 from shoppolicy.convert import parse_datetime, structure
 from shoppolicy.model import OrderRecord
 from shoppolicy.money import ZERO
+from shoppolicy.records import given
 
 ORDER_FIELDS = frozenset(f.name for f in attrs.fields(OrderRecord))
 # _plain_order builds records positionally, in this order (checked here, not trusted).
@@ -31,11 +32,6 @@ assert [f.name for f in attrs.fields(OrderRecord)] == [
     "buyer_shipping", "tax", "refunded", "quantity"], "OrderRecord's fields changed: update _plain_order"
 _OPTIONAL_TEXT = ("category", "shop_id", "seller_type", "store_type", "settlement_tier", "affiliate_plan")
 _COMPONENTS = ("platform_discount", "buyer_shipping", "tax", "refunded")
-
-
-def given(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The row without the fields it leaves out (``None`` or ``""``)."""
-    return {k: v for k, v in row.items() if v is not None and v != ""}
 
 
 def structure_order(row: Mapping[str, Any]) -> OrderRecord:

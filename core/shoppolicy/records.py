@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
@@ -28,7 +28,8 @@ def detect_format(name: str, explicit: str | None = None) -> str:
     return "csv" if name.lower().endswith(".csv") else "jsonl"
 
 
-def _drop_empty(record: dict[str, Any]) -> dict[str, Any]:
+def given(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record without the fields it leaves out (``None`` or ``""``)."""
     return {k: v for k, v in record.items() if v is not None and v != ""}
 
 
@@ -46,7 +47,7 @@ def parse_json_line(number: int, line: str | bytes, source: str, loads: Callable
         return InputError(f"not valid JSON ({detail})", row=number, source=source)
     if not isinstance(data, dict):
         return InputError(f"expected a JSON object, got {type(data).__name__}", row=number, source=source)
-    return _drop_empty(data) if drop_empty else data
+    return given(data) if drop_empty else data
 
 
 def iter_jsonl(stream: IO[str], source: str) -> Iterator[Row]:
@@ -70,7 +71,7 @@ def iter_csv(stream: IO[str], source: str) -> Iterator[Row]:
             yield number, InputError(f"expected {len(header)} cells as in the header, got {len(cells)}",
                                      row=number, source=source)
             continue
-        yield number, _drop_empty(dict(zip(header, cells, strict=True)))
+        yield number, given(dict(zip(header, cells, strict=True)))
 
 
 def read_records(path: str | Path, fmt: str | None = None) -> Iterator[Row]:

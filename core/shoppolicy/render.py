@@ -64,7 +64,7 @@ def _core(quote: Quote) -> dict[str, Any]:
                   "fixed": None if f.fixed is None else str(f.fixed), "confidence": f.confidence, "note": f.note}
                  for f in quote.fees],
         "total_fees": str(quote.total_fees),
-        "creator_commission": str(creator.commission) if creator is not None else "0",
+        "creator_commission": str(quote.creator_commission),
         "creator": creator_dict(creator) if creator is not None else None,
         "net": str(quote.net),
         "payout_date": quote.payout_date.isoformat() if quote.payout_date else None,
@@ -178,7 +178,7 @@ def statement_row(quote: Quote) -> list[str]:
     return [
         quote.order_id, quote.market, quote.currency, str(quote.amount),
         "; ".join(f"{f.code}={f.amount} ({f.rule})" for f in quote.fees), str(quote.total_fees),
-        str(quote.creator.commission) if quote.creator is not None else "0", str(quote.net),
+        str(quote.creator_commission), str(quote.net),
         quote.payout_date.isoformat() if quote.payout_date else "",
         quote.creator_payout_date.isoformat() if quote.creator_payout_date else "",
         " ".join(dict.fromkeys(t.rule for t in quote.trail)), " | ".join(quote.pending),

@@ -9,9 +9,9 @@ currency (exact Decimals, so the totals equal the sum of the lines).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -21,6 +21,8 @@ from shoppolicy.money import ZERO
 
 if TYPE_CHECKING:
     from shoppolicy.engine import Engine
+
+T = TypeVar("T")
 
 
 @attrs.frozen(slots=True)
@@ -64,8 +66,8 @@ class Summary:
         return found
 
     def add(self, quote: Quote) -> None:
-        commission = quote.creator.commission if quote.creator is not None else ZERO
-        self.add_figures(quote.market, quote.currency, quote.amount, quote.total_fees, commission, quote.net)
+        self.add_figures(quote.market, quote.currency, quote.amount, quote.total_fees, quote.creator_commission,
+                         quote.net)
 
     def add_figures(self, market: str, currency: str, amount: Decimal, fees: Decimal, creator_commission: Decimal,
                     net: Decimal) -> None:
@@ -89,29 +91,45 @@ class Summary:
         }
 
 
-def rejected(number: int, item: Mapping[str, Any] | OrderRecord, exc: ShopPolicyError) -> Rejected:
-    """The :class:`Rejected` of row ``number`` that raised ``exc``."""
-    order_id = item.order_id if isinstance(item, OrderRecord) else item.get("order_id")
+def rejected(number: int, item: Mapping[str, Any] | OrderRecord | None, exc: ShopPolicyError) -> Rejected:
+    """The :class:`Rejected` of row ``number`` (``None``: a row that is no record) that raised ``exc``."""
+    order_id = item.order_id if isinstance(item, OrderRecord) else item.get("order_id") if item is not None else None
     return Rejected(line=number, reason=exc.message if isinstance(exc, InputError) else str(exc),
                     order_id=order_id if isinstance(order_id, str) and order_id else None,
                     field=exc.field if isinstance(exc, InputError) else None)
 
 
-def settle_rows(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any] | OrderRecord | InputError]],
-                summary: Summary | None = None) -> Iterator[Quote | Rejected]:
-    """Settle numbered rows (as :func:`shoppolicy.records.read_records` yields them)."""
-    summary = summary if summary is not None else Summary()
-    quote = engine.quote
+def settle_each(rows: Iterable[tuple[int, Mapping[str, Any] | OrderRecord | InputError]], summary: Summary,
+                price: Callable[[Mapping[str, Any] | OrderRecord], T]) -> Iterator[T | Rejected]:
+    """``price`` each numbered row; a row that is no record, or whose pricing raises a
+    :class:`ShopPolicyError`, becomes a :class:`Rejected` (counted in ``summary``).
+
+    The one place where the batch's rejection rules live: ``price`` adds what it
+    accepts to ``summary`` itself (a quote, or a statement line's figures).
+    """
     for number, item in rows:
         if isinstance(item, InputError):
             summary.rejected += 1
-            yield Rejected(line=number, reason=item.message, field=item.field)
+            yield rejected(number, None, item)
             continue
         try:
-            result = quote(item)
+            result = price(item)
         except ShopPolicyError as exc:
             summary.rejected += 1
             yield rejected(number, item, exc)
             continue
-        summary.add(result)
         yield result
+
+
+def settle_rows(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any] | OrderRecord | InputError]],
+                summary: Summary | None = None) -> Iterator[Quote | Rejected]:
+    """Settle numbered rows (as :func:`shoppolicy.records.read_records` yields them)."""
+    totals = summary if summary is not None else Summary()
+    quote = engine.quote
+
+    def price(item: Mapping[str, Any] | OrderRecord) -> Quote:
+        result = quote(item)
+        totals.add(result)
+        return result
+
+    return settle_each(rows, totals, price)

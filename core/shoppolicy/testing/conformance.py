@@ -501,9 +501,8 @@ def fast_path_problems(engine: Engine, samples: Sequence[Mapping[str, Any]], max
         # The line, the figures the summary adds up, or the error (with its field).
         try:
             quote = engine.quote(record)
-            commission = quote.creator.commission if quote.creator is not None else ZERO
             want: object = (statement_line(quote, _dumps), (quote.market, quote.currency, quote.amount,
-                                                            quote.total_fees, commission, quote.net))
+                                                            quote.total_fees, quote.creator_commission, quote.net))
         except ShopPolicyError as exc:
             want = (type(exc).__name__, str(exc), getattr(exc, "field", None))
         try:
