@@ -111,7 +111,7 @@ def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: i
     encode = fmt.encoder()
 
     def price(item: Mapping[str, Any] | OrderRecord) -> bytes:
-        record = structure_order(item) if isinstance(item, Mapping) else item
+        record = item if isinstance(item, OrderRecord) else structure_order(item)
         done = fast.line(record) if fast is not None else None
         if done is None:
             quote = engine.quote(record)
