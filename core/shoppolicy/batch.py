@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from typing import IO, Any
 
+import attrs
+
 from shoppolicy import render
 from shoppolicy.engine import Engine
 from shoppolicy.errors import InputError
@@ -97,9 +99,9 @@ def _csv_bytes(rows: Iterable[Iterable[str]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-_Block = tuple[list[bytes] | str, list[Rejected], Summary, int]
-"""What settling one chunk gives: statement lines (or the file a worker wrote them to),
-rejected rows, totals, rows read."""
+_Block = tuple[list[bytes], list[Rejected], Summary, int]
+"""What settling one chunk gives: statement lines still to write (none when a worker wrote
+them), rejected rows, totals, rows read."""
 
 
 def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: int,
@@ -175,46 +177,97 @@ def _chunks(path: str) -> Iterator[tuple[int, int, bytes]]:
 
 # --- worker processes (fork: the workers inherit the parent's loaded engine) ------------
 #
-# A worker reads its chunk from the input file itself and writes its statement lines to a
-# file of its own, which the parent appends to the output in input order: the parent only
-# finds line boundaries and copies bytes, so it leaves the CPUs to the workers.
+# A worker reads its chunk from the input file itself.  When every earlier chunk is
+# already in the output (the usual case: workers finish in turn), it writes its lines
+# straight to the output, whose file position the processes share; otherwise it spools
+# them to a file of its own, which the parent appends when the chunk's turn comes.  A
+# shared counter, the number of chunks written, decides the turn under its lock.  So the
+# parent only finds line boundaries and, now and then, copies a spooled chunk: it leaves
+# the CPUs to the workers, and most statement bytes are written once.
 
-_WORKER: tuple[Engine, _Formatter, str, str, FastStatements | None] | None = None
-_Task = tuple[int, int, int, bytes | None]
-"""First line number, byte offset and length of a chunk, and its bytes when the input
-cannot be re-read (standard input)."""
+
+@attrs.frozen
+class _Shared:
+    """What the forked workers inherit: the engine and where lines go."""
+
+    engine: Engine
+    fmt: _Formatter
+    path: str
+    spool: str
+    fast: FastStatements | None
+    out_fd: int | None  # None: the output has no file descriptor; every chunk is spooled
+    written: Any  # multiprocessing.Value: chunks in the output so far
 
 
-def _work(task: _Task) -> tuple[str, list[Rejected], Summary, int]:
-    assert _WORKER is not None
-    engine, fmt, path, spool, fast = _WORKER
-    first, offset, length, chunk = task
+_WORKER: _Shared | None = None
+_Task = tuple[int, int, int, int, bytes | None]
+"""Index, first line number, byte offset and length of a chunk, and its bytes when the
+input cannot be re-read (standard input)."""
+
+
+def _work(task: _Task) -> tuple[str | None, list[Rejected], Summary, int]:
+    shared = _WORKER
+    assert shared is not None
+    index, first, offset, length, chunk = task
     if chunk is None:
-        with open(path, "rb") as f:
+        with open(shared.path, "rb") as f:
             f.seek(offset)
             chunk = f.read(length)
-    rows, count = _json_rows(first, chunk, "<stdin>" if path == "-" else path)
-    text, refused, summary, count = _settle_block(engine, rows, fmt, count, fast)
-    part = os.path.join(spool, f"{offset}.part")
+    rows, count = _json_rows(first, chunk, "<stdin>" if shared.path == "-" else shared.path)
+    text, refused, summary, count = _settle_block(shared.engine, rows, shared.fmt, count, shared.fast)
+    data = b"".join(text)
+    if shared.out_fd is not None:
+        with shared.written.get_lock():
+            if shared.written.value == index:  # every earlier chunk is out: this one's turn
+                _write_all(shared.out_fd, data)
+                shared.written.value = index + 1
+                return None, refused, summary, count
+    part = os.path.join(shared.spool, f"{index}.part")
     with open(part, "wb") as f:
-        f.writelines(text)
+        f.write(data)
     return part, refused, summary, count
 
 
-def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int, fast: FastStatements | None) -> Iterator[_Block]:
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int, fast: FastStatements | None,
+              sink: IO[bytes]) -> Iterator[_Block]:
     global _WORKER
     context = multiprocessing.get_context("fork")
+    sink.flush()  # the workers write beneath the parent's buffer
+    try:
+        out_fd: int | None = sink.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):  # an in-memory stream (tests, embedding)
+        out_fd = None
+    written = context.Value("q", 0)
     with ExitStack() as stack:
         spool = stack.enter_context(tempfile.TemporaryDirectory(prefix="shoppolicy-settle-"))
-        _WORKER = (engine, fmt, path, spool, fast)  # set before the fork: the workers inherit it
+        _WORKER = _Shared(engine, fmt, path, spool, fast, out_fd, written)  # set before the fork: inherited
         pool = stack.enter_context(context.Pool(jobs))
         pending: deque[Any] = deque()
-        for first, offset, chunk in _chunks(path):
-            pending.append(pool.apply_async(_work, ((first, offset, len(chunk), chunk if path == "-" else None),)))
+
+        def landed(index: int) -> _Block:
+            part, refused, summary, count = pending.popleft().get()
+            if part is not None:  # spooled: its turn is now, as every earlier chunk is out
+                with written.get_lock():
+                    _append_file(part, sink)
+                    written.value = index + 1
+            return [], refused, summary, count
+
+        done = 0
+        for index, (first, offset, chunk) in enumerate(_chunks(path)):
+            task = (index, first, offset, len(chunk), chunk if path == "-" else None)
+            pending.append(pool.apply_async(_work, (task,)))
             if len(pending) >= 2 * jobs:  # bounded: memory must not grow with the batch
-                yield pending.popleft().get()
+                yield landed(done)
+                done += 1
         while pending:
-            yield pending.popleft().get()
+            yield landed(done)
+            done += 1
     _WORKER = None  # the workers are gone; let the engine go with the caller
 
 
@@ -278,14 +331,12 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
         # plugin author who suspects their fast methods.
         use_fast = fmt.fmt == "jsonl" and not os.environ.get("SHOPPOLICY_NO_FAST_PATH")
         fast = FastStatements(engine, _dumps) if use_fast else None
-        blocks = (_parallel(engine, input_file, fmt, jobs, fast) if parallel
+        blocks = (_parallel(engine, input_file, fmt, jobs, fast, sink) if parallel
                   else _serial(engine, input_file, fmt, input_format, fast))
         rows = 0
         for text, refused, summary, count in blocks:
-            if isinstance(text, str):
-                _append_file(text, sink)
-            else:
-                sink.writelines(text)
+            if text:  # one write per chunk: statement lines are long (their trail), a system call each would cost
+                sink.write(b"".join(text))
             for r in refused:
                 _reject(r, source, reject_sink)
             total.merge(summary)
@@ -322,6 +373,7 @@ def _append_file(part: str, sink: IO[bytes]) -> None:
         except (AttributeError, OSError, io.UnsupportedOperation):  # no sendfile here, or not to this sink
             source.seek(sent)
             sink.write(source.read())
+            sink.flush()  # out before the next chunk, which a worker may write beneath the buffer
     os.unlink(part)
 
 

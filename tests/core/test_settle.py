@@ -117,3 +117,70 @@ def test_workers_only_for_files_large_enough(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(batch, "PARALLEL_FROM_BYTES", 10)
     monkeypatch.setattr(batch.os, "cpu_count", lambda: 8)
     assert batch.default_jobs(str(small)) == 4  # one per CPU, at most 4
+
+
+def _many(tmp_path: Path, count: int = 60) -> Path:
+    """``count`` orders with amounts 1.00, 2.00, ... and a bad row every 13th line."""
+    lines = [json.dumps(dict(GOOD, order_id=f"M{i}", amount=f"{i}.00")) if i % 13 else "{broken"
+             for i in range(1, count + 1)]
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _settled(engine: Engine, src: Path, out: Path, jobs: int) -> tuple[int, bytes, str]:
+    summary = out.with_suffix(".sum")
+    code = run_settle(engine, str(src), out=str(out), rejects=str(out.with_suffix(".rej")), summary_file=str(summary),
+                      progress=False, jobs=jobs)
+    return code, out.read_bytes(), summary.read_text()
+
+
+def test_workers_write_every_chunk_in_input_order(tmp_path: Path, acme_engine: Engine,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from shoppolicy import batch
+
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 300)  # a chunk of about two orders: thirty chunks
+    src = _many(tmp_path)
+    one = _settled(acme_engine, src, tmp_path / "one.jsonl", jobs=1)
+    two = _settled(acme_engine, src, tmp_path / "two.jsonl", jobs=2)
+    assert one == two
+    lines = [json.loads(x) for x in one[1].splitlines()]
+    assert [x["order_id"] for x in lines] == [f"M{i}" for i in range(1, 61) if i % 13]
+    assert [x["total_fees"] for x in lines[:3]] == ["0.05", "0.10", "0.15"]  # 5% of 1.00, 2.00, 3.00
+
+
+def test_a_chunk_finished_out_of_turn_is_spooled_and_appended_in_turn(
+        tmp_path: Path, acme_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from shoppolicy import batch
+
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 300)
+    real = batch._settle_block
+
+    def slow_first_chunk(engine, rows, fmt, count, fast):  # type: ignore[no-untyped-def]
+        done = real(engine, rows, fmt, count, fast)
+        if any(line.startswith(b'{"order_id":"M1"') for line in done[0]):
+            time.sleep(0.5)  # the other worker settles later chunks meanwhile: they are not in turn
+        return done
+
+    src = _many(tmp_path)
+    expected = _settled(acme_engine, src, tmp_path / "one.jsonl", jobs=1)
+    spooled: list[str] = []
+    append = batch._append_file
+    monkeypatch.setattr(batch, "_append_file", lambda part, sink: (spooled.append(part), append(part, sink)))
+    monkeypatch.setattr(batch, "_settle_block", slow_first_chunk)  # inherited by the forked workers
+    assert _settled(acme_engine, src, tmp_path / "two.jsonl", jobs=2) == expected
+    assert spooled  # the parent appended the chunks finished out of turn
+
+
+def test_workers_spool_every_chunk_for_an_output_without_a_file_descriptor(
+        tmp_path: Path, acme_installed: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shoppolicy import batch
+
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 300)
+    src = str(_many(tmp_path))
+    one = CliRunner().invoke(cli, ["settle", src, "--jobs", "1", "--no-progress"])
+    two = CliRunner().invoke(cli, ["settle", src, "--jobs", "2", "--no-progress"])  # stdout: an in-memory stream
+    assert one.exit_code == two.exit_code == 3
+    assert two.stdout_bytes == one.stdout_bytes and len(one.stdout_bytes.splitlines()) == 56
