@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from shoppolicy.engine import Engine, _passthrough, paid_dates
 from shoppolicy.errors import InputError, PolicyGapError, ShopPolicyError
@@ -33,6 +33,7 @@ Figures = tuple[str, str, Decimal, Decimal, Decimal, Decimal]
 
 
 Methods = tuple[Callable[..., Any], ...]
+_UNKNOWN = object()
 _Shape = tuple[str, bytes]
 """A statement line's template (``%s`` where the order's own figures go) and its trail tail."""
 
@@ -52,12 +53,12 @@ class FastStatements:
         # Orders of a month share a few dozen dates: remembered by value, the plan is one
         # dict look-up (bounded, for inputs whose every time stamp differs).
         key = (market.id, payouts, at)
-        if key in self._by_time:
-            return self._by_time[key]
-        if len(self._by_time) > 65536:
-            self._by_time.clear()
-        found = self._by_time[key] = self._engine._fast_methods(payouts, market, at)
-        return found
+        found = self._by_time.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            if len(self._by_time) > 65536:
+                self._by_time.clear()
+            found = self._by_time[key] = self._engine._fast_methods(payouts, market, at)
+        return cast("Methods | None", found)
 
     def _returned_gap(self, gap: ShopPolicyError) -> tuple[ShopPolicyError, str, str]:
         """A gap a payout rule returned: itself, its pending text, and ``[text]`` as JSON."""
