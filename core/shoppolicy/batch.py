@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
@@ -36,6 +36,10 @@ from shoppolicy.model import OrderRecord, Quote
 from shoppolicy.orders import structure_order
 from shoppolicy.records import Row, detect_format, parse_json_line, read_records
 from shoppolicy.settle import Rejected, Summary, settle_each
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult
+    from multiprocessing.sharedctypes import Synchronized
 
 EXIT_REJECTED = 3
 
@@ -100,8 +104,8 @@ def _csv_bytes(rows: Iterable[Iterable[str]]) -> bytes:
 
 
 _Block = tuple[list[bytes], list[Rejected], Summary, int]
-"""What settling one chunk gives: statement lines still to write (none when a worker wrote
-them), rejected rows, totals, rows read."""
+"""What settling one chunk gives: statement lines still to write (none from the workers,
+which write their chunks or spool them for the parent), rejected rows, totals, rows read."""
 
 
 def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: int,
@@ -195,8 +199,8 @@ class _Shared:
     path: str
     spool: str
     fast: FastStatements | None
-    out_fd: int | None  # None: the output has no file descriptor; every chunk is spooled
-    written: Any  # multiprocessing.Value: chunks in the output so far
+    out_fd: int | None  # None: the output is not a plain file descriptor; every chunk is spooled
+    written: Synchronized[int]  # chunks in the output so far
 
 
 _WORKER: _Shared | None = None
@@ -216,6 +220,7 @@ def _work(task: _Task) -> tuple[str | None, list[Rejected], Summary, int]:
     rows, count = _json_rows(first, chunk, "<stdin>" if shared.path == "-" else shared.path)
     text, refused, summary, count = _settle_block(shared.engine, rows, shared.fmt, count, shared.fast)
     data = b"".join(text)
+    del text  # the chunk's lines are held once, not twice, while they are written
     if shared.out_fd is not None:
         with shared.written.get_lock():
             if shared.written.value == index:  # every earlier chunk is out: this one's turn
@@ -239,23 +244,23 @@ def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int, fast: FastS
     global _WORKER
     context = multiprocessing.get_context("fork")
     sink.flush()  # the workers write beneath the parent's buffer
-    try:
-        out_fd: int | None = sink.fileno()
-    except (AttributeError, OSError, io.UnsupportedOperation):  # an in-memory stream (tests, embedding)
-        out_fd = None
-    written = context.Value("q", 0)
+    # Only a plain binary file (or standard output) is written beneath: a wrapper's file
+    # descriptor (a compressing stream, say) is not where its bytes go.
+    out_fd = sink.fileno() if isinstance(sink, io.BufferedWriter) else None
+    written: Synchronized[int] = context.Value("q", 0)
     with ExitStack() as stack:
         spool = stack.enter_context(tempfile.TemporaryDirectory(prefix="shoppolicy-settle-"))
         _WORKER = _Shared(engine, fmt, path, spool, fast, out_fd, written)  # set before the fork: inherited
         pool = stack.enter_context(context.Pool(jobs))
-        pending: deque[Any] = deque()
+        pending: deque[AsyncResult[tuple[str | None, list[Rejected], Summary, int]]] = deque()
 
-        def landed(index: int) -> _Block:
+        def landed(turn: int) -> _Block:
             part, refused, summary, count = pending.popleft().get()
             if part is not None:  # spooled: its turn is now, as every earlier chunk is out
                 with written.get_lock():
+                    assert written.value == turn, (written.value, turn)
                     _append_file(part, sink)
-                    written.value = index + 1
+                    written.value = turn + 1
             return [], refused, summary, count
 
         done = 0
@@ -335,7 +340,7 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
                   else _serial(engine, input_file, fmt, input_format, fast))
         rows = 0
         for text, refused, summary, count in blocks:
-            if text:  # one write per chunk: statement lines are long (their trail), a system call each would cost
+            if text:  # one write per chunk, not one per 8 KB buffer: statement lines are long (their trail)
                 sink.write(b"".join(text))
             for r in refused:
                 _reject(r, source, reject_sink)

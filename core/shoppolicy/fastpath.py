@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from shoppolicy.engine import Engine, _passthrough, paid_dates
 from shoppolicy.errors import InputError, PolicyGapError, ShopPolicyError
@@ -33,7 +33,6 @@ Figures = tuple[str, str, Decimal, Decimal, Decimal, Decimal]
 
 
 Methods = tuple[Callable[..., Any], ...]
-_UNKNOWN = object()
 _Shape = tuple[str, bytes]
 """A statement line's template (``%s`` where the order's own figures go) and its trail tail."""
 
@@ -53,12 +52,13 @@ class FastStatements:
         # Orders of a month share a few dozen dates: remembered by value, the plan is one
         # dict look-up (bounded, for inputs whose every time stamp differs).
         key = (market.id, payouts, at)
-        found = self._by_time.get(key, _UNKNOWN)
-        if found is _UNKNOWN:
+        try:
+            return self._by_time[key]
+        except KeyError:
             if len(self._by_time) > 65536:
                 self._by_time.clear()
             found = self._by_time[key] = self._engine._fast_methods(payouts, market, at)
-        return cast("Methods | None", found)
+            return found
 
     def _returned_gap(self, gap: ShopPolicyError) -> tuple[ShopPolicyError, str, str]:
         """A gap a payout rule returned: itself, its pending text, and ``[text]`` as JSON."""

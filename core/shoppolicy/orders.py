@@ -68,7 +68,7 @@ def _plain_order(row: Mapping[str, Any]) -> OrderRecord | None:
     """The record of a row whose every value is in its plain JSON/CSV form; else None,
     or a ValueError, TypeError or ArithmeticError (the strict path then reads it).
 
-    Written out field by field, without loops over names: it runs once per order.
+    Written out field by field, without a helper call per field: it runs once per order.
     """
     if type(row) is not dict or not ORDER_FIELDS.issuperset(row):
         return None

@@ -113,3 +113,23 @@ def test_quick_order_reader_agrees_with_the_strict_converter(row: dict[str, obje
     except InputError as exc:
         got = (exc.field, exc.message)
     assert got == want
+
+
+@pytest.mark.parametrize("blanks", [False, True])
+def test_quick_order_reader_takes_plain_rows_itself(blanks: bool) -> None:
+    """Plain rows must not fall through to the strict converter: the results would agree
+    and only speed would be lost, so the property test above cannot see it."""
+    from shoppolicy.orders import _plain_order
+
+    row: dict[str, object] = {
+        "order_id": "Q1", "market": "acme", "amount": "10.00", "currency": "USD", "placed_at": "2024-07-01",
+        "category": "toys", "delivered_at": "2024-07-03T10:00:00", "completed_at": "2024-07-09",
+        "shop_id": "s1", "seller_type": "local", "store_type": "official", "settlement_tier": "normal",
+        "affiliate_plan": "open", "commission_rate": "0", "platform_discount": "1.00", "buyer_shipping": "2.50",
+        "tax": "0.00", "refunded": "0", "quantity": 2}
+    if blanks:
+        row.update({"shop_id": "", "store_type": None, "completed_at": "", "tax": None, "quantity": ""})
+    record = _plain_order(row)
+    assert type(record) is OrderRecord
+    assert record == structure({k: v for k, v in row.items() if v is not None and v != ""}, OrderRecord,
+                               what="order")

@@ -135,18 +135,58 @@ def _settled(engine: Engine, src: Path, out: Path, jobs: int) -> tuple[int, byte
     return code, out.read_bytes(), summary.read_text()
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
 def test_workers_write_every_chunk_in_input_order(tmp_path: Path, acme_engine: Engine,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+                                                  monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
     from shoppolicy import batch
 
     monkeypatch.setattr(batch, "CHUNK_BYTES", 300)  # a chunk of about two orders: thirty chunks
     src = _many(tmp_path)
-    one = _settled(acme_engine, src, tmp_path / "one.jsonl", jobs=1)
-    two = _settled(acme_engine, src, tmp_path / "two.jsonl", jobs=2)
+    one = _settled(acme_engine, src, tmp_path / f"one{suffix}", jobs=1)
+    spooled: list[str] = []
+    append = batch._append_file
+    monkeypatch.setattr(batch, "_append_file", lambda part, sink: (spooled.append(part), append(part, sink)))
+    two = _settled(acme_engine, src, tmp_path / f"two{suffix}", jobs=2)
     assert one == two
-    lines = [json.loads(x) for x in one[1].splitlines()]
-    assert [x["order_id"] for x in lines] == [f"M{i}" for i in range(1, 61) if i % 13]
-    assert [x["total_fees"] for x in lines[:3]] == ["0.05", "0.10", "0.15"]  # 5% of 1.00, 2.00, 3.00
+    # The first chunk is always in turn, so at least it went straight to the output file.
+    assert len(spooled) < len(list(batch._chunks(str(src))))
+    if suffix == ".csv":  # the header first, before any worker's chunk
+        header, *rows = one[1].decode().splitlines()
+        assert header.startswith("order_id,market,currency,amount,fees,total_fees")
+        ids = [r.split(",")[0] for r in rows]
+    else:
+        lines = [json.loads(x) for x in one[1].splitlines()]
+        assert [x["total_fees"] for x in lines[:3]] == ["0.05", "0.10", "0.15"]  # 5% of 1.00, 2.00, 3.00
+        ids = [x["order_id"] for x in lines]
+    assert ids == [f"M{i}" for i in range(1, 61) if i % 13]
+
+
+def test_a_worker_writes_its_chunk_in_turn_and_spools_it_otherwise(tmp_path: Path, acme_engine: Engine,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+    import os
+
+    from shoppolicy import batch
+
+    src = _many(tmp_path, 3)
+    size = src.stat().st_size
+    out = tmp_path / "out.jsonl"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    written = multiprocessing.get_context("fork").Value("q", 4)
+    monkeypatch.setattr(batch, "_WORKER", batch._Shared(acme_engine, batch._Formatter("jsonl"), str(src),
+                                                        str(spool), None, fd, written))
+    try:
+        part, refused, summary, count = batch._work((5, 1, 0, size, None))  # chunk 5, while 4 is not out yet
+        assert part is not None and out.read_bytes() == b"" and written.value == 4
+        spooled = Path(part).read_bytes()
+        assert [json.loads(x)["order_id"] for x in spooled.splitlines()] == ["M1", "M2", "M3"]
+        part, refused, summary, count = batch._work((4, 1, 0, size, None))  # chunk 4: its turn
+        assert part is None and out.read_bytes() == spooled and written.value == 5
+        assert (count, summary.accepted, refused) == (3, 3, [])
+    finally:
+        os.close(fd)
 
 
 def test_a_chunk_finished_out_of_turn_is_spooled_and_appended_in_turn(
@@ -169,6 +209,11 @@ def test_a_chunk_finished_out_of_turn_is_spooled_and_appended_in_turn(
     spooled: list[str] = []
     append = batch._append_file
     monkeypatch.setattr(batch, "_append_file", lambda part, sink: (spooled.append(part), append(part, sink)))
+
+    def no_sendfile(*args: object) -> int:  # as for an output opened to append, or on macOS
+        raise OSError("sendfile not supported here")
+
+    monkeypatch.setattr(batch.os, "sendfile", no_sendfile)
     monkeypatch.setattr(batch, "_settle_block", slow_first_chunk)  # inherited by the forked workers
     assert _settled(acme_engine, src, tmp_path / "two.jsonl", jobs=2) == expected
     assert spooled  # the parent appended the chunks finished out of turn
