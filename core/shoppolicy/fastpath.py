@@ -171,6 +171,7 @@ class FastStatements:
                  | None) -> tuple[dt.date | None, dt.date | None, list[TrailEntry], str]:
         """Merchant and creator payout dates, the payout trail, and the pending reasons as JSON."""
         engine = self._engine
+        returned = None  # a gap a payout rule returned (see _returned_gap)
         basis = getattr(record, market.payout_basis)
         rules = self._methods(True, market, basis) if basis is not None else None
         if rules is None:  # no fast path for these rules (or no basis date, or a gap): the engine's own
@@ -180,7 +181,6 @@ class FastStatements:
         else:
             pending, paid = [], []
             commissioned = creator is not None
-            returned = None
             for fast in rules:
                 try:
                     found = fast(record, commissioned)
@@ -195,9 +195,10 @@ class FastStatements:
                 elif found is not None:
                     raise TypeError(f"{fast!r} returned {found!r}: expected (party, date, trail), a "
                                     "PolicyGapError or None")
-            if returned is not None and len(pending) == 1:
-                trail: list[TrailEntry] = []
-                return *paid_dates(paid, trail), trail, returned[2]
-        trail = []
+        trail: list[TrailEntry] = []
         merchant, creator_date = paid_dates(paid, trail)
-        return merchant, creator_date, trail, self._dumps(pending).decode() if pending else "[]"
+        if not pending:
+            return merchant, creator_date, trail, "[]"
+        if returned is not None and len(pending) == 1:  # the one reason, encoded once per gap
+            return merchant, creator_date, trail, returned[2]
+        return merchant, creator_date, trail, self._dumps(pending).decode()

@@ -187,7 +187,7 @@ class PercentFee:
         if order.refunded or choice.addons:
             raise Decline
         base = self.base(order)
-        amount = (base * choice.rate).quantize(self.unit, ROUND_HALF_UP) + self.fixed
+        amount = self._amount(base, choice.rate)
         if self.cap_per_unit is not None and amount > self.cap_per_unit * order.quantity:
             raise Decline
         found = self._forms.get(id(choice))
@@ -198,6 +198,10 @@ class PercentFee:
                 confidence=choice.trail.confidence, note=note, trail=choice.trail))
         return found[1], amount, base
 
+    def _amount(self, base: Decimal, rate: Decimal) -> Decimal:
+        """The fee on ``base`` at ``rate``: rounded to the minor unit, plus the fixed part."""
+        return money(base * rate, self.unit) + self.fixed
+
     def apply(self, order: OrderRecord) -> tuple[FeeLine, ...]:
         if self.seller_types is not None and order.seller_type not in self.seller_types:
             return ()
@@ -205,7 +209,7 @@ class PercentFee:
         full = self.base(order)
         refunded = refunded_part(order, full, self.unit) if order.refunded else ZERO
         base = full - refunded if self.returns_refunded_share else full
-        amount = (base * choice.rate).quantize(self.unit, ROUND_HALF_UP) + self.fixed
+        amount = self._amount(base, choice.rate)
         notes = [n for n in (self.label, choice.note) if n] if self.label or choice.note else []
         if refunded and self.returns_refunded_share:
             notes.append(f"the fee on the refunded share of the base ({refunded}) is returned")
