@@ -128,6 +128,16 @@ def _many(tmp_path: Path, count: int = 60) -> Path:
     return path
 
 
+def _spooled_chunks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The part files the parent appends from now on (the chunks workers finished out of turn)."""
+    from shoppolicy import batch
+
+    spooled: list[str] = []
+    append = batch._append_file
+    monkeypatch.setattr(batch, "_append_file", lambda part, sink: (spooled.append(part), append(part, sink)))
+    return spooled
+
+
 def _settled(engine: Engine, src: Path, out: Path, jobs: int) -> tuple[int, bytes, str]:
     summary = out.with_suffix(".sum")
     code = run_settle(engine, str(src), out=str(out), rejects=str(out.with_suffix(".rej")), summary_file=str(summary),
@@ -143,9 +153,7 @@ def test_workers_write_every_chunk_in_input_order(tmp_path: Path, acme_engine: E
     monkeypatch.setattr(batch, "CHUNK_BYTES", 300)  # a chunk of about two orders: thirty chunks
     src = _many(tmp_path)
     one = _settled(acme_engine, src, tmp_path / f"one{suffix}", jobs=1)
-    spooled: list[str] = []
-    append = batch._append_file
-    monkeypatch.setattr(batch, "_append_file", lambda part, sink: (spooled.append(part), append(part, sink)))
+    spooled = _spooled_chunks(monkeypatch)
     two = _settled(acme_engine, src, tmp_path / f"two{suffix}", jobs=2)
     assert one == two
     # The first chunk is always in turn, so at least it went straight to the output file.
@@ -206,9 +214,7 @@ def test_a_chunk_finished_out_of_turn_is_spooled_and_appended_in_turn(
 
     src = _many(tmp_path)
     expected = _settled(acme_engine, src, tmp_path / "one.jsonl", jobs=1)
-    spooled: list[str] = []
-    append = batch._append_file
-    monkeypatch.setattr(batch, "_append_file", lambda part, sink: (spooled.append(part), append(part, sink)))
+    spooled = _spooled_chunks(monkeypatch)
 
     def no_sendfile(*args: object) -> int:  # as for an output opened to append, or on macOS
         raise OSError("sendfile not supported here")
