@@ -35,7 +35,7 @@ from shoppolicy.fastpath import FastStatements
 from shoppolicy.model import OrderRecord, Quote
 from shoppolicy.orders import structure_order
 from shoppolicy.records import Row, detect_format, parse_json_line, read_records
-from shoppolicy.settle import Rejected, Summary, settle_each
+from shoppolicy.settle import Figures, Rejected, Summary, figures, settle_each
 
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult
@@ -115,25 +115,23 @@ def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: i
     # Orders the fast path does not take are quoted in full.
     summary = Summary()
     encode = fmt.encoder()
+    out: list[bytes] = []
+    accepted: list[Figures] = []  # counted in the summary once per chunk
+    write, count_in = out.append, accepted.append
 
-    def price(item: Mapping[str, Any] | OrderRecord) -> bytes:
+    def price(item: Mapping[str, Any] | OrderRecord) -> None:
         record = item if isinstance(item, OrderRecord) else structure_order(item)
         done = fast.line(record) if fast is not None else None
         if done is None:
             quote = engine.quote(record)
-            summary.add(quote)
-            return encode(quote)
-        summary.add_figures(*done[1])
-        return done[0]
-
-    out: list[bytes] = []
-    refused: list[Rejected] = []
-    for result in settle_each(rows, summary, price):
-        if type(result) is bytes:
-            out.append(result)
+            line, priced = encode(quote), figures(quote)
         else:
-            assert isinstance(result, Rejected)
-            refused.append(result)
+            line, priced = done
+        write(line)  # after pricing: an order that raises adds nothing
+        count_in(priced)
+
+    refused = [r for r in settle_each(rows, summary, price) if r is not None]
+    summary.add_all(accepted)
     return out, refused, summary, count
 
 
@@ -161,6 +159,20 @@ def _parsed(lines: list[bytes], first: int, source: str) -> Iterator[Row]:
 # Input is cut into chunks of whole lines about this size: large enough that handing one
 # to a worker costs little next to settling it, small enough that memory stays flat.
 CHUNK_BYTES = 1 << 19
+
+
+def _spans(path: str) -> Iterator[tuple[int, int]]:
+    """``(byte offset, length)`` of each chunk of whole lines of a regular file, found
+    without reading the file: a seek and the rest of one line per chunk."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        offset = 0
+        while offset < size:
+            f.seek(offset + CHUNK_BYTES - 1)
+            f.readline()  # the rest of the line the cut falls in (a newline just before the cut ends it)
+            end = min(f.tell(), size)
+            yield offset, end - offset
+            offset = end
 
 
 def _chunks(path: str) -> Iterator[tuple[int, int, bytes]]:
@@ -204,20 +216,22 @@ class _Shared:
 
 
 _WORKER: _Shared | None = None
-_Task = tuple[int, int, int, int, bytes | None]
-"""Index, first line number, byte offset and length of a chunk, and its bytes when the
-input cannot be re-read (standard input)."""
+_Task = tuple[int, int, int, bytes | None]
+"""Index, byte offset and length of a chunk, and its bytes when the input cannot be
+re-read (standard input)."""
 
 
 def _work(task: _Task) -> tuple[str | None, list[Rejected], Summary, int]:
+    """Settle one chunk; its rejected rows are numbered from the chunk's first line (the
+    parent, which alone knows how many lines came before, renumbers them)."""
     shared = _WORKER
     assert shared is not None
-    index, first, offset, length, chunk = task
+    index, offset, length, chunk = task
     if chunk is None:
         with open(shared.path, "rb") as f:
             f.seek(offset)
             chunk = f.read(length)
-    rows, count = _json_rows(first, chunk, "<stdin>" if shared.path == "-" else shared.path)
+    rows, count = _json_rows(1, chunk, "<stdin>" if shared.path == "-" else shared.path)
     text, refused, summary, count = _settle_block(shared.engine, rows, shared.fmt, count, shared.fast)
     data = b"".join(text)
     del text  # the chunk's lines are held once, not twice, while they are written
@@ -254,19 +268,28 @@ def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int, fast: FastS
         pool = stack.enter_context(context.Pool(jobs))
         pending: deque[AsyncResult[tuple[str | None, list[Rejected], Summary, int]]] = deque()
 
+        lines_before = 0
+
         def landed(turn: int) -> _Block:
+            nonlocal lines_before
             part, refused, summary, count = pending.popleft().get()
             if part is not None:  # spooled: its turn is now, as every earlier chunk is out
                 with written.get_lock():
                     assert written.value == turn, (written.value, turn)
                     _append_file(part, sink)
                     written.value = turn + 1
+            refused = [attrs.evolve(r, line=r.line + lines_before) for r in refused]
+            lines_before += count
             return [], refused, summary, count
 
+        # A file's chunks are found by seeking, and each worker reads its own; only
+        # standard input passes through the parent.
+        spans: Iterable[tuple[int, int, bytes | None]] = (
+            ((offset, len(chunk), chunk) for _, offset, chunk in _chunks(path)) if path == "-"
+            else ((offset, length, None) for offset, length in _spans(path)))
         done = 0
-        for index, (first, offset, chunk) in enumerate(_chunks(path)):
-            task = (index, first, offset, len(chunk), chunk if path == "-" else None)
-            pending.append(pool.apply_async(_work, (task,)))
+        for index, (offset, length, chunk) in enumerate(spans):
+            pending.append(pool.apply_async(_work, ((index, offset, length, chunk),)))
             if len(pending) >= 2 * jobs:  # bounded: memory must not grow with the batch
                 yield landed(done)
                 done += 1

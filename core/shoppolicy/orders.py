@@ -55,10 +55,26 @@ def _decimal(value: object) -> Decimal:
     raise TypeError("not a plain decimal")
 
 
+# Dates already read, by their text.  A month of orders holds a few dozen distinct dates,
+# so each is parsed once; sharing the (immutable) datetime also keeps its hash computed
+# for the engine's look-ups of the plan in force.  Date-times are not kept: nearly every
+# one is new.
+_DATES: dict[str, dt.datetime] = {}
+
+
 def _moment(value: object) -> dt.datetime:
-    if type(value) is str:
-        return parse_datetime(value)  # raises ValueError on a bad date: the strict path explains
-    raise TypeError("not a date string")
+    # An unhashable value raises TypeError here: the strict path explains.
+    found: dt.datetime | None = _DATES.get(value)  # type: ignore[call-overload]
+    if found is not None:
+        return found
+    if type(value) is not str:
+        raise TypeError("not a date string")
+    found = parse_datetime(value)  # raises ValueError on a bad date: the strict path explains
+    if len(value) == 10:
+        if len(_DATES) >= 4096:  # bounded, for an input spanning years
+            _DATES.clear()
+        _DATES[value] = found
+    return found
 
 
 _NO_COMPONENTS = (None, None, None, None)

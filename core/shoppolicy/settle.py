@@ -9,8 +9,9 @@ currency (exact Decimals, so the totals equal the sum of the lines).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
     from shoppolicy.engine import Engine
 
 T = TypeVar("T")
+
+Figures = tuple[str, str, Decimal, Decimal, Decimal, Decimal]
+"""``(market, currency, amount, total fees, creator commission, net)`` of one accepted order."""
+_KEY = itemgetter(0, 1)
+_COLUMNS = [itemgetter(i) for i in range(2, 6)]
 
 
 @attrs.frozen(slots=True)
@@ -66,14 +72,16 @@ class Summary:
         return found
 
     def add(self, quote: Quote) -> None:
-        self.add_figures(quote.market, quote.currency, quote.amount, quote.total_fees, quote.creator_commission,
-                         quote.net)
+        self.add_all([figures(quote)])
 
-    def add_figures(self, market: str, currency: str, amount: Decimal, fees: Decimal, creator_commission: Decimal,
-                    net: Decimal) -> None:
-        """Count one accepted order by its figures (the batch's fast path has no Quote)."""
-        self.accepted += 1
-        self._totals((market, currency)).add(1, amount, fees, creator_commission, net)
+    def add_all(self, accepted: Sequence[Figures]) -> None:
+        """Count accepted orders by their figures, in their order (the batch's fast path
+        has no Quote; a chunk's orders are added column by column, in C's loops)."""
+        self.accepted += len(accepted)
+        keys = set(map(_KEY, accepted))
+        for key in keys:
+            rows = accepted if len(keys) == 1 else [f for f in accepted if _KEY(f) == key]
+            self._totals(key).add(len(rows), *(sum(map(column, rows), ZERO) for column in _COLUMNS))
 
     def merge(self, other: Summary) -> None:
         """Add another batch's counts and totals (a worker's share of the batch)."""
@@ -89,6 +97,11 @@ class Summary:
                         "creator_commission": str(t.creator_commission), "net": str(t.net)}
                        for (m, c), t in sorted(self.totals.items())],
         }
+
+
+def figures(quote: Quote) -> Figures:
+    """The figures a summary counts of one accepted order."""
+    return quote.market, quote.currency, quote.amount, quote.total_fees, quote.creator_commission, quote.net
 
 
 def rejected(number: int, item: Mapping[str, Any] | OrderRecord | None, exc: ShopPolicyError) -> Rejected:

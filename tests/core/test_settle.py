@@ -138,11 +138,12 @@ def _spooled_chunks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return spooled
 
 
-def _settled(engine: Engine, src: Path, out: Path, jobs: int) -> tuple[int, bytes, str]:
-    summary = out.with_suffix(".sum")
-    code = run_settle(engine, str(src), out=str(out), rejects=str(out.with_suffix(".rej")), summary_file=str(summary),
+def _settled(engine: Engine, src: Path, out: Path, jobs: int) -> tuple[int, bytes, str, str]:
+    """Exit code, statement, summary and rejects (whose line numbers count from the file's start)."""
+    summary, rejects = out.with_suffix(".sum"), out.with_suffix(".rej")
+    code = run_settle(engine, str(src), out=str(out), rejects=str(rejects), summary_file=str(summary),
                       progress=False, jobs=jobs)
-    return code, out.read_bytes(), summary.read_text()
+    return code, out.read_bytes(), summary.read_text(), rejects.read_text()
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
@@ -167,6 +168,22 @@ def test_workers_write_every_chunk_in_input_order(tmp_path: Path, acme_engine: E
         assert [x["total_fees"] for x in lines[:3]] == ["0.05", "0.10", "0.15"]  # 5% of 1.00, 2.00, 3.00
         ids = [x["order_id"] for x in lines]
     assert ids == [f"M{i}" for i in range(1, 61) if i % 13]
+    # Workers number a chunk's rows from its start; the parent counts the lines before it.
+    assert [json.loads(r)["line"] for r in two[3].splitlines()] == [13, 26, 39, 52]
+
+
+@pytest.mark.parametrize("tail", [b"\n", b""])
+def test_chunks_found_by_seeking_are_the_chunks_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     tail: bytes) -> None:
+    from shoppolicy import batch
+
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(b"\n".join(b"x" * n for n in range(1, 40)) + tail)  # lines of 1 to 39 bytes
+    for size in (1, 2, 5, 10, 11, 64, 1000):  # cuts inside lines, just after a newline, past the end
+        monkeypatch.setattr(batch, "CHUNK_BYTES", size)
+        read = [(offset, len(chunk)) for _, offset, chunk in batch._chunks(str(path))]
+        assert list(batch._spans(str(path))) == read, size
+        assert sum(length for _, length in read) == path.stat().st_size
 
 
 def test_a_worker_writes_its_chunk_in_turn_and_spools_it_otherwise(tmp_path: Path, acme_engine: Engine,
@@ -186,11 +203,11 @@ def test_a_worker_writes_its_chunk_in_turn_and_spools_it_otherwise(tmp_path: Pat
     monkeypatch.setattr(batch, "_WORKER", batch._Shared(acme_engine, batch._Formatter("jsonl"), str(src),
                                                         str(spool), None, fd, written))
     try:
-        part, refused, summary, count = batch._work((5, 1, 0, size, None))  # chunk 5, while 4 is not out yet
+        part, refused, summary, count = batch._work((5, 0, size, None))  # chunk 5, while 4 is not out yet
         assert part is not None and out.read_bytes() == b"" and written.value == 4
         spooled = Path(part).read_bytes()
         assert [json.loads(x)["order_id"] for x in spooled.splitlines()] == ["M1", "M2", "M3"]
-        part, refused, summary, count = batch._work((4, 1, 0, size, None))  # chunk 4: its turn
+        part, refused, summary, count = batch._work((4, 0, size, None))  # chunk 4: its turn
         assert part is None and out.read_bytes() == spooled and written.value == 5
         assert (count, summary.accepted, refused) == (3, 3, [])
     finally:

@@ -59,10 +59,20 @@ class MerchantSettlement:
     missing: Mapping[tuple[str, str], Missing]
     fallback: Missing
     rule: str = "TT-PAY-2"
+    # Payouts already worked out, by delivery time, seller type and tier: a batch's orders
+    # share a few dozen delivery dates (dates are immutable, so one is shared).
+    _paid: dict[tuple[dt.datetime | None, str | None, str | None], FastPayout] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False)
 
     def fast(self, order: OrderRecord, commissioned: bool) -> FastPayout:
-        _, delivered, period = self._period(order)
-        return "merchant", delivered + dt.timedelta(days=period.days), period.trail
+        key = (order.delivered_at, order.seller_type, order.settlement_tier)
+        found = self._paid.get(key)
+        if found is None:
+            _, delivered, period = self._period(order)  # raises for the order that has no period
+            if len(self._paid) > 4096:  # bounded: times of day make every key new
+                self._paid.clear()
+            found = self._paid[key] = ("merchant", delivered + dt.timedelta(days=period.days), period.trail)
+        return found
 
     def apply(self, order: OrderRecord, creator: CreatorShare | None) -> PayoutLine | None:
         tier, delivered, period = self._period(order)
