@@ -82,6 +82,25 @@ def test_fast_path_takes_every_benchmark_order_and_writes_the_same_line(dumps: C
     assert taken == 400
 
 
+@encoders
+def test_orders_of_one_delivery_day_keep_their_own_seller_type_and_tier(dumps: Callable[[Any], bytes]) -> None:
+    # One writer, as in a batch: what it and the plugin remember of a delivery day must
+    # not carry one order's settlement period (TT-PAY-1/2) over to another's.
+    engine = Engine(policy_files=[BENCH_POLICY])
+    fast = FastStatements(engine, dumps)
+    changes = [{}, {"seller_type": "local"}, {"settlement_tier": "short"}, {"settlement_tier": "normal"}] * 2
+    paid = []
+    for i, change in enumerate(changes):
+        row = {**next(bench_like_orders(1, seed=3)), "order_id": f"S{i}", "delivered_at": "2024-10-31", **change}
+        record = structure_order(row)
+        want = statement_line(engine.quote(record), dumps)
+        done = fast.line(record)
+        assert done is not None and done[0] == want
+        paid.append(json.loads(want)["payout_date"])
+    # 2024-10-31 + 15 days on the normal tier (the default); the others have no published period
+    assert paid == ["2024-11-15", None, None, "2024-11-15"] * 2
+
+
 @pytest.mark.parametrize("change", [
     {"refunded": "10.00"},                                 # the referral fee returns the refunded share
     {"buyer_shipping": "5.00", "platform_discount": "2.00"},  # passthrough shown beside net
