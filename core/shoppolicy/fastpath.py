@@ -43,29 +43,26 @@ class FastStatements:
         # Keyed by the ids of the forms and trails of a line, which the cache keeps alive.
         self._shapes: dict[tuple[object, ...], tuple[_Shape, tuple[object, ...]]] = {}
         self._pending: dict[int, tuple[ShopPolicyError, str, str]] = {}
+        # The fast methods of a plan (None: it has none) by (market, payout rules?, time).
+        # Orders of a month share a few dozen dates: remembered by value, the plan of an
+        # order is one dict look-up, written out where it is needed.
         self._by_time: dict[tuple[str, bool, dt.datetime], Methods | None] = {}
         self._dates: dict[dt.date | None, str] = {None: "null"}  # payout dates as JSON
 
     def _methods(self, payouts: bool, market: Market, at: dt.datetime) -> Methods | None:
-        # Orders of a month share a few dozen dates: remembered by value, the plan is one
-        # dict look-up (bounded, for inputs whose every time stamp differs).
-        key = (market.id, payouts, at)
-        try:
-            return self._by_time[key]
-        except KeyError:
-            if len(self._by_time) > 65536:
-                self._by_time.clear()
-            found = self._by_time[key] = self._engine._fast_methods(payouts, market, at)
-            return found
+        """The fast methods of a time not met yet, worked out and remembered."""
+        if len(self._by_time) > 65536:  # bounded, for inputs whose every time stamp differs
+            self._by_time.clear()
+        found = self._by_time[(market.id, payouts, at)] = self._engine._fast_methods(payouts, market, at)
+        return found
 
     def _returned_gap(self, gap: ShopPolicyError) -> tuple[ShopPolicyError, str, str]:
-        """A gap a payout rule returned: itself, its pending text, and ``[text]`` as JSON."""
-        found = self._pending.get(id(gap))
-        if found is None or found[0] is not gap:
-            if len(self._pending) > 4096:  # a plugin returning a new error per order: stay bounded
-                self._pending.clear()
-            text = f"payout: {gap}"
-            found = self._pending[id(gap)] = (gap, text, self._dumps([text]).decode())
+        """A gap a payout rule returned, met for the first time: itself, its pending text,
+        and ``[text]`` as JSON, remembered by its identity."""
+        if len(self._pending) > 4096:  # a plugin returning a new error per order: stay bounded
+            self._pending.clear()
+        text = f"payout: {gap}"
+        found = self._pending[id(gap)] = (gap, text, self._dumps([text]).decode())
         return found
 
     def _date_json(self, day: dt.date | None) -> str:
@@ -121,10 +118,14 @@ class FastStatements:
         if market is None:
             return None
         record = engine._localised(record, market)
-        charges = self._methods(False, market, record.placed_at)
+        try:  # the plan of a time already met (the usual case), without a call
+            charges = self._by_time[(market.id, False, record.placed_at)]
+        except KeyError:
+            charges = self._methods(False, market, record.placed_at)
         if charges is None:
             return None
-        figures: list[object] = [self._json_text(record.order_id), record.amount]
+        order_id = record.order_id
+        figures: list[object] = [f'"{order_id}"' if order_id.isalnum() else self._json_text(order_id), record.amount]
         forms: list[FeeForm] = []
         creator: tuple[CreatorForm, Decimal, Decimal, Decimal] | None = None
         total = ZERO
@@ -181,7 +182,10 @@ class FastStatements:
         engine = self._engine
         returned = None  # a gap a payout rule returned (see _returned_gap)
         basis = getattr(record, market.payout_basis)
-        rules = self._methods(True, market, basis) if basis is not None else None
+        try:
+            rules = self._by_time[(market.id, True, basis)] if basis is not None else None
+        except KeyError:
+            rules = self._methods(True, market, basis)
         if rules is None:  # no fast path for these rules (or no basis date, or a gap): the engine's own
             share = creator[0].share(*creator[1:]) if creator is not None else None
             lines, pending = engine._payouts(market, record, share, strict=False)
@@ -198,7 +202,9 @@ class FastStatements:
                 if isinstance(found, tuple):
                     paid.append(found)
                 elif isinstance(found, PolicyGapError):  # returned rather than raised: cheaper, and kept
-                    returned = self._returned_gap(found)
+                    returned = self._pending.get(id(found))
+                    if returned is None or returned[0] is not found:
+                        returned = self._returned_gap(found)
                     pending.append(returned[1])
                 elif found is not None:
                     raise TypeError(f"{fast!r} returned {found!r}: expected (party, date, trail), a "

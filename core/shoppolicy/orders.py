@@ -88,13 +88,14 @@ def _plain_order(row: Mapping[str, Any]) -> OrderRecord | None:
     """
     if type(row) is not dict or not ORDER_FIELDS.issuperset(row):
         return None
-    get = row.get
+    get, dates = row.get, _DATES
     order_id, market, currency = get("order_id"), get("market"), get("currency")
     if type(order_id) is not str or type(market) is not str or type(currency) is not str \
             or not order_id or not market or not currency:
         return None
     amount = _decimal(get("amount"))
-    placed_at = _moment(get("placed_at"))
+    placed: Any = get("placed_at")
+    placed_at = dates.get(placed) or _moment(placed)  # a date met before: no call (see _DATES)
     texts: tuple[Any, ...] = (get("category"), get("shop_id"), get("seller_type"), get("store_type"),
                               get("settlement_tier"), get("affiliate_plan"))
     for text in texts:
@@ -103,9 +104,8 @@ def _plain_order(row: Mapping[str, Any]) -> OrderRecord | None:
     if "" in texts:
         texts = tuple(text or None for text in texts)
     category, shop_id, seller_type, store_type, settlement_tier, affiliate_plan = texts
-    delivered_at = get("delivered_at")
-    if delivered_at is not None:
-        delivered_at = None if delivered_at == "" else _moment(delivered_at)
+    delivered = get("delivered_at")
+    delivered_at = None if delivered is None or delivered == "" else dates.get(delivered) or _moment(delivered)
     completed_at = get("completed_at")
     if completed_at is not None:
         completed_at = None if completed_at == "" else _moment(completed_at)
