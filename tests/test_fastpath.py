@@ -110,7 +110,7 @@ def test_orders_of_one_delivery_day_keep_their_own_seller_type_and_tier(dumps: C
     {"placed_at": "2023-10-01T00:00:00"},                  # before the 8% rate: another plan
     {"placed_at": "2024-10-31T23:30:00-07:00"},            # an offset: localised first
     {"order_id": 'say "hi" \\ back'},                      # order ids the encoder must escape
-    {"order_id": "订单-0001"}, {"order_id": "tab\there\u007f"},
+    {"order_id": "订单-0001"}, {"order_id": "订单0001"}, {"order_id": "tab\there\u007f"},
 ])
 @encoders
 def test_fast_path_agrees_with_a_full_quote_off_the_plain_case(change: dict[str, Any],
@@ -192,3 +192,12 @@ def test_a_rejected_row_with_an_empty_order_id_reports_none() -> None:
     from shoppolicy.settle import rejected
 
     assert rejected(4, {"order_id": "", "amount": "x"}, InputError("bad", field="amount")).order_id is None
+
+
+def test_payout_dates_the_fast_path_remembers_stay_right_and_bounded() -> None:
+    fast = FastStatements(Engine(policy_files=[BENCH_POLICY]), json_dumps)
+    start = dt.date(2000, 1, 1)
+    for day in range(5000):  # more payout dates than are kept
+        paid = start + dt.timedelta(days=day)
+        assert (fast._dates.get(paid) or fast._date_json(paid)) == f'"{paid.isoformat()}"'
+        assert len(fast._dates) <= 4097 and fast._dates[None] == "null"

@@ -111,7 +111,7 @@ which write their chunks or spool them for the parent), rejected rows, totals, r
 def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: int,
                   fast: FastStatements | None) -> tuple[list[bytes], list[Rejected], Summary, int]:
     # Each order is encoded as soon as it is priced, so its objects are freed while still
-    # in the CPU cache (and the garbage collector never sees a chunk's worth of them).
+    # in the CPU cache (only its line and figures wait for the rest of the chunk).
     # Orders the fast path does not take are quoted in full.
     summary = Summary()
     encode = fmt.encoder()
@@ -231,6 +231,9 @@ def _work(task: _Task) -> tuple[str | None, list[Rejected], Summary, int]:
         with open(shared.path, "rb") as f:
             f.seek(offset)
             chunk = f.read(length)
+        if len(chunk) != length:  # rows would be lost without a word
+            raise InputError(f"{shared.path} changed while it was settled (expected {length} bytes at offset "
+                             f"{offset}, read {len(chunk)}); settle it again once it is complete")
     rows, count = _json_rows(1, chunk, "<stdin>" if shared.path == "-" else shared.path)
     text, refused, summary, count = _settle_block(shared.engine, rows, shared.fmt, count, shared.fast)
     data = b"".join(text)
@@ -282,10 +285,11 @@ def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int, fast: FastS
             lines_before += count
             return [], refused, summary, count
 
-        # A file's chunks are found by seeking, and each worker reads its own; only
-        # standard input passes through the parent.
+        # A file's chunks are found by seeking, and each worker reads its own; standard
+        # input, and a file that does not report its size (as /proc's), pass through the parent.
         spans: Iterable[tuple[int, int, bytes | None]] = (
-            ((offset, len(chunk), chunk) for _, offset, chunk in _chunks(path)) if path == "-"
+            ((offset, len(chunk), chunk) for _, offset, chunk in _chunks(path))
+            if path == "-" or os.stat(path).st_size == 0
             else ((offset, length, None) for offset, length in _spans(path)))
         done = 0
         for index, (offset, length, chunk) in enumerate(spans):

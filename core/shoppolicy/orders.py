@@ -63,12 +63,11 @@ _DATES: dict[str, dt.datetime] = {}
 
 
 def _moment(value: object) -> dt.datetime:
-    # An unhashable value raises TypeError here: the strict path explains.
-    found: dt.datetime | None = _DATES.get(value)  # type: ignore[call-overload]
+    if type(value) is not str:  # first: only plain strings meet the cache
+        raise TypeError("not a date string")
+    found = _DATES.get(value)
     if found is not None:
         return found
-    if type(value) is not str:
-        raise TypeError("not a date string")
     found = parse_datetime(value)  # raises ValueError on a bad date: the strict path explains
     if len(value) == 10:
         if len(_DATES) >= 4096:  # bounded, for an input spanning years
@@ -95,7 +94,7 @@ def _plain_order(row: Mapping[str, Any]) -> OrderRecord | None:
         return None
     amount = _decimal(get("amount"))
     placed: Any = get("placed_at")
-    placed_at = dates.get(placed) or _moment(placed)  # a date met before: no call (see _DATES)
+    placed_at = (type(placed) is str and dates.get(placed)) or _moment(placed)  # a date met before: no call
     texts: tuple[Any, ...] = (get("category"), get("shop_id"), get("seller_type"), get("store_type"),
                               get("settlement_tier"), get("affiliate_plan"))
     for text in texts:
@@ -105,7 +104,8 @@ def _plain_order(row: Mapping[str, Any]) -> OrderRecord | None:
         texts = tuple(text or None for text in texts)
     category, shop_id, seller_type, store_type, settlement_tier, affiliate_plan = texts
     delivered = get("delivered_at")
-    delivered_at = None if delivered is None or delivered == "" else dates.get(delivered) or _moment(delivered)
+    delivered_at = None if delivered is None or delivered == "" else (
+        (type(delivered) is str and dates.get(delivered)) or _moment(delivered))
     completed_at = get("completed_at")
     if completed_at is not None:
         completed_at = None if completed_at == "" else _moment(completed_at)

@@ -72,7 +72,10 @@ class Summary:
         return found
 
     def add(self, quote: Quote) -> None:
-        self.add_all([figures(quote)])
+        """Count one accepted order."""
+        self.accepted += 1
+        self._totals((quote.market, quote.currency)).add(1, quote.amount, quote.total_fees, quote.creator_commission,
+                                                         quote.net)
 
     def add_all(self, accepted: Sequence[Figures]) -> None:
         """Count accepted orders by their figures, in their order (the batch's fast path

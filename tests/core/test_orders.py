@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -133,3 +134,36 @@ def test_quick_order_reader_takes_plain_rows_itself(blanks: bool) -> None:
     assert type(record) is OrderRecord
     assert record == structure({k: v for k, v in row.items() if v is not None and v != ""}, OrderRecord,
                                what="order")
+
+
+class _Text(str):
+    """A str subclass: not a plain value, so the quick reader leaves it to the strict path."""
+
+
+def test_quick_order_reader_reads_a_date_met_before_as_it_read_it_first() -> None:
+    from shoppolicy import orders
+
+    orders._DATES.clear()
+    row: dict[str, object] = {"order_id": "D1", "market": "acme", "amount": "1.00", "currency": "USD",
+                              "placed_at": "2024-07-01", "delivered_at": "2024-07-03"}
+    cold = structure_order(row)
+    assert set(orders._DATES) == {"2024-07-01", "2024-07-03"}  # dates are kept; a date-time would not be
+    warm = structure_order(dict(row, order_id="D2"))
+    assert warm.placed_at is cold.placed_at and warm.delivered_at is cold.delivered_at  # shared, not re-read
+    assert (warm.placed_at, warm.delivered_at) == (dt.datetime(2024, 7, 1), dt.datetime(2024, 7, 3))
+    # A str subclass of a known date is not a plain value: the quick reader leaves it alone,
+    # warm cache or not, and the strict converter reads the same date.
+    with pytest.raises(TypeError):
+        orders._plain_order(dict(row, placed_at=_Text("2024-07-01")))
+    assert structure_order(dict(row, placed_at=_Text("2024-07-01"))).placed_at == cold.placed_at
+
+
+def test_dates_kept_by_the_quick_reader_stay_bounded() -> None:
+    from shoppolicy import orders
+
+    orders._DATES.clear()
+    start = dt.date(2000, 1, 1)
+    for day in range(5000):  # more distinct dates than are kept
+        text = (start + dt.timedelta(days=day)).isoformat()
+        assert orders._moment(text) == dt.datetime.fromisoformat(text)
+        assert len(orders._DATES) <= 4096

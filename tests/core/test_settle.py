@@ -252,3 +252,64 @@ def test_workers_spool_every_chunk_for_an_output_without_a_file_descriptor(
     two = CliRunner().invoke(cli, ["settle", src, "--jobs", "2", "--no-progress"])  # stdout: an in-memory stream
     assert one.exit_code == two.exit_code == 3
     assert two.stdout_bytes == one.stdout_bytes and len(one.stdout_bytes.splitlines()) == 56
+
+
+def test_workers_number_the_rows_of_standard_input_from_its_first_line(
+        tmp_path: Path, acme_installed: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shoppolicy import batch
+
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 300)  # about thirty chunks, passed to the workers by the parent
+    rejects = tmp_path / "r.jsonl"
+    result = CliRunner().invoke(cli, ["settle", "-", "--jobs", "2", "--no-progress", "--rejects", str(rejects)],
+                                input=_many(tmp_path).read_bytes())
+    assert result.exit_code == 3
+    assert [json.loads(x)["order_id"] for x in result.stdout_bytes.splitlines()] == [
+        f"M{i}" for i in range(1, 61) if i % 13]
+    assert [json.loads(r)["line"] for r in rejects.read_text().splitlines()] == [13, 26, 39, 52]
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
+def test_workers_count_blank_lines_and_a_last_line_without_newline(
+        tmp_path: Path, acme_engine: Engine, monkeypatch: pytest.MonkeyPatch, newline: bytes) -> None:
+    from shoppolicy import batch
+
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 300)
+    lines = [json.dumps(dict(GOOD, order_id=f"W{i}")).encode() if i % 7 else (b"" if i % 2 else b"{broken")
+             for i in range(1, 51)]  # blank lines 7, 21, 35, 49; bad rows 14, 28, 42; row 50 without a newline
+    src = tmp_path / "odd.jsonl"
+    src.write_bytes(newline.join(lines))
+    one = _settled(acme_engine, src, tmp_path / "one.jsonl", jobs=1)
+    two = _settled(acme_engine, src, tmp_path / "two.jsonl", jobs=2)
+    assert one == two
+    assert [json.loads(r)["line"] for r in two[3].splitlines()] == [14, 28, 42]
+    assert json.loads(two[2])["accepted"] == 43 and b'"order_id":"W50"' in two[1].splitlines()[-1]
+
+
+@pytest.mark.skipif(not Path("/proc/self/mountinfo").is_file(), reason="needs Linux's /proc")
+def test_workers_settle_a_file_that_does_not_report_its_size(tmp_path: Path, acme_engine: Engine) -> None:
+    import os
+
+    src = Path("/proc/self/mountinfo")  # a file by os.path.isfile, of size 0 by stat, with lines to read
+    assert os.stat(src).st_size == 0
+    summary = tmp_path / "sum.json"
+    code = run_settle(acme_engine, str(src), out=str(tmp_path / "s.jsonl"), rejects=str(tmp_path / "r.jsonl"),
+                      summary_file=str(summary), progress=False, jobs=2)
+    rows = len([line for line in src.read_text().splitlines() if line.strip()])
+    assert code == 3 and rows > 0  # none of its lines is an order: each is rejected, none dropped
+    assert json.loads(summary.read_text())["rejected"] == rows
+
+
+def test_a_worker_refuses_a_chunk_shorter_than_the_parent_found(tmp_path: Path, acme_engine: Engine,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    from shoppolicy import InputError, batch
+
+    src = _many(tmp_path, 3)
+    size = src.stat().st_size
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(batch, "_WORKER", batch._Shared(acme_engine, batch._Formatter("jsonl"), str(src), str(spool),
+                                                        None, None, multiprocessing.Value("q", 0)))
+    with pytest.raises(InputError, match=r"changed while it was settled \(expected 100 bytes at offset"):
+        batch._work((0, size - 10, 100, None))  # the file ends 10 bytes after the offset: it was cut short

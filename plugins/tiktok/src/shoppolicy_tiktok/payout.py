@@ -59,19 +59,22 @@ class MerchantSettlement:
     missing: Mapping[tuple[str, str], Missing]
     fallback: Missing
     rule: str = "TT-PAY-2"
-    # Payouts already worked out, by delivery time, seller type and tier: a batch's orders
-    # share a few dozen delivery dates (dates are immutable, so one is shared).
-    _paid: dict[tuple[dt.datetime | None, str | None, str | None], FastPayout] = attrs.field(
+    # Payouts already worked out, by delivery day, seller type and tier: a month of orders
+    # has a few dozen delivery days.  An order that has no period is not remembered: it
+    # raises every time.
+    _paid: dict[tuple[dt.date, str | None, str | None], FastPayout] = attrs.field(
         factory=dict, init=False, eq=False, repr=False)
 
     def fast(self, order: OrderRecord, commissioned: bool) -> FastPayout:
-        key = (order.delivered_at, order.seller_type, order.settlement_tier)
-        found = self._paid.get(key)
+        delivered = order.delivered_at
+        key = (delivered.date(), order.seller_type, order.settlement_tier) if delivered is not None else None
+        found = self._paid.get(key) if key is not None else None
         if found is None:
-            _, delivered, period = self._period(order)  # raises for the order that has no period
-            if len(self._paid) > 4096:  # bounded: times of day make every key new
+            _, day, period = self._period(order)  # raises for the order that has no period
+            assert key is not None  # _period refuses an undelivered order
+            if len(self._paid) >= 4096:  # bounded, for deliveries spanning years
                 self._paid.clear()
-            found = self._paid[key] = ("merchant", delivered + dt.timedelta(days=period.days), period.trail)
+            found = self._paid[key] = ("merchant", day + dt.timedelta(days=period.days), period.trail)
         return found
 
     def apply(self, order: OrderRecord, creator: CreatorShare | None) -> PayoutLine | None:
