@@ -67,15 +67,16 @@ class FastStatements:
 
     def _date_json(self, day: dt.date | None) -> str:
         # A batch pays on a few dozen dates: each is written out once.
-        if len(self._dates) > 4096:
-            self._dates = {None: "null"}
+        if len(self._dates) > 4096:  # bounded, like every cache here
+            self._dates.clear()
+            self._dates[None] = "null"
         text = self._dates[day] = "null" if day is None else f'"{day.isoformat()}"'
         return text
 
     def _json_text(self, value: str) -> str:
-        # What the encoder writes for a string with nothing to escape, without calling it
-        # (letters and digits, the usual order id, in one test).
-        if value.isalnum() or (value.isprintable() and '"' not in value and "\\" not in value):
+        # What the encoder writes for a string with nothing to escape, without calling it.
+        # (line() writes an order id of letters and digits, the usual one, before asking.)
+        if value.isprintable() and '"' not in value and "\\" not in value:
             return f'"{value}"'
         return self._dumps(value).decode()
 

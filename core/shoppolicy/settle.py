@@ -73,9 +73,9 @@ class Summary:
 
     def add(self, quote: Quote) -> None:
         """Count one accepted order."""
+        market, currency, *amounts = figures(quote)
         self.accepted += 1
-        self._totals((quote.market, quote.currency)).add(1, quote.amount, quote.total_fees, quote.creator_commission,
-                                                         quote.net)
+        self._totals((market, currency)).add(1, *amounts)
 
     def add_all(self, accepted: Sequence[Figures]) -> None:
         """Count accepted orders by their figures, in their order (the batch's fast path

@@ -494,6 +494,7 @@ def fast_path_problems(engine: Engine, samples: Sequence[Mapping[str, Any]], max
     from shoppolicy.batch import _dumps
     from shoppolicy.fastpath import FastStatements
     from shoppolicy.render import statement_line
+    from shoppolicy.settle import figures
 
     fast = FastStatements(engine, _dumps)
 
@@ -501,8 +502,7 @@ def fast_path_problems(engine: Engine, samples: Sequence[Mapping[str, Any]], max
         # The line, the figures the summary adds up, or the error (with its field).
         try:
             quote = engine.quote(record)
-            want: object = (statement_line(quote, _dumps), (quote.market, quote.currency, quote.amount,
-                                                            quote.total_fees, quote.creator_commission, quote.net))
+            want: object = (statement_line(quote, _dumps), figures(quote))
         except ShopPolicyError as exc:
             want = (type(exc).__name__, str(exc), getattr(exc, "field", None))
         try:
