@@ -1,9 +1,9 @@
 """The ``settle`` command's I/O: streaming statement and rejects writers, progress,
 summary, and the optional fan-out of JSON Lines input over worker processes.
 
-Rows are priced by the fast path (:mod:`shoppolicy.fastpath`) where it applies and
-quoted in full otherwise (rejected by the rules of :func:`shoppolicy.settle.settle_each`); this
-module moves rows between files and the engine.  Memory stays flat: one chunk of about
+Rows are quoted through the one pricing path (:meth:`shoppolicy.engine.Engine.quote`)
+and rejected by the rules of :func:`shoppolicy.settle.settle_each`; this module moves
+rows between files and the engine.  Memory stays flat: one chunk of about
 512 KB and its statement lines at a time in a single process, or a bounded number of
 chunks in flight with ``jobs > 1``.  Output order is
 input order either way.  orjson is used for JSON when it is installed (the ``fast``
@@ -31,11 +31,10 @@ import attrs
 from shoppolicy import render
 from shoppolicy.engine import Engine
 from shoppolicy.errors import InputError
-from shoppolicy.fastpath import FastStatements
 from shoppolicy.model import OrderRecord, Quote
 from shoppolicy.orders import structure_order
 from shoppolicy.records import Row, detect_format, parse_json_line, read_records
-from shoppolicy.settle import Figures, Rejected, Summary, figures, settle_each
+from shoppolicy.settle import Rejected, Summary, settle_each
 
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult
@@ -108,30 +107,21 @@ _Block = tuple[list[bytes], list[Rejected], Summary, int]
 which write their chunks or spool them for the parent), rejected rows, totals, rows read."""
 
 
-def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: int,
-                  fast: FastStatements | None) -> tuple[list[bytes], list[Rejected], Summary, int]:
+def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter,
+                  count: int) -> tuple[list[bytes], list[Rejected], Summary, int]:
     # Each order is encoded as soon as it is priced, so its objects are freed while still
-    # in the CPU cache (only its line and figures wait for the rest of the chunk).
-    # Orders the fast path does not take are quoted in full.
+    # in the CPU cache (only its line waits for the rest of the chunk).
     summary = Summary()
     encode = fmt.encoder()
     out: list[bytes] = []
-    accepted: list[Figures] = []  # counted in the summary once per chunk
-    write, count_in = out.append, accepted.append
+    write, quote, add = out.append, engine.quote, summary.add
 
     def price(item: Mapping[str, Any] | OrderRecord) -> None:
-        record = item if isinstance(item, OrderRecord) else structure_order(item)
-        done = fast.line(record) if fast is not None else None
-        if done is None:
-            quote = engine.quote(record)
-            line, priced = encode(quote), figures(quote)
-        else:
-            line, priced = done
-        write(line)  # after pricing: an order that raises adds nothing
-        count_in(priced)
+        priced = quote(item if type(item) is OrderRecord else structure_order(item))
+        write(encode(priced))  # after pricing: an order that raises adds nothing
+        add(priced)
 
     refused = [r for r in settle_each(rows, summary, price) if r is not None]
-    summary.add_all(accepted)
     return out, refused, summary, count
 
 
@@ -210,7 +200,6 @@ class _Shared:
     fmt: _Formatter
     path: str
     spool: str
-    fast: FastStatements | None
     out_fd: int | None  # None: the output is not a plain file descriptor; every chunk is spooled
     written: Synchronized[int]  # chunks in the output so far
 
@@ -235,7 +224,7 @@ def _work(task: _Task) -> tuple[str | None, list[Rejected], Summary, int]:
             raise InputError(f"{shared.path} changed while it was settled (expected {length} bytes at offset "
                              f"{offset}, read {len(chunk)}); settle it again once it is complete")
     rows, count = _json_rows(1, chunk, "<stdin>" if shared.path == "-" else shared.path)
-    text, refused, summary, count = _settle_block(shared.engine, rows, shared.fmt, count, shared.fast)
+    text, refused, summary, count = _settle_block(shared.engine, rows, shared.fmt, count)
     data = b"".join(text)
     del text  # the chunk's lines are held once, not twice, while they are written
     if shared.out_fd is not None:
@@ -256,7 +245,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int, fast: FastStatements | None,
+def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int,
               sink: IO[bytes]) -> Iterator[_Block]:
     global _WORKER
     context = multiprocessing.get_context("fork")
@@ -267,7 +256,7 @@ def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int, fast: FastS
     written: Synchronized[int] = context.Value("q", 0)
     with ExitStack() as stack:
         spool = stack.enter_context(tempfile.TemporaryDirectory(prefix="shoppolicy-settle-"))
-        _WORKER = _Shared(engine, fmt, path, spool, fast, out_fd, written)  # set before the fork: inherited
+        _WORKER = _Shared(engine, fmt, path, spool, out_fd, written)  # set before the fork: inherited
         pool = stack.enter_context(context.Pool(jobs))
         pending: deque[AsyncResult[tuple[str | None, list[Rejected], Summary, int]]] = deque()
 
@@ -304,21 +293,21 @@ def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int, fast: FastS
 
 
 def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None,
-            fast: FastStatements | None) -> Iterator[_Block]:
+) -> Iterator[_Block]:
     if detect_format(path, input_format) == "jsonl":
         source = "<stdin>" if path == "-" else path
         for first, _, chunk in _chunks(path):
             rows, count = _json_rows(first, chunk, source)
-            yield _settle_block(engine, rows, fmt, count, fast)
+            yield _settle_block(engine, rows, fmt, count)
         return
     block: list[Row] = []
     for row in read_records(path, "csv"):
         block.append(row)
         if len(block) == CSV_BLOCK_ROWS:
-            yield _settle_block(engine, block, fmt, len(block), fast)
+            yield _settle_block(engine, block, fmt, len(block))
             block = []
     if block:
-        yield _settle_block(engine, block, fmt, len(block), fast)
+        yield _settle_block(engine, block, fmt, len(block))
 
 
 CSV_BLOCK_ROWS = 4000
@@ -359,12 +348,8 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
         sink = sys.stdout.buffer if out == "-" else stack.enter_context(open(out, "wb"))
         reject_sink = stack.enter_context(open(rejects, "w", encoding="utf-8")) if rejects else None
         sink.write(fmt.header())
-        # SHOPPOLICY_NO_FAST_PATH=1 quotes every order in full (same lines, slower): for a
-        # plugin author who suspects their fast methods.
-        use_fast = fmt.fmt == "jsonl" and not os.environ.get("SHOPPOLICY_NO_FAST_PATH")
-        fast = FastStatements(engine, _dumps) if use_fast else None
-        blocks = (_parallel(engine, input_file, fmt, jobs, fast, sink) if parallel
-                  else _serial(engine, input_file, fmt, input_format, fast))
+        blocks = (_parallel(engine, input_file, fmt, jobs, sink) if parallel
+                  else _serial(engine, input_file, fmt, input_format))
         rows = 0
         for text, refused, summary, count in blocks:
             if text:  # one write per chunk, not one per 8 KB buffer: statement lines are long (their trail)
@@ -376,7 +361,7 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
             bar.tick(rows)
         bar.done(rows)
     _summary(total, summary_file)
-    return EXIT_REJECTED if total.rejected else 0
+    return EXIT_REJECTED if total.rejected or total.incomplete else 0
 
 
 @contextmanager
@@ -426,8 +411,16 @@ def _summary(summary: Summary, path: str | None) -> None:
             json.dump(data, f, indent=2)
             f.write("\n")
         return
-    lines = [f"settled {data['accepted']} of {data['orders']} orders; {data['rejected']} rejected"]
+    lines = [f"settled {data['accepted']} of {data['orders']} orders: {data['complete']} complete, "
+             f"{data['incomplete']} incomplete (policy gaps); {data['rejected']} rejected"]
     for t in data["totals"]:
-        lines.append(f"  {t['market']} {t['currency']}: {t['orders']} orders, amount {t['amount']}, "
-                     f"fees {t['fees']}, creator commission {t['creator_commission']}, net {t['net']}")
+        lines.append(f"  {t['market']} {t['currency']}: {t['orders']} orders ({t['complete']} complete, "
+                     f"{t['incomplete']} incomplete), amount {t['amount']}; complete orders: fees {t['fees']}, "
+                     f"creator commission {t['creator_commission']}, net {t['net']}")
+    for m in data["missing"][:20]:
+        lines.append(f"  missing {m['market']} {m['rule']} {m['key']}: blocks {m['orders']} orders "
+                     f"(from {m['needed_from']})")
+    if len(data["missing"]) > 20:
+        lines.append(f"  ... and {len(data['missing']) - 20} more missing keys (--summary FILE lists all; "
+                     "`shoppolicy gaps` writes a template)")
     sys.stderr.write("\n".join(lines) + "\n")

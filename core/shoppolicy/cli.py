@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -18,7 +19,10 @@ from shoppolicy.cli_authoring import register as _register_authoring
 from shoppolicy.cli_common import as_of as _as_of
 from shoppolicy.engine import Engine
 from shoppolicy.errors import InputError, ShopPolicyError
+from shoppolicy.gaps import missing_keys, template
 from shoppolicy.records import read_all
+
+EXIT_REJECTED = 3  # some results incomplete (named gaps) or some rows rejected
 
 FORMATS = click.Choice(["json", "table"])
 
@@ -138,12 +142,23 @@ def explain(order_file: str) -> None:
 
 def _quote(path: str, *, explain: bool) -> None:
     engine = _state().engine
+    incomplete = 0
     for number, record in _orders(path):
         try:
             q = engine.quote(record)
         except InputError as exc:
             raise _at_row(number, path, exc) from None
+        incomplete += bool(q.gaps)
         _emit(render.quote_dict(q), lambda q=q: render.quote_text(q, explain=explain) + "\n")  # type: ignore[misc]
+    _exit_incomplete(incomplete)
+
+
+def _exit_incomplete(incomplete: int) -> None:
+    """Exit 3 when some results are incomplete (named gaps), saying how to list them."""
+    if incomplete:
+        click.echo(f"{incomplete} result(s) incomplete: policy gaps named in the output; "
+                   "`shoppolicy gaps FILE --template` writes an override to fill them", err=True)
+        sys.exit(EXIT_REJECTED)
 
 
 @cli.command()
@@ -151,15 +166,56 @@ def _quote(path: str, *, explain: bool) -> None:
 def payout(order_file: str) -> None:
     """Payout (settlement) dates of each order, merchant and creator, with their rules."""
     engine = _state().engine
+    incomplete = 0
     for number, record in _orders(path := order_file):
         try:
-            lines = engine.payout(record)
+            q = engine.quote(record)
+            if q.pending and not q.payouts:
+                raise InputError(q.pending[0].removeprefix("payout: "))
         except InputError as exc:
             raise _at_row(number, path, exc) from None
-        oid, mkt = str(record.get("order_id")), str(record.get("market"))
-        _emit(render.payout_dict(oid, mkt, lines), lambda lines=lines, oid=oid: render.table(  # type: ignore[misc]
-            [[oid, p.party, p.date, p.tier or "", p.basis, p.basis_date, p.days, p.rule] for p in lines],
-            ["order", "party", "date", "tier", "basis", "basis date", "days", "rule"]))
+        gaps = [g for g in q.gaps if g.figure.startswith("payout:")]
+        incomplete += bool(gaps)
+        lines = list(q.payouts)
+        _emit(render.payout_dict(q.order_id, q.market, lines, gaps),
+              lambda lines=lines, q=q, gaps=gaps: render.table(  # type: ignore[misc]
+                  [[q.order_id, p.party, p.date, p.tier or "", p.basis, p.basis_date, p.days, p.rule] for p in lines]
+                  + [[q.order_id, g.figure.removeprefix("payout:"), "<gap>", "", "", g.on, "", f"{g.rule} {g.key}"]
+                     for g in gaps],
+                  ["order", "party", "date", "tier", "basis", "basis date", "days", "rule"]))
+    _exit_incomplete(incomplete)
+
+
+@cli.command()
+@click.argument("order_file", type=click.Path(allow_dash=True, dir_okay=False))
+@click.option("--template", "template_file", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write an override file (TOML) with one entry to fill in per missing key (- for stdout).")
+def gaps(order_file: str, template_file: str | None) -> None:
+    """The policy keys ORDER_FILE's orders are missing: how many orders each blocks, and
+    from when it is needed; --template writes an override file to fill them in."""
+    engine = _state().engine
+    quotes = []
+    for number, record in _orders(order_file):
+        try:
+            quotes.append(engine.quote(record))
+        except InputError as exc:
+            raise _at_row(number, order_file, exc) from None
+    missing = missing_keys(quotes)
+    if template_file is not None:
+        text = template(missing, source_file=order_file)
+        if template_file == "-":
+            click.echo(text)
+        else:
+            Path(template_file).write_text(text, encoding="utf-8")
+            click.echo(f"wrote {template_file}: {sum(m.fillable for m in missing)} key(s) to fill in", err=True)
+        return
+    _emit({"missing": [{"market": m.market, "rule": m.rule, "key": m.key, "orders": m.orders,
+                        "needed_from": m.needed_from.isoformat(), "detail": m.example.detail,
+                        "low": render.money_text(m.example.low), "high": render.money_text(m.example.high),
+                        "candidate": render.money_text(m.example.candidate)} for m in missing]},
+          lambda: render.table([[m.market, m.rule, m.key, m.orders, m.needed_from, m.example.detail or ""]
+                                for m in missing], ["market", "rule", "key", "orders", "needed from", "detail"])
+          if missing else "no policy gaps: every order is complete")
 
 
 @cli.command()

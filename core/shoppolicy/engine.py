@@ -20,8 +20,10 @@ from typing import Any
 import attrs
 
 from shoppolicy.convert import parse_datetime, structure
-from shoppolicy.errors import InputError, MarketError, PolicyGapError, ShopPolicyError
+from shoppolicy.errors import InputError, MarketError, PolicyFileError, PolicyGapError, ShopPolicyError
+from shoppolicy.blocks.fees import gap_of
 from shoppolicy.model import (
+    Gap,
     CreatorShare,
     FeeLine,
     IncentiveResult,
@@ -40,10 +42,11 @@ from shoppolicy.orders import structure_order
 from shoppolicy.plugins import PluginHost, PluginInfo, build_host
 from shoppolicy.policy import ORIGIN_OVERRIDE, Entry, Layer, MarketPolicy, PolicyView, load_policy_file
 from shoppolicy.rules import Charge, IncentiveProgram, ViolationHandler
+from shoppolicy.policy_check import check_entry
+from shoppolicy.pricing import price
 from shoppolicy.settle import Rejected, Summary, settle_rows
 
-_Compiled = tuple[tuple[Any, ...], PolicyGapError | None]
-_COMMISSION_FIELDS = ("affiliate_plan", "commission_rate")
+FEES, PAYOUTS = "fee", "payout"
 
 
 class Engine:
@@ -66,14 +69,45 @@ class Engine:
             if entry.market not in known:
                 raise MarketError(f"{entry.path}: market {entry.market!r} is not a known market "
                                   f"({', '.join(sorted(known)) or 'no plugins installed'})")
-        self._entries = [*self._host.entries, *overrides]
+        self._entries = [*self._check_keys(self._host.entries, strict=False), *self._check_keys(overrides, strict=True)]
         self._policies: dict[str, MarketPolicy] = {}
-        self._fee_plans: dict[tuple[str, int], _Compiled] = {}
-        self._payout_plans: dict[tuple[str, int], _Compiled] = {}
-        self._fast_plans: dict[int, tuple[Callable[..., Any], ...] | None] = {}
+        self._plans: dict[tuple[str, str, int], tuple[Any, ...]] = {}
         self._handlers: dict[str, dict[str, ViolationHandler]] = {}
         self._programs: dict[str, IncentiveProgram] | None = None
         self._zones: dict[str, zoneinfo.ZoneInfo] = {}
+        # Compile once: an override's overlapping or misplaced values are reported now, at
+        # load, not once per order of a batch.
+        touched = {entry.market for entry in overrides}
+        for market in self._host.markets.values():
+            if touched & {m.id for m in self.chain(market)}:
+                self.policy(market.id)
+
+    def _check_keys(self, entries: Sequence[Entry], *, strict: bool) -> list[Entry]:
+        """``entries`` checked against the keys the markets' plugins declare.  An override
+        (``strict``) that fails refuses its file; a plugin's own entry that fails is left
+        out and reported in :attr:`problems` (one broken plugin file never stops the SDK)."""
+        kept = []
+        specs_of: dict[str, Any] = {}
+        for entry in entries:
+            market = self._host.markets.get(entry.market)
+            if market is None:
+                kept.append(entry)
+                continue
+            if entry.market not in specs_of:
+                specs_of[entry.market] = self._host.declared_keys(self.chain(market))
+            specs = specs_of[entry.market]
+            if specs is None:
+                kept.append(entry)
+                continue
+            try:
+                check_entry(entry, specs, market.currency)
+            except PolicyFileError as exc:
+                if strict:
+                    raise
+                self._host.problems.append(f"{entry.layer.name}: {exc}")
+                continue
+            kept.append(entry)
+        return kept
 
     # -- what is installed -------------------------------------------------------------
 
@@ -119,38 +153,13 @@ class Engine:
     # -- quoting -----------------------------------------------------------------------
 
     def quote(self, order: OrderRecord | Mapping[str, Any]) -> Quote:
-        """Fees, creator commission, net and payout dates of one order."""
-        # The batch's hot path: one call per order, so the common case is kept flat.
+        """Fees, creator commission, net and payout dates of one order, with a gap for
+        every figure the policy data cannot determine (:mod:`shoppolicy.pricing`)."""
         record = order if type(order) is OrderRecord else self._order(order)
         market = self._plain_market(record) or self._order_market(record)  # the latter raises, saying why
         record = self._localised(record, market)
-        fees: list[FeeLine] = []
-        creator: CreatorShare | None = None
-        for charge in self._fee_plan(market, record.placed_at):
-            for line in charge.apply(record):
-                if type(line) is FeeLine:
-                    fees.append(line)
-                elif creator is None:
-                    assert isinstance(line, CreatorShare)
-                    creator = line
-                else:
-                    raise ShopPolicyError(f"{market.id}: two creator commissions on order {record.order_id} "
-                                          f"({creator.rule}, {line.rule})")
-        total = ZERO
-        trail: list[TrailEntry] = []
-        for f in fees:
-            total += f.amount
-            if f.trail is not None:
-                trail.append(f.trail)
-        net = record.amount - total
-        if creator is not None:
-            net -= creator.commission
-            if creator.trail is not None:
-                trail.append(creator.trail)
-        payouts, pending = self._payouts(market, record, creator, strict=False)
-        merchant, creator_date = paid_dates(((p.party, p.date, p.trail) for p in payouts), trail)
-        return Quote(record.order_id, market.id, record.currency, record.amount, tuple(fees), net, creator,
-                     merchant, creator_date, tuple(payouts), _passthrough(record), tuple(pending), tuple(trail))
+        return price(record, market, self._plan(FEES, market, record.placed_at),
+                     lambda basis: self._plan(PAYOUTS, market, basis))
 
     def quote_many(self, orders: Iterable[OrderRecord | Mapping[str, Any]]) -> Iterable[Quote]:
         for order in orders:
@@ -167,28 +176,20 @@ class Engine:
         return settle_rows(self, enumerate(orders, start=1), summary)
 
     def payout(self, order: OrderRecord | Mapping[str, Any]) -> list[PayoutLine]:
-        """Payout lines of one order; a policy gap raises instead of being reported."""
+        """Payout lines of one order; a payout the policy data cannot date raises its
+        :class:`~shoppolicy.errors.PolicyGapError` (:meth:`quote` reports it instead)."""
         record = self._order(order)
         market = self._order_market(record)
-        record = self._localised(record, market)
         if getattr(record, market.payout_basis) is None:
             raise InputError(f"required for a payout date in {market.id} (payouts count from it)",
                              field=market.payout_basis)
-        creator = None
-        if record.affiliate_plan is not None:
-            # Only the commission matters here: a fee that cannot be computed (no published
-            # rate, no category) must not stop the payout date; a bad commission must.
-            for charge in self._fee_plan(market, record.placed_at):
-                try:
-                    creator = next((x for x in charge.apply(record) if isinstance(x, CreatorShare)), creator)
-                except PolicyGapError:
-                    continue
-                except InputError as exc:
-                    if exc.field in _COMMISSION_FIELDS:
-                        raise
-                    continue
-        payouts, _ = self._payouts(market, record, creator, strict=True)
-        return payouts
+        quote = self.quote(record)
+        for gap in quote.gaps:
+            if gap.figure.startswith("payout:"):
+                raise gap_error(gap)
+        if quote.pending:
+            raise InputError(quote.pending[0].removeprefix("payout: "))
+        return list(quote.payouts)
 
     # -- violations and incentives -------------------------------------------------------
 
@@ -233,11 +234,10 @@ class Engine:
     def incentive_programs(self) -> dict[str, IncentiveProgram]:
         if self._programs is None:
             programs: dict[str, IncentiveProgram] = {}
-            for batch in self._host.pm.hook.shoppolicy_incentive_programs():
-                for program in batch:
-                    if program.id in programs:
-                        raise ShopPolicyError(f"incentive programme {program.id!r} is declared twice")
-                    programs[program.id] = program
+            for program in self._host.incentive_programs():
+                if program.id in programs:
+                    raise ShopPolicyError(f"incentive programme {program.id!r} is declared twice")
+                programs[program.id] = program
             self._programs = programs
         return self._programs
 
@@ -331,113 +331,65 @@ class Engine:
             zone = self._zones[market.timezone] = zoneinfo.ZoneInfo(market.timezone)
         return when.astimezone(zone).replace(tzinfo=None)
 
-    def _compile(self, cache: dict[tuple[str, int], _Compiled], hook: str, market: Market,
-                 at: dt.datetime) -> _Compiled:
+    def _plan(self, kind: str, market: Market, at: dt.datetime) -> tuple[Any, ...]:
+        """The compiled fee (or payout) blocks of ``market`` for the policy time slice of
+        ``at``: built once per slice, gaps included, and remembered."""
         policy = self.policy(market.id)
-        key = (market.id, policy.epoch(at))
-        found = cache.get(key)
+        key = (kind, market.id, policy.epoch(at))
+        found = self._plans.get(key)
         if found is None:
-            view = policy.view(at)
-            try:
-                batches = getattr(self._host.pm.hook, hook)(market=market, policy=view)
-                rules = sorted((r for batch in batches for r in batch), key=lambda r: r.rule)
-                found = (tuple(rules), None)
-            except PolicyGapError as gap:
-                found = ((), gap)
-            cache[key] = found
+            found = self._plans[key] = self._compile(kind, market, policy.view(at))
         return found
 
-    def _fee_plan(self, market: Market, at: dt.datetime) -> tuple[Charge, ...]:
-        charges, gap = self._compile(self._fee_plans, "shoppolicy_fee_rules", market, at)
-        if gap is not None:
-            raise gap
-        return charges
-
-    def _fast_methods(self, payouts: bool, market: Market, at: dt.datetime) -> tuple[Callable[..., Any], ...] | None:
-        """The ``fast`` methods of a plan's charges (or payout rules), or None when one
-        has none or the plan is a gap: the batch then quotes the order in full."""
-        cache, hook = ((self._payout_plans, "shoppolicy_payout_rules") if payouts
-                       else (self._fee_plans, "shoppolicy_fee_rules"))
-        compiled = self._compile(cache, hook, market, at)
-        key = id(compiled)  # compiled plans are cached for the engine's life: their ids stay theirs
-        if key not in self._fast_plans:
-            rules, gap = compiled
-            methods = tuple(r.fast for r in rules if _fast_is_own(r))
-            self._fast_plans[key] = methods if gap is None and len(methods) == len(rules) else None
-        return self._fast_plans[key]
-
-    def _payouts(self, market: Market, record: OrderRecord, creator: CreatorShare | None,
-                 *, strict: bool) -> tuple[list[PayoutLine], list[str]]:
-        basis = getattr(record, market.payout_basis)
-        if basis is None:
-            return [], [f"payout: the order has no {market.payout_basis} yet"]
-        rules, gap = self._compile(self._payout_plans, "shoppolicy_payout_rules", market, basis)
-        if gap is not None:
-            if strict:
-                raise gap
-            return [], [f"payout: {gap}"]
-        lines: list[PayoutLine] = []
-        pending: list[str] = []
-        for rule in rules:
-            try:
-                line = rule.apply(record, creator)
-            except (PolicyGapError, InputError) as exc:
-                # A quote still gives its fees; the payout it cannot date is named, not guessed.
-                if strict:
-                    raise
-                pending.append(f"payout: {exc}")
-                continue
-            if line is not None:
-                lines.append(line)
-        return lines, pending
+    def _compile(self, kind: str, market: Market, view: PolicyView) -> tuple[Any, ...]:
+        try:
+            blocks = self._host.compile(kind, market, self.chain(market), view)
+        except PolicyGapError as gap:  # a plugin that raises while compiling: the gap on every order
+            return (_Unpriced(kind, gap),)
+        if blocks is None:  # nobody prices this market: a named gap on every order, never a zero
+            return (_Unpriced(kind, PolicyGapError(
+                market=market.id, rule="(none)", key="fee rules" if kind == FEES else "payout rules",
+                on=view.at.date(), detail=f"no installed plugin gives {kind} rules for {market.id} or its "
+                f"parents; install the market's plugin or one that prices it")),)
+        return tuple(sorted(blocks, key=lambda r: r.rule))
 
     def _violation_handlers(self, market: Market) -> dict[str, ViolationHandler]:
         found = self._handlers.get(market.id)
         if found is None:
             found = {}
-            for batch in self._host.pm.hook.shoppolicy_violation_handlers(market=market):
-                for handler in batch:
-                    for kind in handler.kinds:
-                        if kind in found:
-                            raise ShopPolicyError(f"{market.id}: violation kind {kind!r} has two handlers")
-                        found[kind] = handler
+            for handler in self._host.violation_handlers(market):
+                for kind in handler.kinds:
+                    if kind in found:
+                        raise ShopPolicyError(f"{market.id}: violation kind {kind!r} has two handlers")
+                    found[kind] = handler
             self._handlers[market.id] = found
         return found
 
 
-def paid_dates(paid: Iterable[tuple[str, dt.date, TrailEntry | None]],
-               trail: list[TrailEntry]) -> tuple[dt.date | None, dt.date | None]:
-    """The first merchant and creator payout dates of ``(party, date, trail)`` lines,
-    adding each line's trail entry to ``trail``."""
-    merchant = creator = None
-    for party, day, why in paid:
-        if party == "merchant":
-            merchant = merchant or day
-        elif party == "creator":
-            creator = creator or day
-        if why is not None:
-            trail.append(why)
-    return merchant, creator
+class _Unpriced:
+    """The plan of a market no plugin prices, or whose compilation raised a gap: a gap
+    on every order (for payouts, on the merchant's date)."""
+
+    def __init__(self, kind: str, gap: PolicyGapError) -> None:
+        self.kind, self.gap, self.rule = kind, gap, gap.rule
+        self.code = "fees" if kind == FEES else None
+
+    def apply(self, order: OrderRecord, creator: CreatorShare | None = None) -> tuple[Gap, ...] | Gap:
+        on = getattr(order, "placed_at").date()
+        error = PolicyGapError(market=self.gap.market, rule=self.gap.rule, key=self.gap.key, on=on,
+                               state=self.gap.state, detail=self.gap.detail, category=self.gap.category,
+                               low=self.gap.low, high=self.gap.high, candidate=self.gap.candidate,
+                               source=self.gap.source)
+        if self.kind == FEES:
+            return (gap_of("fees", error),)
+        return gap_of("payout:merchant", error)
 
 
-def _fast_is_own(rule: object) -> bool:
-    """Whether ``rule`` has a ``fast`` method written for its own ``apply``: a subclass
-    that overrides ``apply`` but inherits ``fast`` would price orders differently."""
-    mro = type(rule).__mro__
-    fast_owner = next((c for c in mro if "fast" in vars(c)), None)
-    apply_owner = next((c for c in mro if "apply" in vars(c)), None)
-    return (fast_owner is not None and apply_owner is not None and callable(getattr(rule, "fast", None))
-            and issubclass(fast_owner, apply_owner))
-
-
-def _passthrough(record: OrderRecord) -> dict[str, Decimal]:
-    if not (record.platform_discount or record.buyer_shipping or record.tax or record.refunded):
-        return {}
-    parts = {"platform_discount": record.platform_discount, "buyer_shipping": record.buyer_shipping,
-             "tax": record.tax, "refunded": record.refunded}
-    shown = {k: v for k, v in parts.items() if v}
-    shown["customer_payment"] = record.customer_payment
-    return shown
+def gap_error(gap: Gap) -> PolicyGapError:
+    """The :class:`PolicyGapError` of a :class:`~shoppolicy.model.Gap` (to raise it)."""
+    return PolicyGapError(market=gap.market, rule=gap.rule, key=gap.key, on=gap.on, state=gap.state,
+                          detail=gap.detail, category=gap.category, low=gap.low, high=gap.high,
+                          candidate=gap.candidate, source=gap.source)
 
 
 def _apply_deposit(market: Market, shop_id: str, lines: list[PenaltyLine],

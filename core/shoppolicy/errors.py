@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from decimal import Decimal
 
 
 class ShopPolicyError(Exception):
@@ -66,7 +67,9 @@ class PolicyGapError(ShopPolicyError, LookupError):
     """
 
     def __init__(self, *, market: str, rule: str, key: str, on: dt.date | dt.datetime,
-                 state: str = "gap", detail: str | None = None, category: str | None = None) -> None:
+                 state: str = "gap", detail: str | None = None, category: str | None = None,
+                 low: Decimal | None = None, high: Decimal | None = None, candidate: Decimal | None = None,
+                 source: str | None = None) -> None:
         self.market = market
         self.rule = rule
         self.key = key
@@ -74,6 +77,10 @@ class PolicyGapError(ShopPolicyError, LookupError):
         self.state = state
         self.detail = detail
         self.category = category
+        self.low = low
+        self.high = high
+        self.candidate = candidate
+        self.source = source
         super().__init__(_gap_message(market, rule, key, on, detail, category))
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     else:
         from importlib.abc import Traversable
 
+    from shoppolicy.blocks.keys import KeySpec
     from shoppolicy.model import Market
     from shoppolicy.policy import PolicyView
     from shoppolicy.rules import Charge, IncentiveProgram, PayoutRule, ViolationHandler
@@ -62,30 +63,57 @@ def shoppolicy_policy_files() -> Sequence[Traversable | Path]:
 
 
 @hookspec
+def shoppolicy_policy_keys() -> Sequence[KeySpec]:
+    """Declare the policy keys this plugin's blocks read, with their types and rules.
+
+    Called once, when the plugin is registered.  Return
+    :class:`~shoppolicy.blocks.keys.KeySpec` values (``fee_keys`` declares every key of
+    a composed fee at once).  Every value and gap of a policy file, shipped or
+    override, for a market whose owner declares keys must match one: a misspelt key, a
+    rule id not declared with the key, or a value of the wrong type refuses the file at
+    load with one line naming the file, the key and the nearest declared key.  A plugin
+    that returns nothing leaves its markets' data unchecked (the conformance kit
+    reports it).
+    """
+
+
+@hookspec
 def shoppolicy_fee_rules(market: Market, policy: PolicyView) -> Sequence[Charge] | None:
-    """Compile the fee schedule of ``market`` for the policy time slice of ``policy``.
+    """Compose the fee schedule of ``market`` for the policy time slice of ``policy``.
 
     Called once per market and time slice, the first time an order placed in that slice
-    is quoted.  ``market`` is the market of the order (a variant, for a regional variant);
-    ``policy`` gives the values in force (parent, variant and override layers merged).
-    Return the charges to apply to each order: each charge's ``apply(order)`` yields
-    :class:`~shoppolicy.model.FeeLine` values (platform fees) and at most one
-    :class:`~shoppolicy.model.CreatorShare` (the creator commission).  Raise
-    :class:`~shoppolicy.errors.PolicyGapError` for a value no source gives: the engine
-    reports it for every order of the slice.  Return ``None`` for a market you do not
-    handle.
+    is quoted, and only on the plugin that owns ``market`` — or, when the owner returns
+    ``None`` (a variant registered with data only), on the owner of its parent, up the
+    chain.  ``market`` is the order's market (the variant); ``policy`` gives the values
+    in force (parent, variant and override layers merged).
+
+    :param market: the market whose orders will be priced.
+    :param policy: the values in force for this time slice.
+    :returns: the blocks (:mod:`shoppolicy.blocks`) or other
+        :class:`~shoppolicy.rules.Charge` objects to apply to each order.  A number the
+        data does not give belongs *inside* a block (a gap for the orders that need it).
+        ``None`` means "not mine": when every owner up the chain returns ``None`` the
+        market has no fee rules, and every order reports that gap — never zero fees.
+        Raising :class:`~shoppolicy.errors.PolicyGapError` makes the whole schedule a
+        gap on every order of the slice; any other exception is a bug in the plugin.
     """
 
 
 @hookspec
 def shoppolicy_payout_rules(market: Market, policy: PolicyView) -> Sequence[PayoutRule] | None:
-    """Compile the payout (settlement) rules of ``market`` for one policy time slice.
+    """Compose the payout (settlement) rules of ``market`` for one policy time slice.
 
     Called once per market and time slice of the payout basis date (the delivery date,
-    or completion date where a market pays on completion).  Return rules whose
-    ``apply(order, creator)`` gives a :class:`~shoppolicy.model.PayoutLine` for one party
-    (merchant or creator) or ``None`` when the party is not paid on this order.  A tier
-    with no published day count raises :class:`~shoppolicy.errors.PolicyGapError`.
+    or completion date where a market pays on completion), dispatched like
+    :func:`shoppolicy_fee_rules`.
+
+    :param market: the market whose orders will be dated.
+    :param policy: the values in force on the basis date's slice.
+    :returns: rules whose ``apply(order, creator)`` gives a
+        :class:`~shoppolicy.model.PayoutLine` for one party (merchant or creator),
+        ``None`` when the party is not paid on this order, or a
+        :class:`~shoppolicy.model.Gap` when no period is published.  ``None`` from every
+        owner up the chain: the market has no payout rules, a gap on every order.
     """
 
 

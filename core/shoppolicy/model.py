@@ -181,13 +181,51 @@ class PayoutLine:
 
 
 @attrs.frozen(slots=True)
+class Gap:
+    """A figure the policy data cannot determine: what is missing, what the sources do
+    say, and how to supply it (design.md, principle 5).
+
+    ``figure`` names what the gap hides: a fee code, ``creator_commission``, or a payout
+    party (``payout:merchant``, ``payout:creator``).  ``low``/``high`` are the published
+    range of the missing rate and ``candidate`` an unconfirmed figure, where the data
+    records them; ``low_amount``/``high_amount`` the fee's bounds on this order, labelled
+    as bounds (never the fee, never in ``net``).
+    """
+
+    figure: str
+    rule: str
+    market: str
+    key: str
+    on: dt.date
+    state: str = "gap"
+    category: str | None = None
+    detail: str | None = None
+    low: Decimal | None = None
+    high: Decimal | None = None
+    candidate: Decimal | None = None
+    source: str | None = None
+    low_amount: Decimal | None = None
+    high_amount: Decimal | None = None
+
+    @property
+    def supply(self) -> str:
+        """How to supply the missing value."""
+        return (f"an override file (--policy FILE) with [[values]] market = \"{self.market}\", rule = "
+                f"\"{self.rule}\", key = \"{self.key}\", value = ..., effective_from = ..., source = ...; "
+                "`shoppolicy gaps ORDERS --template` writes one")
+
+
+@attrs.frozen(slots=True)
 class Quote:
     """An order's fees, the creator's share, the merchant's net and payout dates.
 
     ``net = amount − sum(fees) − creator commission``: shipping, tax and the platform
     discount pass through and are shown beside it (``passthrough``), never inside.
-    A payout date the policy cannot give yet is ``None`` with the reason in ``pending``
-    (a policy gap, or an order not delivered yet): a named state, never a guess.
+    Every figure the policy data cannot determine is a :class:`Gap` in ``gaps``; the
+    other figures stand.  ``net`` (and ``total_fees``) are ``None`` while a fee is
+    unknown, never a number that silently leaves it out; ``complete`` is true when there
+    is no gap.  A payout date waiting on the order itself (not delivered yet) is
+    ``None`` with the reason in ``pending``.
     """
 
     order_id: str
@@ -195,7 +233,7 @@ class Quote:
     currency: str
     amount: Decimal
     fees: tuple[FeeLine, ...]
-    net: Decimal
+    net: Decimal | None
     creator: CreatorShare | None = None
     payout_date: dt.date | None = None
     creator_payout_date: dt.date | None = None
@@ -203,9 +241,21 @@ class Quote:
     passthrough: dict[str, Decimal] = attrs.field(factory=dict)
     pending: tuple[str, ...] = ()
     trail: tuple[TrailEntry, ...] = ()
+    gaps: tuple[Gap, ...] = ()
 
     @property
-    def total_fees(self) -> Decimal:
+    def complete(self) -> bool:
+        return not self.gaps
+
+    @property
+    def fee_gaps(self) -> tuple[Gap, ...]:
+        return tuple(g for g in self.gaps if not g.figure.startswith("payout:") and g.figure != "creator_commission")
+
+    @property
+    def total_fees(self) -> Decimal | None:
+        """The sum of the fee lines; ``None`` while a fee is a gap."""
+        if self.net is None and self.fee_gaps:
+            return None
         return sum((f.amount for f in self.fees), ZERO)
 
     @property

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,9 +23,10 @@ import attrs
 import pluggy
 
 from shoppolicy import hookspecs
+from shoppolicy.blocks.keys import KeySpec
 from shoppolicy.errors import PluginError, ShopPolicyError
 from shoppolicy.model import Market
-from shoppolicy.policy import ORIGIN_OWNER, Entry, Layer, parse_policy
+from shoppolicy.policy import ORIGIN_OWNER, Entry, Layer, PolicyView, parse_policy
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
 
@@ -54,6 +55,9 @@ class PluginHost:
         self.problems: list[str] = []
         self._claims: dict[str, list[str]] = {}
         self._conflicted: set[str] = set()
+        self._owners: dict[str, object] = {}  # market id -> the plugin object that owns it
+        #: Declared policy keys, by the distribution that declares them.
+        self.key_specs: dict[str, list[KeySpec]] = {}
 
     # -- loading ---------------------------------------------------------------------
 
@@ -91,6 +95,7 @@ class PluginHost:
         try:
             markets = self._declared_markets(plugin, dist)
             entries = self._policy_entries(plugin, dist, version)
+            keys = self._declared_keys(plugin)
         except Exception as exc:
             self.pm.unregister(plugin)
             detail = str(exc) if isinstance(exc, ShopPolicyError) else f"{type(exc).__name__}: {exc}"
@@ -108,8 +113,11 @@ class PluginHost:
                     "until one of them is uninstalled")))
             elif market.id not in self._conflicted:
                 self.markets[market.id] = attrs.evolve(market, plugin=dist)
+                self._owners[market.id] = plugin
                 claimed.append(market.id)
         self.entries.extend(entries)
+        if keys:
+            self.key_specs.setdefault(dist, []).extend(keys)
         self.infos.append(PluginInfo(name=name, distribution=dist, version=version, status="ok",
                                      markets=tuple(claimed)))
         return True
@@ -155,6 +163,62 @@ class PluginHost:
             for resource in fn() or ():
                 entries.extend(load_plugin_file(resource, dist, version))
         return entries
+
+    def _declared_keys(self, plugin: object) -> list[KeySpec]:
+        keys: list[KeySpec] = []
+        for fn in self._impls(plugin, "shoppolicy_policy_keys"):
+            for spec in fn() or ():
+                if not isinstance(spec, KeySpec):
+                    raise PluginError(f"shoppolicy_policy_keys returned {type(spec).__name__}, expected KeySpec")
+                keys.append(spec)
+        return keys
+
+    # -- the typed facade: one method per hook ---------------------------------------
+
+    def compile(self, kind: str, market: Market, chain: Sequence[Market], policy: PolicyView) -> list[Any] | None:
+        """The fee (``kind`` "fee") or payout blocks of ``market`` for one policy slice.
+
+        Ownership is the dispatch: the owner of the market answers; when it gives no
+        rules (a variant registered with data only), the owner of its parent answers
+        for it, and so on up the chain.  ``None``: nobody prices the market.
+        """
+        hook = "shoppolicy_fee_rules" if kind == "fee" else "shoppolicy_payout_rules"
+        for owned in reversed(chain):  # the market itself first, then its parents
+            plugin = self._owners.get(owned.id)
+            if plugin is None:
+                continue
+            found = self._call(plugin, hook, market=market, policy=policy)
+            if found is not None:
+                return found
+        return None
+
+    def violation_handlers(self, market: Market) -> list[Any]:
+        return [handler for batch in self.pm.hook.shoppolicy_violation_handlers(market=market) for handler in batch]
+
+    def incentive_programs(self) -> list[Any]:
+        return [program for batch in self.pm.hook.shoppolicy_incentive_programs() for program in batch]
+
+    def declared_keys(self, chain: Sequence[Market]) -> list[KeySpec] | None:
+        """The keys declared for a market with this chain (root first); ``None`` when
+        no owner in the chain declares any (its data is then not checked)."""
+        ids = {m.id for m in chain}
+        found: list[KeySpec] | None = None
+        for market in chain:
+            owner = self.markets.get(market.id)
+            for spec in self.key_specs.get(owner.plugin, ()) if owner is not None else ():
+                if not spec.markets or ids & set(spec.markets):
+                    found = found if found is not None else []
+                    if spec not in found:
+                        found.append(spec)
+        return found
+
+    def _call(self, plugin: object, hook: str, **kwargs: Any) -> list[Any] | None:
+        """One plugin's implementations of ``hook``, their answers joined (``None``: none answered)."""
+        caller = getattr(self.pm.hook, hook)
+        answers = [impl.function(*(kwargs[name] for name in impl.argnames))
+                   for impl in caller.get_hookimpls() if impl.plugin is plugin]
+        given = [a for a in answers if a is not None]
+        return [item for a in given for item in a] if given else None
 
     def plugin_infos(self) -> list[PluginInfo]:
         return sorted(self.infos, key=lambda i: (i.distribution, i.name))

@@ -77,6 +77,12 @@ class _GapSpec:
     effective_from: Any = None
     effective_to: Any = None
     note: str | None = None
+    low: str | None = None
+    high: str | None = None
+    candidate: str | None = None
+    source: str | None = None
+    retrieved: Any = None
+    confidence: str | None = None
 
 
 @attrs.frozen(slots=True)
@@ -122,6 +128,11 @@ class Entry:
     note: str | None = None
     interpretation: str | None = None
     is_gap: bool = False
+    #: On a declared gap: the published range of the missing rate, an unconfirmed
+    #: candidate figure, and where they are published (detail, never a value).
+    low: Decimal | None = None
+    high: Decimal | None = None
+    candidate: Decimal | None = None
 
     def covers(self, at: dt.datetime) -> bool:
         return (self.start is None or self.start <= at) and (self.end is None or at < self.end)
@@ -171,6 +182,19 @@ def _check_exact(value: Any, path: str, file: str) -> None:
             _check_exact(item, f"{path}.{k}", file)
 
 
+def _gap_figure(value: str | None, path: str, file: str) -> Decimal | None:
+    """A range bound or candidate of a declared gap: a rate, a decimal string in 0..1."""
+    if value is None:
+        return None
+    try:
+        figure = to_decimal(value)
+    except (TypeError, ValueError) as exc:
+        raise PolicyFileError(file, str(exc), path) from None
+    if not 0 <= figure <= 1:
+        raise PolicyFileError(file, f"expected a rate between \"0\" and \"1\", got {value!r}", path)
+    return figure
+
+
 def parse_policy(text: str, file: str, layer: Layer) -> list[Entry]:
     """Parse and validate one policy file's text into entries (values and gaps)."""
     try:
@@ -200,6 +224,9 @@ def parse_policy(text: str, file: str, layer: Layer) -> list[Entry]:
             if not item.rule.strip() or not item.key.strip():
                 raise PolicyFileError(file, "rule and key must not be empty", path)
             if isinstance(item, _ValueSpec):
+                if item.value == "":
+                    raise PolicyFileError(file, f"{item.key}: value left empty; fill in the value and its source, "
+                                          "or remove the entry", f"{path}.value")
                 _check_exact(item.value, f"{path}.value", file)
                 if not item.source.strip():
                     raise PolicyFileError(file, "every value needs a source (a catalogue id or a URL)",
@@ -215,9 +242,16 @@ def parse_policy(text: str, file: str, layer: Layer) -> list[Entry]:
                     confidence=item.confidence, retrieved=retrieved.date() if retrieved else None,
                     note=item.note, interpretation=item.interpretation))
             else:
+                low, high, candidate = (_gap_figure(v, f"{path}.{name}", file) for name, v in
+                                        (("low", item.low), ("high", item.high), ("candidate", item.candidate)))
+                if (low is None) != (high is None) or (low is not None and high is not None and low > high):
+                    raise PolicyFileError(file, "a published range needs both low and high, low <= high", path)
+                retrieved = _start(item.retrieved, f"{path}.retrieved", file)
                 entries.append(Entry(
-                    market=market, rule=item.rule, key=item.key, value=None, source="", layer=layer,
-                    path=f"{file}: {path}", start=start, end=end, note=item.reason, is_gap=True))
+                    market=market, rule=item.rule, key=item.key, value=None, source=item.source or "",
+                    layer=layer, path=f"{file}: {path}", start=start, end=end, note=item.reason, is_gap=True,
+                    low=low, high=high, candidate=candidate, confidence=item.confidence,
+                    retrieved=retrieved.date() if retrieved else None))
     return entries
 
 
@@ -319,6 +353,18 @@ class MarketPolicy:
         gap = self.gap_note(key)
         return Resolved(key, "gap", None, gap)
 
+    def declared_gap(self, key: str, at: dt.datetime) -> Entry | None:
+        """The ``[[gaps]]`` entry in force at ``at`` for ``key`` or a wildcard covering it."""
+        for _, e in self._candidates.get(key, ()):
+            if e.is_gap and e.covers(at):
+                return e
+        for pattern, items in self._candidates.items():
+            if pattern.endswith("*") and key.startswith(pattern[:-1]):
+                for _, e in items:
+                    if e.is_gap and e.covers(at):
+                        return e
+        return None
+
     def gap_note(self, key: str) -> str | None:
         """The reason a declared gap gives for ``key`` (or a wildcard like ``rate.*``)."""
         for _, e in self._candidates.get(key, ()):
@@ -376,9 +422,23 @@ class PolicyView:
         (dated ``on``, the order's own date, where the caller knows it)."""
         found = self._policy.resolve(key, self.at)
         if found.state != "in_force" or found.entry is None:
-            raise PolicyGapError(market=self.market.id, rule=rule, key=key, on=on or self.at.date(),
-                                 state=found.state, detail=found.detail, category=category)
+            raise self.gap(key, rule, category, on=on, found=found)
         return found.entry
+
+    def gap(self, key: str, rule: str, category: str | None = None, *, on: dt.date | None = None,
+            found: Resolved | None = None) -> PolicyGapError:
+        """The policy gap of ``key`` now: its state, reason, and any published range or
+        candidate a declared gap records (for a wildcard key, the wildcard's)."""
+        found = found or self._policy.resolve(key, self.at)
+        declared = found.entry if found.entry is not None and found.entry.is_gap else None
+        if declared is None and found.state == "gap":
+            declared = self._policy.declared_gap(key, self.at)
+        return PolicyGapError(
+            market=self.market.id, rule=declared.rule if declared else (found.entry.rule if found.entry else rule),
+            key=key, on=on or self.at.date(), state=found.state, detail=found.detail or (declared and declared.note),
+            category=category, low=declared.low if declared else None, high=declared.high if declared else None,
+            candidate=declared.candidate if declared else None,
+            source=(declared.source or None) if declared else None)
 
     def get(self, key: str, rule: str, category: str | None = None) -> Any:
         return self.entry(key, rule, category).value

@@ -8,11 +8,13 @@ currency is named once per result.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from shoppolicy.convert import unstructure
 from shoppolicy.model import (
     CreatorShare,
+    Gap,
     IncentiveResult,
     PayoutLine,
     Quote,
@@ -63,15 +65,36 @@ def _core(quote: Quote) -> dict[str, Any]:
                   "base": None if f.base is None else str(f.base), "rate": None if f.rate is None else str(f.rate),
                   "fixed": None if f.fixed is None else str(f.fixed), "confidence": f.confidence, "note": f.note}
                  for f in quote.fees],
-        "total_fees": str(quote.total_fees),
+        "total_fees": money_text(quote.total_fees),
         "creator_commission": str(quote.creator_commission),
         "creator": creator_dict(creator) if creator is not None else None,
-        "net": str(quote.net),
+        "net": money_text(quote.net),
         "payout_date": quote.payout_date.isoformat() if quote.payout_date else None,
         "creator_payout_date": quote.creator_payout_date.isoformat() if quote.creator_payout_date else None,
         "passthrough": {k: str(v) for k, v in quote.passthrough.items()} if quote.passthrough else {},
         "pending": list(quote.pending),
+        "complete": not quote.gaps,
+        "gaps": [gap_dict(g) for g in quote.gaps] if quote.gaps else [],
     }
+
+
+def money_text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def gap_dict(gap: Gap) -> dict[str, Any]:
+    """A policy gap as JSON: what is missing, what the sources say, how to supply it."""
+    data: dict[str, Any] = {
+        "figure": gap.figure, "rule": gap.rule, "market": gap.market, "key": gap.key, "category": gap.category,
+        "date": gap.on.isoformat(), "state": gap.state, "detail": gap.detail}
+    if gap.low is not None or gap.candidate is not None:
+        data["published"] = {"low": money_text(gap.low), "high": money_text(gap.high), "candidate": money_text(gap.candidate),
+                             "source": gap.source}
+    if gap.low_amount is not None:
+        data["bounds"] = {"low": str(gap.low_amount), "high": str(gap.high_amount),
+                          "note": "bounds from the published range, not the fee; not in net"}
+    data["supply"] = gap.supply
+    return data
 
 
 def quote_dict(quote: Quote) -> dict[str, Any]:
@@ -106,8 +129,9 @@ def trail_tail(trail: tuple[TrailEntry, ...], dumps: Callable[[Any], bytes]) -> 
     return hit[1]
 
 
-def payout_dict(order_id: str, market: str, lines: Sequence[PayoutLine]) -> dict[str, Any]:
+def payout_dict(order_id: str, market: str, lines: Sequence[PayoutLine], gaps: Sequence[Gap] = ()) -> dict[str, Any]:
     return {"order_id": order_id, "market": market, "payouts": [_drop_trail(unstructure(p)) for p in lines],
+            "complete": not gaps, "gaps": [gap_dict(g) for g in gaps],
             "trail": [trail_dict(p.trail) for p in lines if p.trail is not None]}
 
 
@@ -148,7 +172,8 @@ def quote_text(quote: Quote, *, explain: bool = False) -> str:
                      f"platform keeps {c.platform_take}, creator receives {c.creator_receives}"])
     out = [f"order {quote.order_id}  {quote.market}  {quote.amount} {quote.currency}",
            table(rows, ["fee", "amount", "rule", "base", "rate", "note"]) if rows else "(no fees)",
-           f"net (merchant keeps): {quote.net} {quote.currency}"]
+           f"net (merchant keeps): {quote.net} {quote.currency}" if quote.net is not None else
+           "net (merchant keeps): unknown until the gaps below are filled"]
     for key, value in quote.passthrough.items():
         out.append(f"  {key}: {value} {quote.currency} (passes through, not in net)")
     if quote.payout_date:
@@ -156,6 +181,11 @@ def quote_text(quote: Quote, *, explain: bool = False) -> str:
     if quote.creator_payout_date:
         out.append(f"creator payout: {quote.creator_payout_date}")
     out.extend(f"pending: {p}" for p in quote.pending)
+    for gap in quote.gaps:
+        bounds = f"; bounds {gap.low_amount}..{gap.high_amount} {quote.currency}" if gap.low_amount is not None else ""
+        published = f"; published range {gap.low}..{gap.high}" if gap.low is not None else ""
+        candidate = f"; unconfirmed candidate {gap.candidate}" if gap.candidate is not None else ""
+        out.append(f"gap: {gap.figure} ({gap.rule}) needs {gap.key!r} on {gap.on}{published}{candidate}{bounds}")
     if explain:
         out.append("why:")
         for t in quote.trail:
@@ -170,16 +200,18 @@ def quote_text(quote: Quote, *, explain: bool = False) -> str:
 # --- batch statements ---------------------------------------------------------------------
 
 STATEMENT_COLUMNS = ("order_id", "market", "currency", "amount", "fees", "total_fees", "creator_commission",
-                     "net", "payout_date", "creator_payout_date", "rules", "pending")
+                     "net", "payout_date", "creator_payout_date", "rules", "pending", "complete", "gaps")
 
 
 def statement_row(quote: Quote) -> list[str]:
     """A statement line flattened for CSV: fee lines as ``code=amount (rule)`` joined by ``; ``."""
     return [
         quote.order_id, quote.market, quote.currency, str(quote.amount),
-        "; ".join(f"{f.code}={f.amount} ({f.rule})" for f in quote.fees), str(quote.total_fees),
-        str(quote.creator_commission), str(quote.net),
+        "; ".join(f"{f.code}={f.amount} ({f.rule})" for f in quote.fees),
+        "" if quote.total_fees is None else str(quote.total_fees),
+        str(quote.creator_commission), "" if quote.net is None else str(quote.net),
         quote.payout_date.isoformat() if quote.payout_date else "",
         quote.creator_payout_date.isoformat() if quote.creator_payout_date else "",
         " ".join(dict.fromkeys(t.rule for t in quote.trail)), " | ".join(quote.pending),
+        "true" if not quote.gaps else "false", " | ".join(f"{g.figure}: {g.rule} {g.key}" for g in quote.gaps),
     ]

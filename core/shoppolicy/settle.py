@@ -1,17 +1,18 @@
 """Batch settlement: a stream of order records in, statement lines and rejects out.
 
-A row that cannot be settled (malformed, unknown market or category, wrong currency,
-policy gap) becomes a :class:`Rejected` with its line number and reason; the batch goes
-on and no row is dropped.  Nothing here holds more than one row at a time, so memory
+A row that cannot be settled (malformed, unknown market or category, wrong currency)
+becomes a :class:`Rejected` with its line number and reason; the batch goes on and no
+row is dropped.  An order with a policy gap is not rejected: its statement line carries
+every figure the data determines and names the gaps (it counts as incomplete).  Nothing here holds more than one row at a time, so memory
 does not grow with the batch; :class:`Summary` keeps running totals per market and
 currency (exact Decimals, so the totals equal the sum of the lines).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -24,11 +25,6 @@ if TYPE_CHECKING:
     from shoppolicy.engine import Engine
 
 T = TypeVar("T")
-
-Figures = tuple[str, str, Decimal, Decimal, Decimal, Decimal]
-"""``(market, currency, amount, total fees, creator commission, net)`` of one accepted order."""
-_KEY = itemgetter(0, 1)
-_COLUMNS = [itemgetter(i) for i in range(2, 6)]
 
 
 @attrs.frozen(slots=True)
@@ -43,68 +39,117 @@ class Rejected:
 
 @attrs.define(slots=True)
 class Totals:
+    """One market and currency's orders: how many, how many complete, and the money
+    totals.  Fees, commission and net are summed over complete orders only (an
+    incomplete order's net is unknown); ``amount`` over all of them."""
+
     orders: int = 0
+    complete: int = 0
     amount: Decimal = ZERO
     fees: Decimal = ZERO
     creator_commission: Decimal = ZERO
     net: Decimal = ZERO
 
-    def add(self, orders: int, amount: Decimal, fees: Decimal, creator_commission: Decimal, net: Decimal) -> None:
-        self.orders += orders
-        self.amount += amount
-        self.fees += fees
-        self.creator_commission += creator_commission
-        self.net += net
+    @property
+    def incomplete(self) -> int:
+        return self.orders - self.complete
+
+    def merge(self, other: Totals) -> None:
+        self.orders += other.orders
+        self.complete += other.complete
+        self.amount += other.amount
+        self.fees += other.fees
+        self.creator_commission += other.creator_commission
+        self.net += other.net
+
+
+@attrs.define(slots=True)
+class Missing:
+    """One missing policy key: how many orders it blocks, and the earliest date it is needed."""
+
+    orders: int
+    needed_from: dt.date
 
 
 @attrs.define(slots=True)
 class Summary:
-    """Running totals of a batch: per (market, currency), plus rejected rows."""
+    """Running totals of a batch: per (market, currency), rejected rows, and each missing
+    policy key with the number of orders it blocks."""
 
     accepted: int = 0
     rejected: int = 0
+    incomplete: int = 0
     totals: dict[tuple[str, str], Totals] = attrs.field(factory=dict)
-
-    def _totals(self, key: tuple[str, str]) -> Totals:
-        found = self.totals.get(key)
-        if found is None:
-            found = self.totals[key] = Totals()
-        return found
+    missing: dict[tuple[str, str, str], Missing] = attrs.field(factory=dict)
 
     def add(self, quote: Quote) -> None:
         """Count one accepted order."""
-        market, currency, *amounts = figures(quote)
         self.accepted += 1
-        self._totals((market, currency)).add(1, *amounts)
-
-    def add_all(self, accepted: Sequence[Figures]) -> None:
-        """Count accepted orders by their figures, in their order (the batch's fast path
-        has no Quote; a chunk's orders are added column by column, in C's loops)."""
-        self.accepted += len(accepted)
-        keys = set(map(_KEY, accepted))
-        for key in keys:
-            rows = accepted if len(keys) == 1 else [f for f in accepted if _KEY(f) == key]
-            self._totals(key).add(len(rows), *(sum(map(column, rows), ZERO) for column in _COLUMNS))
+        key = (quote.market, quote.currency)
+        totals = self.totals.get(key)
+        if totals is None:
+            totals = self.totals[key] = Totals()
+        totals.orders += 1
+        totals.amount += quote.amount
+        net = quote.net
+        if net is not None and not quote.gaps:
+            totals.complete += 1
+            totals.net += net
+            totals.fees += quote.amount - net - quote.creator_commission
+            totals.creator_commission += quote.creator_commission
+            return
+        if quote.gaps:
+            self.incomplete += 1
+            if net is not None:  # a payout gap only: the money figures stand
+                totals.net += net
+                totals.fees += quote.amount - net - quote.creator_commission
+                totals.creator_commission += quote.creator_commission
+            missing = self.missing
+            for gap in {(g.market, g.rule, g.key): g for g in quote.gaps}.values():
+                found = missing.get((gap.market, gap.rule, gap.key))
+                if found is None:
+                    missing[(gap.market, gap.rule, gap.key)] = Missing(1, gap.on)
+                else:
+                    found.orders += 1
+                    if gap.on < found.needed_from:
+                        found.needed_from = gap.on
+        else:
+            totals.complete += 1
 
     def merge(self, other: Summary) -> None:
         """Add another batch's counts and totals (a worker's share of the batch)."""
         self.accepted += other.accepted
         self.rejected += other.rejected
+        self.incomplete += other.incomplete
         for key, t in other.totals.items():
-            self._totals(key).add(t.orders, t.amount, t.fees, t.creator_commission, t.net)
+            mine = self.totals.get(key)
+            if mine is None:
+                mine = self.totals[key] = Totals()
+            mine.merge(t)
+        for key, m in other.missing.items():
+            found = self.missing.get(key)
+            if found is None:
+                self.missing[key] = Missing(m.orders, m.needed_from)
+            else:
+                found.orders += m.orders
+                found.needed_from = min(found.needed_from, m.needed_from)
+
+    def missing_keys(self) -> list[tuple[tuple[str, str, str], Missing]]:
+        """Each missing key, the one blocking most orders first."""
+        return sorted(self.missing.items(), key=lambda km: (-km[1].orders, km[0]))
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "orders": self.accepted + self.rejected, "accepted": self.accepted, "rejected": self.rejected,
-            "totals": [{"market": m, "currency": c, "orders": t.orders, "amount": str(t.amount), "fees": str(t.fees),
+            "orders": self.accepted + self.rejected, "accepted": self.accepted,
+            "complete": self.accepted - self.incomplete, "incomplete": self.incomplete, "rejected": self.rejected,
+            "totals": [{"market": m, "currency": c, "orders": t.orders, "complete": t.complete,
+                        "incomplete": t.incomplete, "amount": str(t.amount), "fees": str(t.fees),
                         "creator_commission": str(t.creator_commission), "net": str(t.net)}
                        for (m, c), t in sorted(self.totals.items())],
+            "missing": [{"market": m, "rule": r, "key": k, "orders": found.orders,
+                         "needed_from": found.needed_from.isoformat()}
+                        for (m, r, k), found in self.missing_keys()],
         }
-
-
-def figures(quote: Quote) -> Figures:
-    """The figures a summary counts of one accepted order."""
-    return quote.market, quote.currency, quote.amount, quote.total_fees, quote.creator_commission, quote.net
 
 
 def rejected(number: int, item: Mapping[str, Any] | OrderRecord | None, exc: ShopPolicyError) -> Rejected:

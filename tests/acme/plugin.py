@@ -11,15 +11,9 @@ import attrs
 
 from shoppolicy import IncentiveResult, Market, PenaltyLine, ViolationEvent, hookimpl
 from shoppolicy.policy import PolicyView
-from shoppolicy.rules import (
-    CreatorCommission,
-    DaysAfter,
-    PolicyLookup,
-    RateFee,
-    base_named,
-    rank_within_groups,
-    trail_for,
-)
+from shoppolicy.blocks import CreatorCommission, from_policy
+from shoppolicy.money import quantum
+from shoppolicy.rules import PolicyLookup, rank_within_groups
 
 
 @hookimpl
@@ -41,17 +35,11 @@ def shoppolicy_policy_files() -> list[Any]:
 def shoppolicy_fee_rules(market: Market, policy: PolicyView) -> list[Any] | None:
     if not market.id.startswith("acme"):
         return None
-    rates = {key.rsplit(".", 1)[1]: Decimal(e.value) for key, e in policy.with_prefix("platform_fee.rate.")}
-    entries = [e for _, e in policy.with_prefix("platform_fee.rate.")]
-    base_entry = policy.entry("platform_fee.base", "TEST-FEE-1")
+    take = policy.entry("creator.platform_take", "TEST-AFF-1")
     return [
-        RateFee(code="platform_fee", rule="TEST-FEE-1", source="TEST-FEE-1", currency=market.currency or "",
-                market=market.id, base=base_named(base_entry.value, base_entry), on=policy.at.date(),
-                rates=rates, gap_key="platform_fee.rate.*", policy=policy,
-                trail=trail_for("TEST-FEE-1", "platform fee", [*entries, base_entry])),
-        CreatorCommission(rule="TEST-AFF-1", source="TEST-AFF-1", currency=market.currency or "",
-                          plans=frozenset({"open", "targeted", "shop"}),
-                          platform_take=policy.decimal("creator.platform_take", "TEST-AFF-1")),
+        from_policy.fee(market, policy, code="platform_fee", prefix="platform_fee.", rule="TEST-FEE-1"),
+        CreatorCommission(rule="TEST-AFF-1", source="TEST-AFF-1", unit=quantum(market.currency or ""),
+                          plans=frozenset({"open", "targeted", "shop"}), platform_take=from_policy.rate(take)),
     ]
 
 
@@ -59,9 +47,8 @@ def shoppolicy_fee_rules(market: Market, policy: PolicyView) -> list[Any] | None
 def shoppolicy_payout_rules(market: Market, policy: PolicyView) -> list[Any] | None:
     if not market.id.startswith("acme"):
         return None
-    entry = policy.entry("payout.days", "TEST-PAY-1")
-    return [DaysAfter(party="merchant", rule="TEST-PAY-1", source=entry.source, days=entry.value,
-                      trail=trail_for("TEST-PAY-1", "merchant payout", [entry], days=entry.value))]
+    return [from_policy.payout_table(market, policy, party="merchant", prefix="payout.days", suffix="", keyed_by=(),
+                                     rule="TEST-PAY-1", basis="delivered_at", what="merchant payout")]
 
 
 @attrs.frozen

@@ -10,7 +10,18 @@ from hypothesis import strategies as st
 
 from shoppolicy import Engine, Money, OrderRecord, allocate, round_money
 from shoppolicy.money import MINOR_UNITS, CurrencyError, quantum, to_decimal
-from shoppolicy.rules import CreatorCommission, RateFee, base_amount
+from shoppolicy.blocks import CreatorCommission, GapSpec, PercentFee, RateChoice, RateTable
+from shoppolicy.blocks.bases import amount as base_amount
+from shoppolicy.model import TrailEntry
+
+
+def _flat_fee(code: str, currency: str, rate: Decimal, fixed: Decimal) -> PercentFee:
+    trail = TrailEntry(rule="P", what=code)
+    choice = RateChoice(rate=rate, rule="P", source="P", trail=trail, trail_refund=trail)
+    table = RateTable(market="m", code=code, prefix=f"{code}.", keyed_by=("category",), rates={}, default=choice,
+                      flat_gap=GapSpec(market="m", rule="P", key=f"{code}.rate"))
+    return PercentFee(code=code, rule="P", source="P", market="m", unit=quantum(currency), base=base_amount,
+                      table=table, fixed=fixed)
 
 CURRENCIES = sorted(MINOR_UNITS)
 
@@ -72,10 +83,9 @@ def test_fee_commission_and_net_split_adds_back_in_every_currency(
                         commission_rate=commission_rate)
     fees = []
     for i, rate in enumerate(fee_rates):
-        charge = RateFee(code=f"fee{i}", rule="P", source="P", currency=currency, market="m", base=base_amount,
-                         on=order.placed_at.date(), default=rate, fixed=Decimal(fixed_units) * quantum(currency))
+        charge = _flat_fee(f"fee{i}", currency, rate, Decimal(fixed_units) * quantum(currency))
         fees.extend(charge.apply(order))
-    creator = list(CreatorCommission(rule="C", source="C", currency=currency, plans=frozenset({"open"}),
+    creator = list(CreatorCommission(rule="C", source="C", unit=quantum(currency), plans=frozenset({"open"}),
                                      platform_take=Decimal("0.1")).apply(order))
     commission = creator[0].commission if creator else Decimal(0)
     net = amount - sum((f.amount for f in fees), Decimal(0)) - commission

@@ -11,7 +11,7 @@ import pytest
 
 from shoppolicy import CreatorShare, Engine, InputError, OrderRecord, PayoutLine, PolicyGapError, Quote
 from shoppolicy.convert import structure
-from shoppolicy_tiktok.affiliate import commission_charges, winning_plan
+from shoppolicy_tiktok.affiliate import commission, winning_plan
 
 from .helpers import order, us_pop, write_override
 
@@ -106,7 +106,7 @@ def test_TT_AFF_2_vnd_commission_rounds_half_up_to_whole_dong(engine: Engine) ->
     # (TT-FEE-12 gives the payment fee only), so the compiled commission rule is applied
     # directly, with the shipped policy of tiktok-vn.
     # 199999 × 0.07 = 13999.93 → 14000 VND; 10 × 0.05 = 0.5 → 1 VND (half up)
-    [charge] = commission_charges(engine.market("tiktok-vn"), engine.view("tiktok-vn", "2025-03-01"))
+    charge = commission(engine.market("tiktok-vn"), engine.view("tiktok-vn", "2025-03-01"))
     for amount, rate, expected in (("199999", "0.07", "14000"), ("10", "0.05", "1")):
         record = structure(order("tiktok-vn", amount=amount, affiliate_plan="shop", commission_rate=rate),
                            OrderRecord)

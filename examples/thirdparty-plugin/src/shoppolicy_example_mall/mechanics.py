@@ -1,79 +1,57 @@
 """Example Mall's mechanics: what its policy values mean.
 
-The fee schedule and payout rule reuse the core's building blocks
-(:class:`~shoppolicy.rules.RateFee`, :class:`~shoppolicy.rules.CreatorCommission`,
-:class:`~shoppolicy.rules.DaysAfter`); the per-order fee, the violation handler and the
-incentive programme are written out, to show the protocols a plugin implements.
-Every number comes from the policy data (EXAMPLE DATA): none is written here.
+The fees, the creator commission and the payout are the core's building blocks
+(:mod:`shoppolicy.blocks`) composed from the policy data: no arithmetic of the plugin's
+own.  The violation handler and the incentive programme are written out, to show the
+protocols a plugin implements where no block fits.  Every number comes from the policy
+data (EXAMPLE DATA): none is written here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 import attrs
 
-from shoppolicy import FeeLine, IncentiveResult, Market, OrderRecord, PenaltyLine, TrailEntry, ViolationEvent
+from shoppolicy import IncentiveResult, Market, PenaltyLine, ViolationEvent
+from shoppolicy.blocks import from_policy
+from shoppolicy.blocks.keys import KeySpec, fee_keys
 from shoppolicy.money import ZERO
 from shoppolicy.policy import PolicyView
-from shoppolicy.rules import (
-    Charge,
-    CreatorCommission,
-    DaysAfter,
-    PayoutRule,
-    PolicyLookup,
-    RateFee,
-    base_named,
-    rank_within_groups,
-    trail_for,
-)
+from shoppolicy.rules import Charge, PayoutRule, PolicyLookup, rank_within_groups
+from shoppolicy.trail import trail_for
 
 MARKET = Market(id="example-mall", name="Example Mall (fictional, example data)", currency="EUR",
                 timezone="Europe/Amsterdam", region="EU")
+
+KEYS: list[KeySpec] = [
+    *fee_keys("commission.", "EXAMPLE-FEE-1"),
+    *fee_keys("order_fee.", "EXAMPLE-FEE-2"),
+    KeySpec("creator.plans", "names", "EXAMPLE-AFF-1", "the affiliate plans that carry a commission"),
+    KeySpec("creator.platform_take", "rate", "EXAMPLE-AFF-1", "the platform's share of the commission"),
+    KeySpec("payout.days", "days", "EXAMPLE-PAY-1", "days after delivery"),
+    KeySpec("late_dispatch.deduction", "money", "EXAMPLE-VIO-1", "deduction per late order"),
+    KeySpec("late_dispatch.daily_cap", "money", "EXAMPLE-VIO-1", "deductions per shop and day"),
+    KeySpec("rising_sellers.min_orders", "count", "EXAMPLE-INC-1", "orders a month to qualify"),
+    KeySpec("rising_sellers.min_rating", "decimal", "EXAMPLE-INC-1", "rating to qualify"),
+    KeySpec("rising_sellers.top_n", "count", "EXAMPLE-INC-1", "shops awarded each month"),
+]
 
 
 # --- fees (EXAMPLE-FEE-1, EXAMPLE-FEE-2, EXAMPLE-AFF-1) -----------------------------------
 
 
-@attrs.frozen(slots=True)
-class OrderFee:
-    """A fixed amount per order: the smallest possible :class:`~shoppolicy.rules.Charge`."""
-
-    rule: str
-    amount: Decimal
-    source: str
-    confidence: str | None
-    trail: TrailEntry
-
-    def apply(self, order: OrderRecord) -> Iterable[FeeLine]:
-        return (FeeLine(code="order_fee", amount=self.amount, rule=self.rule, source=self.source,
-                        fixed=self.amount, confidence=self.confidence, trail=self.trail),)
-
-
 def fee_charges(market: Market, policy: PolicyView) -> list[Charge]:
-    """Compile the fee schedule of one policy time slice (called once per slice)."""
-    currency = market.currency or ""
-    table = list(policy.with_prefix("commission.rate."))
-    base = policy.entry("commission.base", "EXAMPLE-FEE-1")
-    commission = RateFee(
-        code="commission", rule="EXAMPLE-FEE-1", source="EXAMPLE-FEE-1", currency=currency, market=market.id,
-        base=base_named(base.value, base), on=policy.at.date(),
-        rates={key.removeprefix("commission.rate."): Decimal(e.value) for key, e in table},
-        gap_key="commission.rate.*", confidence="user", policy=policy,
-        trail=trail_for("EXAMPLE-FEE-1", "commission", [base, *(e for _, e in table)], base=base.value))
-    fee = policy.entry("order_fee.amount", "EXAMPLE-FEE-2")
-    order_fee = OrderFee(rule="EXAMPLE-FEE-2", amount=policy.decimal("order_fee.amount", "EXAMPLE-FEE-2"),
-                         source=fee.source, confidence=fee.confidence,
-                         trail=trail_for("EXAMPLE-FEE-2", "order fee", [fee], amount=fee.value))
-    plans = policy.entry("creator.plans", "EXAMPLE-AFF-1")
-    take = policy.entry("creator.platform_take", "EXAMPLE-AFF-1")
-    creator = CreatorCommission(
-        rule="EXAMPLE-AFF-1", source="EXAMPLE-AFF-1", currency=currency, plans=frozenset(plans.value),
-        platform_take=policy.decimal("creator.platform_take", "EXAMPLE-AFF-1"),
-        trail=trail_for("EXAMPLE-AFF-1", "creator commission", [plans, take], platform_take=take.value))
-    return [commission, order_fee, creator]
+    """The fee schedule of one policy time slice (called once per slice): a commission
+    by category, a fixed fee per order, and the creator commission."""
+    return [
+        from_policy.fee(market, policy, code="commission", prefix="commission.", rule="EXAMPLE-FEE-1"),
+        from_policy.fee(market, policy, code="order_fee", prefix="order_fee.", rule="EXAMPLE-FEE-2"),
+        from_policy.creator_commission(market, policy, plans_key="creator.plans", take_key="creator.platform_take",
+                                       rule="EXAMPLE-AFF-1"),
+    ]
 
 
 # --- payout (EXAMPLE-PAY-1) ---------------------------------------------------------------
@@ -81,10 +59,8 @@ def fee_charges(market: Market, policy: PolicyView) -> list[Charge]:
 
 def payout_rules(market: Market, policy: PolicyView) -> list[PayoutRule]:
     """The merchant is paid ``payout.days`` after delivery (the period in force then)."""
-    days = policy.entry("payout.days", "EXAMPLE-PAY-1")
-    return [DaysAfter(party="merchant", rule="EXAMPLE-PAY-1", source=days.source,
-                      days=policy.integer("payout.days", "EXAMPLE-PAY-1"),
-                      trail=trail_for("EXAMPLE-PAY-1", "merchant payout", [days], days=days.value))]
+    return [from_policy.payout_table(market, policy, party="merchant", prefix="payout.days", suffix="", keyed_by=(),
+                                     rule="EXAMPLE-PAY-1", basis="delivered_at", what="merchant payout")]
 
 
 # --- violations (EXAMPLE-VIO-1) -----------------------------------------------------------

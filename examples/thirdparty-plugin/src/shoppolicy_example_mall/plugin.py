@@ -13,6 +13,7 @@ from importlib.resources import files
 from typing import Any
 
 from shoppolicy import Market, hookimpl
+from shoppolicy.blocks.keys import KeySpec
 from shoppolicy.policy import PolicyView
 from shoppolicy.rules import Charge, IncentiveProgram, PayoutRule, ViolationHandler
 from shoppolicy_example_mall import mechanics
@@ -34,13 +35,19 @@ def shoppolicy_policy_files() -> Sequence[Any]:
 
 
 @hookimpl
-def shoppolicy_fee_rules(market: Market, policy: PolicyView) -> Sequence[Charge] | None:
-    return mechanics.fee_charges(market, policy) if market.id == MARKET_ID else None
+def shoppolicy_policy_keys() -> Sequence[KeySpec]:
+    return mechanics.KEYS
 
 
 @hookimpl
-def shoppolicy_payout_rules(market: Market, policy: PolicyView) -> Sequence[PayoutRule] | None:
-    return mechanics.payout_rules(market, policy) if market.id == MARKET_ID else None
+def shoppolicy_fee_rules(market: Market, policy: PolicyView) -> Sequence[Charge]:
+    # The engine asks the owner only: Example Mall, or a variant of it.
+    return mechanics.fee_charges(market, policy)
+
+
+@hookimpl
+def shoppolicy_payout_rules(market: Market, policy: PolicyView) -> Sequence[PayoutRule]:
+    return mechanics.payout_rules(market, policy)
 
 
 @hookimpl

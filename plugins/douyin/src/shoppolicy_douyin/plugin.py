@@ -12,8 +12,12 @@ from __future__ import annotations
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
+from collections.abc import Sequence
+
 from shoppolicy import Market, hookimpl
+from shoppolicy.blocks.keys import KeySpec
 from shoppolicy.policy import PolicyView
+from shoppolicy.rules import Charge, PayoutRule
 from shoppolicy_douyin import fees, payout, violations
 from shoppolicy_douyin.market import MARKET, owns
 
@@ -32,13 +36,19 @@ def shoppolicy_policy_files() -> list[Traversable]:
 
 
 @hookimpl
-def shoppolicy_fee_rules(market: Market, policy: PolicyView) -> list[fees.Fee] | None:
-    return fees.compile_fees(market, policy) if owns(market) else None
+def shoppolicy_policy_keys() -> Sequence[KeySpec]:
+    return [*fees.KEYS, *payout.KEYS, *violations.KEYS]
 
 
 @hookimpl
-def shoppolicy_payout_rules(market: Market, policy: PolicyView) -> list[payout.SettlementPeriod] | None:
-    return payout.compile_payouts(market, policy) if owns(market) else None
+def shoppolicy_fee_rules(market: Market, policy: PolicyView) -> list[Charge]:
+    # The engine asks only for markets this plugin owns, or their variants.
+    return fees.compile_fees(market, policy)
+
+
+@hookimpl
+def shoppolicy_payout_rules(market: Market, policy: PolicyView) -> list[PayoutRule]:
+    return payout.compile_payouts(market, policy)
 
 
 @hookimpl

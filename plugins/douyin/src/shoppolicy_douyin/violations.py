@@ -27,11 +27,24 @@ from decimal import Decimal
 import attrs
 
 from shoppolicy import InputError, Market, PenaltyLine, PolicyFileError, ViolationEvent
+from shoppolicy.blocks.keys import KeySpec
 from shoppolicy.money import ZERO, round_money
 from shoppolicy.policy import Entry, PolicyView
 from shoppolicy.rules import PolicyLookup, trail_for
 
 SEVERITIES = ("minor", "moderate", "severe")
+
+KEYS: list[KeySpec] = [
+    KeySpec("false_advertising.deduction.*", "money", "DY-VIO-1", "deposit deduction by severity"),
+    KeySpec("false_advertising.repeat_minor_as", "text", "DY-VIO-1", "the severity a repeated minor offence counts as"),
+    KeySpec("fake_shipping.deduction_per_order", "money", "DY-VIO-2", "deduction per violating order"),
+    KeySpec("fake_shipping.daily_cap_per_shop", "money", "DY-VIO-2", "deductions per shop per calendar day"),
+    KeySpec("cs_check.failures_allowed", "count", "DY-VIO-3", "failed phone checks before a deduction"),
+    KeySpec("cs_check.deduction", "money", "DY-VIO-3", "the deduction for too many failed checks"),
+    KeySpec("reply_rate.window_start", "text", "DY-VIO-4", "start of the assessed hours (08:00)"),
+    KeySpec("reply_rate.window_end", "text", "DY-VIO-4", "end of the assessed hours (23:00)"),
+    KeySpec("reply_rate.points", "decimal", "DY-VIO-4", "penalty points for a missed reply"),
+]
 FLAG_REPEAT = "repeat_offence"
 FLAG_CAPPED = "daily_cap"
 FLAG_DELISTING = "delisting_risk"

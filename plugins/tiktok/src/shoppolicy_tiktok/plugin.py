@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 
 from shoppolicy import Market, hookimpl
 from shoppolicy.policy import PolicyView
+from shoppolicy.blocks.keys import KeySpec
 from shoppolicy.rules import Charge, IncentiveProgram, PayoutRule, ViolationHandler
 from shoppolicy_tiktok import affiliate, fees, incentives, payout, violations
+from shoppolicy_tiktok.keys import KEYS
 from shoppolicy_tiktok.fees_samples import SAMPLE_ORDERS as SAMPLE_ORDERS  # read by the conformance kit
 from shoppolicy_tiktok.markets import MARKET_IDS, MARKETS
 from shoppolicy_tiktok.samples import SAMPLE_EVENTS as SAMPLE_EVENTS  # read by the conformance kit
@@ -36,16 +38,18 @@ def shoppolicy_policy_files() -> Sequence[Traversable]:
 
 
 @hookimpl
-def shoppolicy_fee_rules(market: Market, policy: PolicyView) -> Sequence[Charge] | None:
-    if market.id not in MARKET_IDS:
-        return None
-    return [*fees.fee_charges(market, policy), *affiliate.commission_charges(market, policy)]
+def shoppolicy_policy_keys() -> Sequence[KeySpec]:
+    return KEYS
 
 
 @hookimpl
-def shoppolicy_payout_rules(market: Market, policy: PolicyView) -> Sequence[PayoutRule] | None:
-    if market.id not in MARKET_IDS:
-        return None
+def shoppolicy_fee_rules(market: Market, policy: PolicyView) -> Sequence[Charge]:
+    # The engine asks only for markets this plugin owns, or their variants.
+    return [*fees.fee_charges(market, policy), affiliate.commission(market, policy)]
+
+
+@hookimpl
+def shoppolicy_payout_rules(market: Market, policy: PolicyView) -> Sequence[PayoutRule]:
     return payout.payout_rules(market, policy)
 
 

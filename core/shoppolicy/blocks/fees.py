@@ -1,17 +1,19 @@
-"""Compiled TikTok Shop platform fees (TT-FEE-*): what fees.py builds, applied per order.
+"""Fee blocks: what every marketplace's platform fees are made of, priced per order.
 
-Everything here is built once per market and policy time slice from the policy data
-(see fees.py for the keys) and applied to many orders, so ``apply`` does Decimal
-arithmetic and dictionary look-ups only.  Each fee line is rounded half-up to the
-currency's minor unit on its own, so the lines add up to the total fee exactly.
+- :class:`PercentFee` — ``round(base × rate) + fixed``, capped per unit, charged only to
+  the seller or store types it names and not on orders an exemption covers; the rate
+  comes from a :class:`RateTable` (flat, by category, by store type and category, by
+  seller type).  With base ``none`` it is a fixed amount per order.
+- add-ons, each its own fee line computed from its parent's: :class:`TaxOnFee` (a tax
+  on another fee, Indonesia's VAT on the commission) and :class:`RefundShareFee` (a
+  share of the refunded part of another fee, the US refund administration fee).
+- :class:`GapFee` — a fee that applies but has no published number: a
+  :class:`~shoppolicy.model.Gap` on every order it applies to.
 
-- :class:`PercentFee` — ``round(base × rate) + fixed``, capped per unit where a cap is
-  published, restricted to seller types where the data says so; the rate comes from a
-  :class:`RateTable` (flat, per category, per store type and category, per seller type).
-- add-ons bound to one rate: :class:`VatOnFee` (Indonesia's VAT on the commission) and
-  :class:`RefundAdminFee` (the US refund administration fee); each is its own fee line.
-- :class:`GapFee` — a fee whose number no source gives: the policy gap is raised only
-  for the orders that would carry the fee.
+Each line is rounded half-up to the currency's minor unit on its own, so the lines add
+up to the total exactly.  Blocks are built once per market and policy time slice and
+priced many times: ``apply`` is Decimal arithmetic and dictionary look-ups.  Reading the
+policy data into blocks is :mod:`.from_policy`'s job.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from typing import Protocol
 
 import attrs
 
-from shoppolicy import FeeLine, InputError, OrderRecord, PolicyGapError, TrailEntry
+from shoppolicy.errors import InputError, PolicyGapError
+from shoppolicy.model import FeeLine, Gap, OrderRecord, TrailEntry
 from shoppolicy.money import ZERO
-from shoppolicy.rules import Decline, FastFee, FeeForm
 
 
 def money(value: Decimal, unit: Decimal) -> Decimal:
@@ -37,8 +39,8 @@ def refunded_part(order: OrderRecord, base: Decimal, unit: Decimal) -> Decimal:
     """The share of ``base`` that belongs to what was refunded: ``base × R / C``.
 
     **Interpretation** (documented in the policy data, ``fee.*.on_refund``): a refund is
-    taken to return goods, shipping and tax in proportion to what the buyer paid, so
-    the refunded share of any fee base is R / C.  A full refund (R = C) is the whole base.
+    taken to return goods, shipping and tax in proportion to what the buyer paid, so the
+    refunded share of any fee base is R / C.  A full refund (R = C) is the whole base.
     """
     refunded = order.refunded
     if not refunded:
@@ -51,25 +53,41 @@ def refunded_part(order: OrderRecord, base: Decimal, unit: Decimal) -> Decimal:
 
 @attrs.frozen(slots=True)
 class GapSpec:
-    """A policy gap found while compiling, raised (dated at the order) when needed."""
+    """A number the data does not give, found while building a block: turned into a
+    :class:`~shoppolicy.model.Gap` (dated at the order) for each order that needs it."""
 
     market: str
     rule: str
     key: str
     state: str = "gap"
     detail: str | None = None
+    low: Decimal | None = None
+    high: Decimal | None = None
+    candidate: Decimal | None = None
+    source: str | None = None
 
     def error(self, on: dt.date, *, key: str | None = None, category: str | None = None) -> PolicyGapError:
         return PolicyGapError(market=self.market, rule=self.rule, key=key or self.key, on=on, state=self.state,
-                              detail=self.detail, category=category)
+                              detail=self.detail, category=category, low=self.low, high=self.high,
+                              candidate=self.candidate, source=self.source)
 
     @classmethod
     def of(cls, gap: PolicyGapError) -> GapSpec:
-        return cls(market=gap.market, rule=gap.rule, key=gap.key, state=gap.state, detail=gap.detail)
+        return cls(market=gap.market, rule=gap.rule, key=gap.key, state=gap.state, detail=gap.detail,
+                   low=gap.low, high=gap.high, candidate=gap.candidate, source=gap.source)
+
+
+def gap_of(figure: str, error: PolicyGapError, *, low_amount: Decimal | None = None,
+           high_amount: Decimal | None = None) -> Gap:
+    """The :class:`~shoppolicy.model.Gap` of ``figure`` that ``error`` describes."""
+    on = error.on.date() if isinstance(error.on, dt.datetime) else error.on
+    return Gap(figure=figure, rule=error.rule, market=error.market, key=error.key, on=on, state=error.state,
+               category=error.category, detail=error.detail, low=error.low, high=error.high,
+               candidate=error.candidate, source=error.source, low_amount=low_amount, high_amount=high_amount)
 
 
 class AddOn(Protocol):
-    """A fee line computed from another fee's line (VAT on it, a share of its refund)."""
+    """A fee line computed from another fee's line (a tax on it, a share of its refund)."""
 
     def apply(self, order: OrderRecord, line: FeeLine, rate: Decimal, refunded_base: Decimal) -> FeeLine | None: ...
 
@@ -98,11 +116,13 @@ class RateTable:
     (``keyed_by`` fields joined with dots, e.g. ``beauty`` or ``marketplace.gold_jewellery``);
     the flat ``default``.  Otherwise a policy gap: for the missing key when rates are
     published per key (``per_key_gap`` is the ``[[gaps]]`` entry in force), else for the
-    flat rate (``flat_gap``).
+    flat rate (``flat_gap``).  ``refused`` holds keys whose supplied rate the data itself
+    refuses (outside a published range): orders of those keys fail with the message.
     """
 
     market: str
     code: str
+    prefix: str
     keyed_by: tuple[str, ...]
     rates: Mapping[str, RateChoice]
     default: RateChoice | None
@@ -110,8 +130,12 @@ class RateTable:
     seller_rates: Mapping[str, RateChoice] = attrs.field(factory=dict)
     store_types: frozenset[str] | None = None
     per_key_gap: GapSpec | None = None
+    refused: Mapping[str, Exception] = attrs.field(factory=dict)
+    #: Per-key gaps with their own range or candidate (``[[gaps]]`` for one key).
+    key_gaps: Mapping[str, GapSpec] = attrs.field(factory=dict)
 
     def choose(self, order: OrderRecord) -> RateChoice:
+        """The order's rate; raises the policy gap (or the input error) saying why not."""
         if order.seller_type is not None and self.seller_rates:
             found = self.seller_rates.get(order.seller_type)
             if found is not None:
@@ -124,17 +148,17 @@ class RateTable:
                 return found
         parts: list[str] = []
         missing = False
-        for field in self.keyed_by:
+        for field in keyed_by:
             value = getattr(order, field)
             if value is None:
                 if self.rates:  # the rate depends on the field
                     other = "; any other key pays the flat rate" if self.default is not None else ""
-                    raise InputError(f"{self.market} charges {self.code} by {' and '.join(self.keyed_by)}; "
+                    raise InputError(f"{self.market} charges {self.code} by {' and '.join(keyed_by)}; "
                                      f"keys with a published rate: {', '.join(sorted(self.rates))}{other}",
                                      field=field)
                 if self.per_key_gap is not None:  # no rate published for any key: the gap, and its key
-                    placeholder = ".".join(f"<{f}>" for f in self.keyed_by)
-                    raise self.per_key_gap.error(order.placed_at.date(), key=f"fee.{self.code}.rate.{placeholder}")
+                    placeholder = ".".join(f"<{f}>" for f in keyed_by)
+                    raise self.per_key_gap.error(order.placed_at.date(), key=f"{self.prefix}rate.{placeholder}")
                 missing = True
                 break
             if field == "store_type" and self.store_types is not None and value not in self.store_types:
@@ -146,70 +170,68 @@ class RateTable:
             found = self.rates.get(key)
             if found is not None:
                 return found
+            refused = self.refused.get(key)
+            if refused is not None:
+                raise refused
         if self.default is not None:
             return self.default
         on = order.placed_at.date()
-        if key is None or (self.per_key_gap is None and not self.rates):
+        if key is None or (self.per_key_gap is None and not self.rates and not self.key_gaps):
             raise self.flat_gap.error(on, category=order.category)
-        gap = self.per_key_gap or self.flat_gap
-        raise gap.error(on, key=f"fee.{self.code}.rate.{key}", category=order.category)
+        gap = self.key_gaps.get(key) or self.per_key_gap or self.flat_gap
+        raise gap.error(on, key=f"{self.prefix}rate.{key}", category=order.category)
 
 
 @attrs.frozen(slots=True)
 class PercentFee:
-    """``round(base × rate) + fixed`` as one fee line (TT-FEE-1, 3..12).
+    """``round(base × rate) + fixed`` as one fee line, capped at ``cap_per_unit`` × quantity.
 
     ``returns_refunded_share``: the part of the fee on the refunded share of the base is
     returned to the seller (SEA commissions, the US referral fee); otherwise refunds
     change the fee only through its base (UK ``amount+shipping-refund``, the C − R of
-    transaction fees) or not at all (Thailand's Commerce Growth Fee).
+    transaction fees) or not at all (Thailand's Commerce Growth Fee).  ``seller_types``
+    and ``store_types`` restrict who pays it; an order whose field named in ``exempt_if``
+    is true carries none.  ``table`` is ``None`` for a fee with no percentage part.
     """
 
     code: str
     rule: str
-    currency: str
+    source: str
+    market: str
     unit: Decimal
     base: Callable[[OrderRecord], Decimal]
-    table: RateTable
+    table: RateTable | None
     fixed: Decimal = ZERO
+    fixed_trail: TrailEntry | None = None
     cap_per_unit: Decimal | None = None
     returns_refunded_share: bool = False
     seller_types: frozenset[str] | None = None
+    store_types: frozenset[str] | None = None
+    exempt_if: tuple[str, ...] = ()
     label: str | None = None
 
-    _forms: dict[int, tuple[RateChoice, FeeForm]] = attrs.field(factory=dict, init=False, eq=False, repr=False)
-
-    def fast(self, order: OrderRecord) -> FastFee | None:
-        """``apply`` for the plain case (no refund, no cap reached, no add-on fee)."""
+    def applies_to(self, order: OrderRecord) -> bool:
         if self.seller_types is not None and order.seller_type not in self.seller_types:
-            return None
-        choice = self.table.choose(order)
-        if order.refunded or choice.addons:
-            raise Decline
-        base = self.base(order)
-        amount = self._amount(base, choice.rate)
-        if self.cap_per_unit is not None and amount > self.cap_per_unit * order.quantity:
-            raise Decline
-        found = self._forms.get(id(choice))
-        if found is None or found[0] is not choice:
-            note = "; ".join(n for n in (self.label, choice.note) if n) or None
-            found = self._forms[id(choice)] = (choice, FeeForm(
-                code=self.code, rule=choice.rule, source=choice.source, rate=choice.rate, fixed=self.fixed or None,
-                confidence=choice.trail.confidence, note=note, trail=choice.trail))
-        return found[1], amount, base
+            return False
+        if self.store_types is not None and order.store_type not in self.store_types:
+            return False
+        return not (self.exempt_if and any(getattr(order, flag, None) for flag in self.exempt_if))
 
-    def _amount(self, base: Decimal, rate: Decimal) -> Decimal:
-        """The fee on ``base`` at ``rate``: rounded to the minor unit, plus the fixed part."""
-        return money(base * rate, self.unit) + self.fixed
-
-    def apply(self, order: OrderRecord) -> tuple[FeeLine, ...]:
-        if self.seller_types is not None and order.seller_type not in self.seller_types:
+    def apply(self, order: OrderRecord) -> tuple[FeeLine | Gap, ...]:
+        if (self.seller_types is not None or self.store_types is not None or self.exempt_if) \
+                and not self.applies_to(order):
             return ()
-        choice = self.table.choose(order)
+        table = self.table
+        if table is None:
+            return (self._fixed_line(order),)
+        try:
+            choice = table.choose(order)
+        except PolicyGapError as gap:
+            return (self._gap(order, gap),)
         full = self.base(order)
         refunded = refunded_part(order, full, self.unit) if order.refunded else ZERO
         base = full - refunded if self.returns_refunded_share else full
-        amount = self._amount(base, choice.rate)
+        amount = money(base * choice.rate, self.unit) + self.fixed
         notes = [n for n in (self.label, choice.note) if n] if self.label or choice.note else []
         if refunded and self.returns_refunded_share:
             notes.append(f"the fee on the refunded share of the base ({refunded}) is returned")
@@ -227,11 +249,30 @@ class PercentFee:
         extra = (addon.apply(order, line, choice.rate, refunded) for addon in choice.addons)
         return (line, *(x for x in extra if x is not None))
 
+    def _fixed_line(self, order: OrderRecord) -> FeeLine:
+        trail = self.fixed_trail
+        return FeeLine(code=self.code, amount=self.fixed, rule=self.rule, source=self.source, base=None,
+                       rate=None, fixed=self.fixed, confidence=trail.confidence if trail else None,
+                       note=self.label, trail=trail)
+
+    def _gap(self, order: OrderRecord, gap: PolicyGapError) -> Gap:
+        """The fee's gap on this order, with its bounds where the missing rate has a range."""
+        if gap.low is None or gap.high is None:
+            return gap_of(self.code, gap)
+        full = self.base(order)
+        refunded = refunded_part(order, full, self.unit) if order.refunded else ZERO
+        base = full - refunded if self.returns_refunded_share else full
+        low, high = (money(base * rate, self.unit) + self.fixed for rate in (gap.low, gap.high))
+        if self.cap_per_unit is not None:
+            cap = self.cap_per_unit * order.quantity
+            low, high = min(low, cap), min(high, cap)
+        return gap_of(self.code, gap, low_amount=low, high_amount=high)
+
 
 @attrs.frozen(slots=True)
-class VatOnFee:
-    """VAT added on top of a fee whose rate excludes tax (TT-FEE-10, Indonesia):
-    ``round(fee × numerator × vat_rate / denominator)`` — 12% on 11/12 of the commission."""
+class TaxOnFee:
+    """A tax added on top of a fee whose rate excludes it (TT-FEE-10, Indonesia):
+    ``round(fee × numerator × rate / denominator)`` — 12% on 11/12 of the commission."""
 
     code: str
     rule: str
@@ -247,14 +288,15 @@ class VatOnFee:
         amount = money(line.amount * self.numerator * self.rate / self.denominator, self.unit)
         return FeeLine(code=self.code, amount=amount, rule=self.rule, source=self.source, base=line.amount,
                        rate=self.rate, confidence=self.trail.confidence,
-                       note=f"VAT {self.rate} on {self.numerator}/{self.denominator} of the {line.code}, "
+                       note=f"tax {self.rate} on {self.numerator}/{self.denominator} of the {line.code}, "
                             "added on top (the rate excludes tax)", trail=self.trail)
 
 
 @attrs.frozen(slots=True)
-class RefundAdminFee:
-    """The US refund administration fee (TT-FEE-2): ``share`` of the referral fee of the
-    refunded item, at most ``cap`` per SKU (one order record is one SKU line)."""
+class RefundShareFee:
+    """A share of another fee on refund (TT-FEE-2, the US refund administration fee):
+    ``share`` of that fee on the refunded part, at most ``cap`` per SKU (one order
+    record is one SKU line)."""
 
     code: str
     rule: str
@@ -279,18 +321,18 @@ class RefundAdminFee:
 
 @attrs.frozen(slots=True)
 class GapFee:
-    """A fee that applies but has no published number now: every order it applies to
-    gets the policy gap, dated at the order's own date."""
+    """A fee that applies but has no published number now: a gap, dated at the order,
+    on every order it applies to."""
 
     code: str
     rule: str
     gap: GapSpec
     seller_types: frozenset[str] | None = None
+    store_types: frozenset[str] | None = None
 
-    def fast(self, order: OrderRecord) -> None:
-        self.apply(order)  # raises the gap for every order the fee applies to
-
-    def apply(self, order: OrderRecord) -> tuple[FeeLine, ...]:
+    def apply(self, order: OrderRecord) -> tuple[Gap, ...]:
         if self.seller_types is not None and order.seller_type not in self.seller_types:
             return ()
-        raise self.gap.error(order.placed_at.date())  # the whole fee is missing, whatever the category
+        if self.store_types is not None and order.store_type not in self.store_types:
+            return ()
+        return (gap_of(self.code, self.gap.error(order.placed_at.date(), category=order.category)),)

@@ -1,0 +1,81 @@
+"""Declared policy keys: the keys a plugin's blocks read, with their value types and rules.
+
+A plugin returns :class:`KeySpec` values from ``shoppolicy_policy_keys``; every value
+and gap of a policy file (shipped or override) must match a declared key of its market,
+cite a rule declared with that key, and hold a value of the declared type, or the file
+is refused at load (:mod:`shoppolicy.policy_check`).  The helpers here declare the keys
+the readers of :mod:`.from_policy` use, so a plugin composing blocks declares them with
+one call.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+#: The value types a key may declare, and what each accepts.
+TYPES = {
+    "rate": "a decimal string between \"0\" and \"1\" (e.g. \"0.05\")",
+    "money": "a decimal string >= 0 on the currency's minor unit (e.g. \"0.30\")",
+    "decimal": "a decimal string (e.g. \"-0.5\")",
+    "count": "a whole number from 0 to 1,000,000",
+    "days": "a whole number of days from 0 to 3650",
+    "flag": "true or false",
+    "date": "a date (2025-01-01)",
+    "text": "a non-empty string",
+    "names": "a list of non-empty strings",
+    "days_of_month": "a list of days of the month, 1 to 31",
+    "fraction": "a fraction such as \"11/12\"",
+}
+
+
+@attrs.frozen(slots=True)
+class KeySpec:
+    """One declared key (or key pattern: ``*`` matches one part of a key, ``**`` one or
+    more) of a plugin's markets.
+
+    ``rules`` is a pattern of the rule ids a value of the key may cite (``TT-FEE-*``);
+    ``markets`` restricts the declaration to some markets (and their variants); empty:
+    every market the plugin owns.
+    """
+
+    pattern: str
+    type: str = attrs.field()
+    rules: str
+    description: str = ""
+    markets: tuple[str, ...] = ()
+
+    @type.validator
+    def _known_type(self, attribute: object, value: str) -> None:
+        if value not in TYPES:
+            raise ValueError(f"KeySpec {self.pattern}: type {value!r} is not one of {', '.join(TYPES)}")
+
+
+def fee_keys(prefix: str, rules: str, *, markets: tuple[str, ...] = ()) -> list[KeySpec]:
+    """The keys :func:`~shoppolicy.blocks.from_policy.fee` reads under ``prefix``
+    (``fee.*.`` for every fee of a ``fee.charged`` list)."""
+    spec = [
+        ("base", "text", "the fee base: amount, amount+shipping, amount+shipping-refund, "
+                         "customer_payment-refund, customer_payment+discount or none"),
+        ("rate", "rate", "the flat rate"),
+        ("rate.**", "rate", "the rate of one key (category, or store type and category)"),
+        ("rate_incl_tax.**", "rate", "the rate of one key, tax included (no tax add-on)"),
+        ("seller_rate.*", "rate", "the rate of a seller type, whatever the key"),
+        ("keyed_by", "names", "the order fields a rate key is made of (category, store_type)"),
+        ("store_types", "names", "the store types a rate key may name"),
+        ("fixed", "money", "a fixed amount per order, added to the percentage"),
+        ("cap_per_unit", "money", "a cap per unit sold"),
+        ("on_refund", "text", "return_refunded_share or keep"),
+        ("seller_types", "names", "the seller types that pay the fee"),
+        ("charged_store_types", "names", "the store types that pay the fee"),
+        ("exempt_if", "names", "order flags that exempt an order"),
+        ("discount.rate", "rate", "a promotional cut of one published rate"),
+        ("discount.on_rate", "rate", "the rate the cut applies to"),
+        ("label", "text", "a name shown in the fee line's note"),
+        ("min_rate", "rate", "the lowest published rate (a missing rate's range)"),
+        ("max_rate", "rate", "the highest published rate (a missing rate's range)"),
+        ("share", "rate", "a refund-share add-on: the share of its parent fee"),
+        ("cap_per_sku", "money", "a refund-share add-on: the cap per SKU"),
+        ("base_fraction", "fraction", "a tax add-on: the fraction of its parent fee taxed"),
+    ]
+    return [KeySpec(pattern=prefix + suffix, type=kind, rules=rules, description=what, markets=markets)
+            for suffix, kind, what in spec]

@@ -1,0 +1,107 @@
+"""The payout block: when a party (merchant or creator) is paid for an order.
+
+One mechanic serves every market: the party is paid a number of days after a basis
+date (delivery, or completion), where the days depend on order fields such as the
+seller type and settlement tier; optionally the payment then waits for the first of
+given days of the month (Vietnam's creators: the 1st or the 16th).  A combination with
+no published period is a :class:`~shoppolicy.model.Gap`, never a guess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import attrs
+
+from shoppolicy.blocks.fees import GapSpec, gap_of
+from shoppolicy.errors import InputError
+from shoppolicy.model import CreatorShare, Gap, OrderRecord, PayoutLine, TrailEntry
+
+
+@attrs.frozen(slots=True)
+class Period:
+    """A published payout period: ``days`` after the basis date, then (if
+    ``pay_days_of_month``) the first of those days of the month on or after it
+    (after it, unless ``on_count_day``)."""
+
+    days: int
+    rule: str
+    source: str
+    pay_days_of_month: tuple[int, ...] = ()
+    on_count_day: bool = True
+    trail: TrailEntry | None = None
+
+    def pay_date(self, basis: dt.date) -> dt.date:
+        counted = basis + dt.timedelta(days=self.days)
+        if not self.pay_days_of_month:
+            return counted
+        first = counted if self.on_count_day else counted + dt.timedelta(days=1)
+        year, month = first.year, first.month
+        while True:  # at most two months are looked at: every month has a day 1
+            for day in self.pay_days_of_month:
+                try:
+                    candidate = dt.date(year, month, day)
+                except ValueError:  # e.g. the 31st of a short month: no pay day then
+                    continue
+                if candidate >= first:
+                    return candidate
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+@attrs.frozen(slots=True)
+class PayoutDays:
+    """``party`` is paid per the :class:`Period` of the order's ``keyed_by`` values.
+
+    ``choices`` lists the allowed values of a field (tiers) and ``defaults`` the value an
+    order without the field takes; a field with neither is required.  ``creator_only``:
+    paid only on an order that carries a creator commission.
+    """
+
+    party: str
+    market: str
+    rule: str
+    basis: str
+    keyed_by: tuple[str, ...]
+    periods: Mapping[tuple[str, ...], Period]
+    missing: Mapping[tuple[str, ...], GapSpec]
+    fallback: GapSpec
+    choices: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    defaults: Mapping[str, str] = attrs.field(factory=dict)
+    creator_only: bool = False
+    what: str = ""
+
+    def apply(self, order: OrderRecord, creator: CreatorShare | None) -> PayoutLine | Gap | None:
+        if self.creator_only and creator is None:
+            return None
+        key = tuple(self._value(order, field) for field in self.keyed_by)
+        when = getattr(order, self.basis)
+        if when is None:
+            raise InputError(f"required for the {self.party} payout date ({self.rule})", field=self.basis)
+        basis = when.date()  # local: the engine hands blocks the market's wall-clock times
+        period = self.periods.get(key)
+        if period is None:
+            spec = self.missing.get(key, self.fallback)
+            what = ".".join(key)
+            return gap_of(f"payout:{self.party}", spec.error(basis, key=spec.key.replace("*", what)))
+        paid = period.pay_date(basis)
+        return PayoutLine(party=self.party, date=paid, rule=period.rule, source=period.source,
+                          tier=order.settlement_tier or self.defaults.get("settlement_tier"), basis=self.basis,
+                          basis_date=basis, days=(paid - basis).days, trail=period.trail)
+
+    def _value(self, order: OrderRecord, field: str) -> str:
+        value = getattr(order, field)
+        allowed = self.choices.get(field)
+        if value is None:
+            value = self.defaults.get(field)
+            if value is None:
+                known = sorted({k[self.keyed_by.index(field)] for k in self.periods})
+                hint = f"periods are published for: {', '.join(known)}" if known else \
+                    "no value has a published period here; an override file supplies one"
+                extra = f"; one of {', '.join(allowed)}" if allowed else ""
+                raise InputError(f"required for the {self.party} payout date on {self.market} ({self.rule}"
+                                 f"{', ' + self.what if self.what else ''}){extra}; {hint}", field=field)
+        if allowed is not None and value not in allowed:
+            default = f" (default {self.defaults[field]})" if field in self.defaults else ""
+            raise InputError(f"expected one of {', '.join(allowed)}{default}, got {value!r}", field=field)
+        return value  # type: ignore[no-any-return]

@@ -1,0 +1,129 @@
+"""Checking policy data against the keys plugins declare (:mod:`shoppolicy.blocks.keys`).
+
+Every value and gap of a policy file, shipped or override, for a market whose owner (or
+an owner up its chain) declares keys must name a declared key, cite a rule declared with
+it, and hold a value of the declared type; otherwise the file is refused at load with one
+line naming the file, the key and the nearest declared key.  A ``*`` in a declared
+pattern stands for one part of a key, ``**`` for one or more; a gap declared for a whole
+family (``fee.commission.rate.*``) is accepted where declared keys lie under it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import fnmatch
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from shoppolicy.blocks.keys import TYPES, KeySpec
+from shoppolicy.errors import PolicyFileError
+from shoppolicy.money import quantum, to_decimal
+from shoppolicy.policy import Entry
+
+#: No amount in policy data reaches this many major units: later arithmetic cannot overflow.
+MAX_MAGNITUDE = Decimal(10) ** 12
+
+
+def _parts_match(pattern: Sequence[str], key: Sequence[str]) -> bool:
+    if not pattern:
+        return not key
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return any(_parts_match(rest, key[i:]) for i in range(1, len(key) + 1))
+    return bool(key) and (head == "*" or head == key[0]) and _parts_match(rest, key[1:])
+
+
+def _under(pattern: Sequence[str], prefix: Sequence[str]) -> bool:
+    """Whether some key ``pattern`` matches starts with the parts ``prefix``."""
+    for i, part in enumerate(prefix):
+        if i >= len(pattern):
+            return False
+        if pattern[i] == "**":
+            return True
+        if pattern[i] != "*" and pattern[i] != part:
+            return False
+    return len(pattern) > len(prefix)
+
+
+def spec_for(key: str, specs: Sequence[KeySpec]) -> KeySpec | None:
+    """The declaration ``key`` falls under (a family wildcard: the first one under it)."""
+    parts = key.split(".")
+    if parts[-1] == "*":
+        return next((s for s in specs if _under(s.pattern.split("."), parts[:-1])), None)
+    return next((s for s in specs if _parts_match(s.pattern.split("."), parts)), None)
+
+
+def check_entry(entry: Entry, specs: Sequence[KeySpec], currency: str | None) -> None:
+    """Refuse ``entry`` (raise PolicyFileError) unless a declaration in ``specs`` covers it."""
+    spec = spec_for(entry.key, specs)
+    if spec is None:
+        names = sorted({s.pattern for s in specs})
+        near = difflib.get_close_matches(entry.key, names, n=1, cutoff=0.0)
+        hint = f"; nearest declared key: {near[0]}" if near else ""
+        raise PolicyFileError(entry.path, f"key {entry.key!r} is not declared for {entry.market}{hint} "
+                              "(`shoppolicy coverage` lists every declared key)")
+    rules = [r.strip() for r in entry.rule.split(",") if r.strip()]
+    wrong = [r for r in rules if not fnmatch.fnmatchcase(r, spec.rules)]
+    if wrong or not rules:
+        raise PolicyFileError(entry.path, f"key {entry.key!r}: rule {', '.join(wrong) or repr(entry.rule)} is not "
+                              f"declared with it (expected {spec.rules})")
+    if entry.is_gap:
+        return
+    problem = value_problem(entry.value, spec.type, currency)
+    if problem is not None:
+        raise PolicyFileError(entry.path, f"key {entry.key!r}: expected {TYPES[spec.type]}, got "
+                              f"{entry.value!r}{problem}")
+
+
+def value_problem(value: Any, kind: str, currency: str | None) -> str | None:
+    """``None`` when ``value`` is of type ``kind``; otherwise a (possibly empty) detail."""
+    if kind in ("rate", "money", "decimal"):
+        if not isinstance(value, str):
+            return ""
+        try:
+            number = to_decimal(value)
+        except (TypeError, ValueError):
+            return ""
+        if abs(number) > MAX_MAGNITUDE:
+            return f" (at most {MAX_MAGNITUDE:,} in magnitude)"
+        if kind == "rate" and not 0 <= number <= 1:
+            return ""
+        if kind == "money":
+            if number < 0:
+                return ""
+            if currency is not None and number != number.quantize(quantum(currency)):
+                return f" (more decimal places than {currency} has)"
+        return None
+    if kind in ("days", "count"):
+        high = 3650 if kind == "days" else 1_000_000
+        return None if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= high else ""
+    if kind == "flag":
+        return None if isinstance(value, bool) else ""
+    if kind == "date":
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return None
+        try:
+            dt.date.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            return ""
+        return None if isinstance(value, str) else ""
+    if kind == "text":
+        return None if isinstance(value, str) and value.strip() else ""
+    if kind == "names":
+        ok = isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value)
+        return None if ok else ""
+    if kind == "days_of_month":
+        ok = isinstance(value, list) and value and all(
+            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 31 for v in value)
+        return None if ok else ""
+    if kind == "fraction":
+        if isinstance(value, str) and value.count("/") == 1:
+            try:
+                a, b = (to_decimal(p.strip()) for p in value.split("/"))
+            except (TypeError, ValueError):
+                return ""
+            return None if a > 0 and b > 0 else ""
+        return ""
+    return ""

@@ -1,0 +1,111 @@
+"""The one pricing path: an order and its market's compiled plan in, a
+:class:`~shoppolicy.model.Quote` out, with a :class:`~shoppolicy.model.Gap` for every
+figure the policy data cannot determine.
+
+Every entrance (``Engine.quote``, ``payout``, ``settle``, the author kit) prices orders
+here.  Each figure depends only on its own inputs: a fee gap does not hide the creator's
+commission or payout date, a merchant settlement gap does not hide the creator's.
+``net`` is ``None`` while a fee or the commission is unknown.  Wrong input (an
+:class:`~shoppolicy.errors.InputError` from a fee or the commission) still refuses the
+order; for a payout it leaves that date pending with the reason.
+
+What does not live here: compiling plans (:mod:`shoppolicy.engine`) and the blocks
+themselves (:mod:`shoppolicy.blocks`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from shoppolicy.blocks.fees import gap_of
+from shoppolicy.errors import InputError, PolicyGapError, ShopPolicyError
+from shoppolicy.model import CreatorShare, FeeLine, Gap, Market, OrderRecord, PayoutLine, Quote, TrailEntry
+from shoppolicy.money import ZERO
+from shoppolicy.rules import Charge, PayoutRule
+
+PayoutPlan = Callable[[dt.datetime], Sequence[PayoutRule]]
+"""The payout rules in force at a basis instant (delivery or completion)."""
+
+
+def price(record: OrderRecord, market: Market, charges: Sequence[Charge], payout_plan: PayoutPlan) -> Quote:
+    """Fees, creator commission, net and payout dates of one order (times already local)."""
+    fees: list[FeeLine] = []
+    gaps: list[Gap] = []
+    creator: CreatorShare | None = None
+    for charge in charges:
+        try:
+            priced = charge.apply(record)
+        except PolicyGapError as gap:  # a plugin's own charge may raise its gap
+            gaps.append(gap_of(getattr(charge, "code", None) or charge.rule, gap))
+            continue
+        for item in priced:
+            kind = type(item)
+            if kind is FeeLine:
+                fees.append(item)  # type: ignore[arg-type]
+            elif kind is Gap:
+                gaps.append(item)  # type: ignore[arg-type]
+            elif kind is CreatorShare:
+                if creator is not None:
+                    raise ShopPolicyError(f"{market.id}: two creator commissions on order {record.order_id} "
+                                          f"({creator.rule}, {item.rule})")  # type: ignore[union-attr]
+                creator = item  # type: ignore[assignment]
+            else:
+                raise TypeError(f"{charge!r} returned {item!r}: expected FeeLine, CreatorShare or Gap")
+    trail: list[TrailEntry] = [f.trail for f in fees if f.trail is not None]
+    net: Decimal | None = None
+    if not gaps:
+        net = record.amount - sum((f.amount for f in fees), ZERO)
+        if creator is not None:
+            net -= creator.commission
+    if creator is not None and creator.trail is not None:
+        trail.append(creator.trail)
+    payouts, pending = _payouts(record, market, creator, payout_plan, gaps)
+    merchant = creator_date = None
+    for line in payouts:
+        if line.party == "merchant":
+            merchant = merchant or line.date
+        elif line.party == "creator":
+            creator_date = creator_date or line.date
+        if line.trail is not None:
+            trail.append(line.trail)
+    return Quote(record.order_id, market.id, record.currency, record.amount, tuple(fees), net, creator,
+                 merchant, creator_date, tuple(payouts), passthrough(record), tuple(pending), tuple(trail),
+                 tuple(gaps))
+
+
+def _payouts(record: OrderRecord, market: Market, creator: CreatorShare | None, payout_plan: PayoutPlan,
+             gaps: list[Gap]) -> tuple[list[PayoutLine], list[str]]:
+    basis = getattr(record, market.payout_basis)
+    if basis is None:
+        return [], [f"payout: the order has no {market.payout_basis} yet"]
+    lines: list[PayoutLine] = []
+    pending: list[str] = []
+    for rule in payout_plan(basis):
+        try:
+            found = rule.apply(record, creator)
+        except PolicyGapError as gap:
+            gaps.append(gap_of(f"payout:{getattr(rule, 'party', rule.rule)}", gap))
+            continue
+        except InputError as exc:  # the date waits on the order; every other figure stands
+            pending.append(f"payout: {exc}")
+            continue
+        if found is None:
+            continue
+        if type(found) is Gap:
+            gaps.append(found)
+        else:
+            lines.append(found)  # type: ignore[arg-type]
+    return lines, pending
+
+
+def passthrough(record: OrderRecord) -> dict[str, Decimal]:
+    """The price components that pass through the merchant's net, shown beside it."""
+    if not (record.platform_discount or record.buyer_shipping or record.tax or record.refunded):
+        return {}
+    parts = {"platform_discount": record.platform_discount, "buyer_shipping": record.buyer_shipping,
+             "tax": record.tax, "refunded": record.refunded}
+    shown = {k: v for k, v in parts.items() if v}
+    shown["customer_payment"] = record.customer_payment
+    return shown
