@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from shoppolicy.convert import field_error
-from shoppolicy.money import MINOR_UNITS, ZERO
+from shoppolicy.money import MINOR_UNITS, ZERO, unknown_currency
 
 ONE = Decimal(1)
 _NO_COMPONENTS = (ZERO, ZERO, ZERO, ZERO)
@@ -29,8 +29,7 @@ def _non_negative(instance: object, attribute: attrs.Attribute[Any], value: Deci
 
 def _known_currency(instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
     if value is not None and value not in MINOR_UNITS:
-        known = ", ".join(sorted(MINOR_UNITS))
-        raise field_error(attribute, f"expected an ISO 4217 code, one of {known}; got {value!r}")
+        raise field_error(attribute, unknown_currency(value))
 
 
 @attrs.frozen(slots=True)
@@ -106,8 +105,7 @@ class OrderRecord:
             if value < 0:
                 raise field_error(name, f"expected a decimal string >= 0, got {value}")
         if self.currency not in MINOR_UNITS:
-            raise field_error("currency", f"expected an ISO 4217 code, one of {', '.join(sorted(MINOR_UNITS))}; "
-                              f"got {self.currency!r}")
+            raise field_error("currency", unknown_currency(self.currency))
         if self.quantity < 1:
             raise field_error("quantity", f"expected a whole number >= 1, got {self.quantity}")
         if self.commission_rate is not None and not (0 <= self.commission_rate <= 1):

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 from decimal import Decimal
+from importlib.resources import files
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from shoppolicy import Engine, Money, OrderRecord, allocate, round_money
-from shoppolicy.money import MINOR_UNITS, CurrencyError, quantum, to_decimal
+from shoppolicy.money import (
+    ISO4217,
+    ISO4217_PUBLISHED,
+    MINOR_UNITS,
+    PRACTICE_MINOR_UNITS,
+    CurrencyError,
+    quantum,
+    to_decimal,
+)
 from shoppolicy.rules import CreatorCommission, RateFee, base_amount
 
 CURRENCIES = sorted(MINOR_UNITS)
@@ -20,6 +31,58 @@ def test_rounding_follows_the_currency_minor_unit() -> None:
     assert round_money(Decimal("2220.5"), "IDR") == Decimal("2221")  # no minor unit in practice
     assert round_money(Decimal("1999.4"), "VND") == Decimal("1999")
     assert quantum("THB") == Decimal("0.01")
+
+
+# --- the currency table: ISO 4217 List One, with marketplace practice on top ------------
+
+def _shipped_list() -> list[dict[str, str]]:
+    """The rows of the data file as the package ships it, read without shoppolicy's loader."""
+    text = (files("shoppolicy") / "data" / "iso4217.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+
+
+def test_every_iso_4217_code_in_the_shipped_list_is_known_with_its_minor_unit() -> None:
+    rows = _shipped_list()
+    assert len(rows) > 150 and len({row["code"] for row in rows}) == len(rows)  # the whole list, once per code
+    for row in rows:
+        assert ISO4217[row["code"]].number == row["number"]
+        if row["minor_unit"] == "N.A.":
+            assert ISO4217[row["code"]].minor_unit is None and row["code"] not in MINOR_UNITS
+        else:
+            assert MINOR_UNITS[row["code"]] == PRACTICE_MINOR_UNITS.get(row["code"], int(row["minor_unit"]))
+
+
+@pytest.mark.parametrize(("code", "places"), [("JPY", 0), ("KWD", 3), ("BHD", 3), ("USD", 2), ("CLF", 4),
+                                              ("VND", 0), ("EUR", 2), ("CNY", 2)])
+def test_minor_units_are_the_standards(code: str, places: int) -> None:
+    assert ISO4217[code].minor_unit == places
+    assert MINOR_UNITS[code] == places
+    assert quantum(code) == Decimal(1).scaleb(-places)
+
+
+def test_idr_rounds_to_whole_units_as_the_marketplaces_do_though_iso_gives_two_places() -> None:
+    # rules-catalogue.md, TikTok Shop: "IDR and VND have no minor unit in practice"
+    assert ISO4217["IDR"].minor_unit == 2  # the standard is shipped as it is ...
+    assert MINOR_UNITS["IDR"] == 0 and quantum("IDR") == 1  # ... and practice applied on top
+
+
+def test_the_shipped_list_names_its_publication_date() -> None:
+    assert isinstance(ISO4217_PUBLISHED, dt.date)
+    assert dt.date(2026, 1, 1) <= ISO4217_PUBLISHED  # the list first shipped, or a newer one
+
+
+def test_codes_without_a_minor_unit_are_not_money() -> None:
+    assert ISO4217["XAU"].name == "Gold"
+    with pytest.raises(CurrencyError, match=r"XAU \(Gold\) has no minor unit in ISO 4217"):
+        quantum("XAU")
+
+
+@pytest.mark.parametrize(("code", "suggestion"), [("usd", "USD"), ("EURO", "EUR"), ("KWDD", "KWD")])
+def test_an_unknown_code_is_refused_with_the_closest_known_code(code: str, suggestion: str) -> None:
+    with pytest.raises(CurrencyError) as err:
+        quantum(code)
+    assert str(err.value) == (f"unknown currency: expected an ISO 4217 code such as USD, got {code!r} "
+                              f"(did you mean {suggestion}?)")
 
 
 def test_floats_never_become_money() -> None:
