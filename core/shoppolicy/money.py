@@ -2,8 +2,9 @@
 
 What lives here: the currency table (every ISO 4217 code, read from
 ``data/iso4217.csv``, with the marketplaces' practice on top), :class:`Money`, rounding
-to a currency's minor unit, and :func:`allocate`, which splits an amount into parts that
-add back to it exactly.  What does not: fee formulas (see :mod:`shoppolicy.rules`).
+and checking amounts against a currency's minor unit, and :func:`allocate`, which
+splits an amount into parts that add back to it exactly.  What does not: fee formulas
+(see :mod:`shoppolicy.rules`).
 
 No float ever reaches this module's arithmetic: constructors refuse floats outright.
 """
@@ -76,6 +77,9 @@ ROUNDING_MODES: dict[str, str] = {
 DEFAULT_ROUNDING = ROUND_HALF_UP
 
 _QUANTUM: dict[str, Decimal] = {code: Decimal(1).scaleb(-units) for code, units in MINOR_UNITS.items()}
+#: Each currency's minor unit as a ``Decimal``: :func:`quantum` without the error, for
+#: checks that run once per order and handle an unknown code themselves.
+QUANTA: Mapping[str, Decimal] = MappingProxyType(_QUANTUM)
 ZERO = Decimal(0)
 
 
@@ -103,6 +107,29 @@ def quantum(currency: str) -> Decimal:
         return _QUANTUM[currency]
     except KeyError:
         raise CurrencyError(f"unknown currency: {unknown_currency(currency)}") from None
+
+
+def on_minor_unit(value: Decimal, currency: str) -> bool:
+    """Whether ``value`` is a whole number of ``currency``'s minor unit.
+
+    Trailing zeros do not count: ``100.000`` USD is 100 dollars and is on the unit,
+    ``100.005`` is not.  Exact whatever the decimal context's precision (the remainder
+    of a very long value would overflow it, so its digits are read instead).
+    """
+    unit = quantum(currency)
+    try:
+        return not value % unit
+    except InvalidOperation:
+        _, digits, exponent = value.as_tuple()
+        below = -MINOR_UNITS[currency] - int(exponent)  # digits past the minor unit
+        return below <= 0 or not any(digits[-below:])
+
+
+def too_precise(value: Decimal, currency: str) -> str:
+    """The message for an amount off ``currency``'s minor unit (the caller names the field)."""
+    places = MINOR_UNITS[currency]
+    allowed = f"at most {places} decimal places" if places else "a whole number (no decimal places)"
+    return f"expected {allowed} for {currency}, got {value}"
 
 
 def round_money(value: Decimal, currency: str, rounding: str = DEFAULT_ROUNDING) -> Decimal:

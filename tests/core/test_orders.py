@@ -24,6 +24,8 @@ from tests.conftest import acme_order
         ({"currency": "GBP"}, "currency", "expected USD for market acme"),
         ({"currency": "usd"}, "currency", "expected an ISO 4217 code such as USD, got 'usd' (did you mean USD?)"),
         ({"currency": "XAU"}, "currency", "XAU (Gold) has no minor unit in ISO 4217"),
+        ({"amount": "100.005"}, "amount", "expected at most 2 decimal places for USD, got 100.005"),
+        ({"tax": "0.125"}, "tax", "expected at most 2 decimal places for USD, got 0.125"),
         ({"market": "acm"}, "market", "unknown market 'acm'"),
         ({"placed_at": "yesterday"}, "placed_at", "expected an ISO 8601 date"),
         ({"quantity": "0"}, "quantity", "expected a whole number >= 1"),
@@ -86,7 +88,7 @@ def _mostly(valid: st.SearchStrategy[object], *bad: object) -> st.SearchStrategy
 
 
 _TEXT = _mostly(st.text(min_size=1, max_size=6), 3, True)
-_DECIMAL = _mostly(st.sampled_from(["0", "1.5", " 3.10 ", "1e2", "0.15", "100.00", "0.00"]),
+_DECIMAL = _mostly(st.sampled_from(["0", "1.5", " 3.10 ", "1e2", "0.15", "100.00", "0.00", "100.000", "0.005"]),
                    "-2", "NaN", "inf", "x", 2, 1.5, Decimal("0.5"))
 _MOMENT = _mostly(st.sampled_from(["2024-11-01", "2024-11-01T09:30:00", "2024-11-01T09:30:00+08:00"]),
                   "2024-11-01Z", "2024-13-01", "later", 3)
