@@ -37,7 +37,7 @@ from shoppolicy.model import (
     TrailEntry,
     ViolationEvent,
 )
-from shoppolicy.money import ZERO, quantum, to_decimal
+from shoppolicy.money import ZERO, on_minor_unit, quantum, to_decimal, too_precise
 from shoppolicy.orders import structure_order
 from shoppolicy.plugins import PluginHost, PluginInfo, build_host
 from shoppolicy.policy import ORIGIN_OVERRIDE, Entry, Layer, MarketPolicy, PolicyView, load_policy_file
@@ -210,6 +210,10 @@ class Engine:
                 raise InputError(str(exc), field="market", row=i) from None
             except InputError as exc:
                 raise exc.at(row=exc.row or i) from None
+            # An event has no currency field: its amount is in its market's currency.
+            if event.amount is not None and market.currency is not None \
+                    and not on_minor_unit(event.amount, market.currency):
+                raise InputError(too_precise(event.amount, market.currency), field="amount", row=i)
             handlers = self._violation_handlers(market)
             if event.kind not in handlers:
                 raise InputError(f"unknown violation kind {event.kind!r} for {market.id}; known kinds: "

@@ -1,34 +1,72 @@
 """Exact money: ``Decimal`` amounts with an ISO 4217 currency, rounding and splits.
 
-What lives here: the currency table (minor units), :class:`Money`, rounding to a
-currency's minor unit, and :func:`allocate`, which splits an amount into parts that add
-back to it exactly. What does not: fee formulas (see :mod:`shoppolicy.mechanics`).
+What lives here: the currency table (every ISO 4217 code, read from
+``data/iso4217.csv``, with the marketplaces' practice on top), :class:`Money`, rounding
+and checking amounts against a currency's minor unit, and :func:`allocate`, which
+splits an amount into parts that add back to it exactly.  What does not: fee formulas
+(see :mod:`shoppolicy.rules`).
 
 No float ever reaches this module's arithmetic: constructors refuse floats outright.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import csv
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from importlib.resources import files
+from types import MappingProxyType
 
 import attrs
 
-#: Minor units used for rounding.  IDR and VND have a minor unit in ISO 4217 terms but
-#: none in practice on the marketplaces (rules-catalogue.md: "IDR and VND have no minor
-#: unit in practice"), so both round to whole units here.
-MINOR_UNITS: dict[str, int] = {
-    "CNY": 2,
-    "USD": 2,
-    "GBP": 2,
-    "EUR": 2,
-    "IDR": 0,
-    "MYR": 2,
-    "THB": 2,
-    "VND": 0,
-    "PHP": 2,
-    "SGD": 2,
-}
+
+@attrs.frozen(slots=True)
+class Currency:
+    """One row of ISO 4217 List One.  ``minor_unit`` is ``None`` where the standard says
+    "N.A." (precious metals, units of account, the test and no-currency codes)."""
+
+    code: str
+    number: str
+    name: str
+    minor_unit: int | None
+
+
+def _read_iso4217() -> tuple[dt.date, dict[str, Currency]]:
+    # The standard's list as shipped data (data/iso4217.csv, written by tools/iso4217_csv.py),
+    # so a market in any ISO currency needs no change here.  Read once, at import: 178 rows.
+    text = (files("shoppolicy") / "data" / "iso4217.csv").read_text(encoding="utf-8")
+    published = None
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("# published: "):
+            published = dt.date.fromisoformat(line.removeprefix("# published: "))
+        elif not line.startswith("#"):
+            lines.append(line)
+    if published is None:
+        raise RuntimeError("data/iso4217.csv has no '# published:' line; regenerate it with tools/iso4217_csv.py")
+    table = {row["code"]: Currency(row["code"], row["number"], row["name"],
+                                   int(row["minor_unit"]) if row["minor_unit"].isdigit() else None)
+             for row in csv.DictReader(lines)}
+    return published, table
+
+
+#: The publication date of the ISO 4217 list in ``data/iso4217.csv``.
+ISO4217_PUBLISHED, _ISO4217 = _read_iso4217()
+#: Every code of ISO 4217 List One, as the standard gives it.
+ISO4217: Mapping[str, Currency] = MappingProxyType(_ISO4217)
+
+#: Where marketplace practice rounds differently from the standard.  rules-catalogue.md,
+#: TikTok Shop: "IDR and VND have no minor unit in practice (round to whole units)";
+#: ISO 4217 gives IDR 2 (VND is 0 there already, so needs no entry).
+PRACTICE_MINOR_UNITS: Mapping[str, int] = MappingProxyType({"IDR": 0})
+
+#: Minor units used for rounding and for checking amounts: every ISO 4217 currency that
+#: has one, with :data:`PRACTICE_MINOR_UNITS` applied.  Codes without a minor unit (XAU,
+#: XXX, ...) are not here: no order is priced in them.
+MINOR_UNITS: Mapping[str, int] = MappingProxyType({
+    code: PRACTICE_MINOR_UNITS.get(code, currency.minor_unit)
+    for code, currency in _ISO4217.items() if currency.minor_unit is not None})
 
 #: Rounding modes a policy value may name (``rounding = "half_up"``).
 ROUNDING_MODES: dict[str, str] = {
@@ -39,6 +77,9 @@ ROUNDING_MODES: dict[str, str] = {
 DEFAULT_ROUNDING = ROUND_HALF_UP
 
 _QUANTUM: dict[str, Decimal] = {code: Decimal(1).scaleb(-units) for code, units in MINOR_UNITS.items()}
+#: Each currency's minor unit as a ``Decimal``: :func:`quantum` without the error, for
+#: checks that run once per order and handle an unknown code themselves.
+QUANTA: Mapping[str, Decimal] = MappingProxyType(_QUANTUM)
 ZERO = Decimal(0)
 
 
@@ -46,14 +87,49 @@ class CurrencyError(ValueError):
     """An unknown currency code, or two currencies mixed in one operation."""
 
 
+def unknown_currency(code: object) -> str:
+    """Why ``code`` is not a currency an amount can be in, in one line (the caller adds the field)."""
+    if isinstance(code, str) and code in _ISO4217:
+        return (f"{code} ({_ISO4217[code].name}) has no minor unit in ISO 4217; "
+                "expected the code of a currency orders are paid in, such as USD")
+    hint = ""
+    if isinstance(code, str):
+        import difflib  # an error path only: not worth its import on every start
+
+        near = difflib.get_close_matches(code.upper(), MINOR_UNITS, 1)  # "usd", "EURO", "KWDD"
+        hint = f" (did you mean {near[0]}?)" if near else ""
+    return f"expected an ISO 4217 code such as USD, got {code!r}{hint}"
+
+
 def quantum(currency: str) -> Decimal:
     """The smallest amount of ``currency`` (``Decimal('0.01')`` for USD, ``1`` for IDR)."""
     try:
         return _QUANTUM[currency]
     except KeyError:
-        raise CurrencyError(
-            f"unknown currency {currency!r}; expected one of {', '.join(sorted(MINOR_UNITS))}"
-        ) from None
+        raise CurrencyError(f"unknown currency: {unknown_currency(currency)}") from None
+
+
+def on_minor_unit(value: Decimal, currency: str) -> bool:
+    """Whether ``value`` is a whole number of ``currency``'s minor unit.
+
+    Trailing zeros do not count: ``100.000`` USD is 100 dollars and is on the unit,
+    ``100.005`` is not.  Exact whatever the decimal context's precision (the remainder
+    of a very long value would overflow it, so its digits are read instead).
+    """
+    unit = quantum(currency)
+    try:
+        return not value % unit
+    except InvalidOperation:
+        _, digits, exponent = value.as_tuple()
+        below = -MINOR_UNITS[currency] - int(exponent)  # digits past the minor unit
+        return below <= 0 or not any(digits[-below:])
+
+
+def too_precise(value: Decimal, currency: str) -> str:
+    """The message for an amount off ``currency``'s minor unit (the caller names the field)."""
+    places = MINOR_UNITS[currency]
+    allowed = f"at most {places} decimal places" if places else "a whole number (no decimal places)"
+    return f"expected {allowed} for {currency}, got {value}"
 
 
 def round_money(value: Decimal, currency: str, rounding: str = DEFAULT_ROUNDING) -> Decimal:

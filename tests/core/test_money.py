@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 from decimal import Decimal
+from importlib.resources import files
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shoppolicy import Engine, Money, OrderRecord, allocate, round_money
-from shoppolicy.money import MINOR_UNITS, CurrencyError, quantum, to_decimal
+from shoppolicy import Engine, InputError, Market, Money, OrderRecord, allocate, hookimpl, round_money
+from shoppolicy.money import (
+    ISO4217,
+    ISO4217_PUBLISHED,
+    MINOR_UNITS,
+    PRACTICE_MINOR_UNITS,
+    CurrencyError,
+    on_minor_unit,
+    quantum,
+    to_decimal,
+)
 from shoppolicy.blocks import CreatorCommission, GapSpec, PercentFee, RateChoice, RateTable
 from shoppolicy.blocks.bases import amount as base_amount
 from shoppolicy.model import TrailEntry
@@ -31,6 +44,140 @@ def test_rounding_follows_the_currency_minor_unit() -> None:
     assert round_money(Decimal("2220.5"), "IDR") == Decimal("2221")  # no minor unit in practice
     assert round_money(Decimal("1999.4"), "VND") == Decimal("1999")
     assert quantum("THB") == Decimal("0.01")
+
+
+# --- the currency table: ISO 4217 List One, with marketplace practice on top ------------
+
+def _shipped_list() -> list[dict[str, str]]:
+    """The rows of the data file as the package ships it, read without shoppolicy's loader."""
+    text = (files("shoppolicy") / "data" / "iso4217.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+
+
+def test_every_iso_4217_code_in_the_shipped_list_is_known_with_its_minor_unit() -> None:
+    rows = _shipped_list()
+    assert len(rows) > 150 and len({row["code"] for row in rows}) == len(rows)  # the whole list, once per code
+    for row in rows:
+        assert ISO4217[row["code"]].number == row["number"]
+        if row["minor_unit"] == "N.A.":
+            assert ISO4217[row["code"]].minor_unit is None and row["code"] not in MINOR_UNITS
+        else:
+            assert MINOR_UNITS[row["code"]] == PRACTICE_MINOR_UNITS.get(row["code"], int(row["minor_unit"]))
+
+
+@pytest.mark.parametrize(("code", "places"), [("JPY", 0), ("KWD", 3), ("BHD", 3), ("USD", 2), ("CLF", 4),
+                                              ("VND", 0), ("EUR", 2), ("CNY", 2)])
+def test_minor_units_are_the_standards(code: str, places: int) -> None:
+    assert ISO4217[code].minor_unit == places
+    assert MINOR_UNITS[code] == places
+    assert quantum(code) == Decimal(1).scaleb(-places)
+
+
+def test_idr_rounds_to_whole_units_as_the_marketplaces_do_though_iso_gives_two_places() -> None:
+    # rules-catalogue.md, TikTok Shop: "IDR and VND have no minor unit in practice"
+    assert ISO4217["IDR"].minor_unit == 2  # the standard is shipped as it is ...
+    assert MINOR_UNITS["IDR"] == 0 and quantum("IDR") == 1  # ... and practice applied on top
+
+
+def test_the_shipped_list_names_its_publication_date() -> None:
+    assert isinstance(ISO4217_PUBLISHED, dt.date)
+    assert dt.date(2026, 1, 1) <= ISO4217_PUBLISHED  # the list first shipped, or a newer one
+
+
+def test_codes_without_a_minor_unit_are_not_money() -> None:
+    assert ISO4217["XAU"].name == "Gold"
+    with pytest.raises(CurrencyError, match=r"XAU \(Gold\) has no minor unit in ISO 4217"):
+        quantum("XAU")
+
+
+@pytest.mark.parametrize(("code", "suggestion"), [("usd", "USD"), ("EURO", "EUR"), ("KWDD", "KWD")])
+def test_an_unknown_code_is_refused_with_the_closest_known_code(code: str, suggestion: str) -> None:
+    with pytest.raises(CurrencyError) as err:
+        quantum(code)
+    assert str(err.value) == (f"unknown currency: expected an ISO 4217 code such as USD, got {code!r} "
+                              f"(did you mean {suggestion}?)")
+
+
+@pytest.mark.parametrize(("value", "currency", "on_unit"), [
+    ("100.00", "USD", True), ("100.000", "USD", True), ("100", "USD", True), ("100.005", "USD", False),
+    ("1000", "IDR", True), ("1000.0", "IDR", True), ("1000.5", "IDR", False), ("1E+3", "JPY", True),
+    ("12.345", "KWD", True), ("12.3455", "KWD", False), ("0.0001", "CLF", True),
+    ("1" + "0" * 40 + ".000", "USD", True), ("1" + "0" * 40 + ".001", "USD", False),  # past the context's precision
+])
+def test_on_minor_unit_ignores_trailing_zeros_but_not_extra_digits(value: str, currency: str,
+                                                                   on_unit: bool) -> None:
+    assert on_minor_unit(Decimal(value), currency) is on_unit
+
+
+@given(currency=st.sampled_from(sorted(MINOR_UNITS)),
+       value=st.decimals(min_value=0, max_value=10**12, places=6, allow_nan=False, allow_infinity=False))
+def test_on_minor_unit_agrees_with_rounding_to_the_unit(currency: str, value: Decimal) -> None:
+    assert on_minor_unit(value, currency) == (value == round_money(value, currency))
+
+
+# --- amounts off their currency's minor unit are refused -----------------------------------
+
+class _AcmeAbroad:
+    """Variants of acme in KWD (three places, not in the old table of ten) and IDR."""
+
+    @hookimpl
+    def shoppolicy_markets(self) -> list[Market]:
+        return [Market(id="acme-kw", name="Acme Kuwait", currency="KWD", timezone="Asia/Kuwait", parent="acme"),
+                Market(id="acme-id", name="Acme Indonesia", currency="IDR", timezone="Asia/Jakarta",
+                       parent="acme")]
+
+
+@pytest.fixture
+def abroad() -> Engine:
+    import tests.acme.plugin as acme
+
+    return Engine(plugins=[acme, _AcmeAbroad()], entry_points=False)
+
+
+def _order(market: str, currency: str, amount: str, **fields: str) -> dict[str, Any]:
+    return {"order_id": "K1", "market": market, "category": "toys", "amount": amount, "currency": currency,
+            "placed_at": "2024-07-01", **fields}
+
+
+def test_a_market_in_a_currency_new_to_the_sdk_quotes_on_its_minor_unit(abroad: Engine) -> None:
+    # toys 6% of 12.345 KWD = 0.7407 -> 0.741 (three places, half-up); net 12.345 - 0.741
+    quote = abroad.quote(_order("acme-kw", "KWD", "12.345"))
+    assert [fee.amount for fee in quote.fees] == [Decimal("0.741")]
+    assert quote.net == Decimal("11.604") and quote.currency == "KWD"
+
+
+@pytest.mark.parametrize(("market", "currency", "field", "value", "message"), [
+    ("acme", "USD", "amount", "100.005", "expected at most 2 decimal places for USD, got 100.005"),
+    ("acme", "USD", "platform_discount", "0.001", "expected at most 2 decimal places for USD, got 0.001"),
+    ("acme", "USD", "buyer_shipping", "4.999", "expected at most 2 decimal places for USD, got 4.999"),
+    ("acme", "USD", "tax", "8.255", "expected at most 2 decimal places for USD, got 8.255"),
+    ("acme", "USD", "refunded", "0.015", "expected at most 2 decimal places for USD, got 0.015"),
+    ("acme-id", "IDR", "amount", "1000.5", "expected a whole number (no decimal places) for IDR, got 1000.5"),
+    ("acme-kw", "KWD", "amount", "12.3455", "expected at most 3 decimal places for KWD, got 12.3455"),
+])
+def test_an_amount_finer_than_its_currency_is_refused_naming_the_field(
+        abroad: Engine, market: str, currency: str, field: str, value: str, message: str) -> None:
+    order = _order(market, currency, "100" if field == "amount" else "100.00")
+    order[field] = value
+    with pytest.raises(InputError) as err:
+        abroad.quote(order)
+    assert err.value.field == field
+    assert err.value.message == message
+
+
+def test_trailing_zeros_are_not_finer_than_the_currency(abroad: Engine) -> None:
+    # "100.000" USD is 100 dollars: accepted, priced as 100.00 (toys 6%)
+    assert abroad.quote(_order("acme", "USD", "100.000")).net == Decimal("94.00")
+    assert abroad.quote(_order("acme-id", "IDR", "1000")).net == Decimal("940")
+
+
+def test_a_violation_amount_finer_than_its_markets_currency_is_refused(abroad: Engine) -> None:
+    event = {"shop_id": "s1", "market": "acme-id", "kind": "late_shipping", "at": "2024-07-02T10:00:00"}
+    with pytest.raises(InputError) as err:
+        abroad.penalties([dict(event, amount="1000.5")])
+    assert (err.value.field, err.value.row) == ("amount", 1)
+    assert err.value.message == "expected a whole number (no decimal places) for IDR, got 1000.5"
+    assert abroad.penalties([dict(event, amount="1000")])  # on the unit: accepted
 
 
 def test_floats_never_become_money() -> None:

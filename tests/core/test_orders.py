@@ -22,7 +22,10 @@ from tests.conftest import acme_order
         ({"amount": "ten"}, "amount", "expected a decimal string"),
         ({"amount": 10.5}, "amount", "float"),
         ({"currency": "GBP"}, "currency", "expected USD for market acme"),
-        ({"currency": "usd"}, "currency", "expected an ISO 4217 code"),
+        ({"currency": "usd"}, "currency", "expected an ISO 4217 code such as USD, got 'usd' (did you mean USD?)"),
+        ({"currency": "XAU"}, "currency", "XAU (Gold) has no minor unit in ISO 4217"),
+        ({"amount": "100.005"}, "amount", "expected at most 2 decimal places for USD, got 100.005"),
+        ({"tax": "0.125"}, "tax", "expected at most 2 decimal places for USD, got 0.125"),
         ({"market": "acm"}, "market", "unknown market 'acm'"),
         ({"placed_at": "yesterday"}, "placed_at", "expected an ISO 8601 date"),
         ({"quantity": "0"}, "quantity", "expected a whole number >= 1"),
@@ -85,13 +88,13 @@ def _mostly(valid: st.SearchStrategy[object], *bad: object) -> st.SearchStrategy
 
 
 _TEXT = _mostly(st.text(min_size=1, max_size=6), 3, True)
-_DECIMAL = _mostly(st.sampled_from(["0", "1.5", " 3.10 ", "1e2", "0.15", "100.00", "0.00"]),
+_DECIMAL = _mostly(st.sampled_from(["0", "1.5", " 3.10 ", "1e2", "0.15", "100.00", "0.00", "100.000", "0.005"]),
                    "-2", "NaN", "inf", "x", 2, 1.5, Decimal("0.5"))
 _MOMENT = _mostly(st.sampled_from(["2024-11-01", "2024-11-01T09:30:00", "2024-11-01T09:30:00+08:00"]),
                   "2024-11-01Z", "2024-13-01", "later", 3)
 _ROW = st.fixed_dictionaries(
-    {"order_id": _TEXT, "market": _TEXT, "amount": _DECIMAL, "currency": _mostly(st.just("USD"), "usd", 3),
-     "placed_at": _MOMENT},
+    {"order_id": _TEXT, "market": _TEXT, "amount": _DECIMAL,
+     "currency": _mostly(st.sampled_from(["USD", "KWD", "IDR"]), "usd", "XAU", 3), "placed_at": _MOMENT},
     optional={"category": _TEXT, "shop_id": _TEXT, "seller_type": _TEXT, "store_type": _TEXT,
               "settlement_tier": _TEXT, "affiliate_plan": _TEXT, "delivered_at": _MOMENT, "completed_at": _MOMENT,
               "commission_rate": _DECIMAL, "platform_discount": _DECIMAL, "buyer_shipping": _DECIMAL,

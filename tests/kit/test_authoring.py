@@ -99,8 +99,8 @@ def test_check_sources_lists_every_problem_and_exits_1() -> None:
     result = run("--format", "table", "check-sources", "--distribution", "shoppolicy-broken")
     assert result.exit_code == 1
     assert [relative(line) for line in result.stdout.splitlines()] == [
-        "shoppolicy-broken: shoppolicy_markets raised ValueError: currency: expected an ISO 4217 code, one of CNY, "
-        "EUR, GBP, IDR, MYR, PHP, SGD, THB, USD, VND; got 'XYZ'",
+        "shoppolicy-broken: shoppolicy_markets raised ValueError: currency: expected an ISO 4217 code such as USD, "
+        "got 'XYZ'",
         *BROKEN_POLICY_PROBLEMS,
     ]
     assert result.stderr == "4 value(s) in 1 plugin(s) checked: 7 problem(s)\n"

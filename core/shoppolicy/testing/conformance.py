@@ -38,7 +38,7 @@ from shoppolicy.convert import structure
 from shoppolicy.engine import Engine
 from shoppolicy.errors import InputError, ShopPolicyError
 from shoppolicy.model import CreatorShare, FeeLine, IncentiveResult, Market, OrderRecord, Quote, ShopPenalties
-from shoppolicy.money import MINOR_UNITS, ZERO, quantum
+from shoppolicy.money import MINOR_UNITS, ZERO, quantum, unknown_currency
 
 SAMPLE_ATTRIBUTES = ("SAMPLE_ORDERS", "SAMPLE_EVENTS", "SAMPLE_RECORDS")
 _MARKET_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -405,8 +405,7 @@ def _market_problems(m: Market, known: Mapping[str, Market]) -> list[str]:
     if m.currency is None and not m.abstract:
         problems.append("needs a currency (only an abstract regional parent may have none)")
     elif m.currency is not None and m.currency not in MINOR_UNITS:
-        problems.append(f"unknown currency {m.currency!r}; expected an ISO 4217 code, one of "
-                        f"{', '.join(sorted(MINOR_UNITS))}")
+        problems.append(f"unknown currency: {unknown_currency(m.currency)}")
     try:
         zoneinfo.ZoneInfo(m.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -72,9 +72,6 @@ class LivestreamStops:
             if amount is None:
                 raise InputError(f"required for a {KIND} with reason {reason!r}: TT-VIO-1 gives no amount, it comes "
                                  f"from the violation rule or the contract {where}", field="amount")
-            if amount != amount.quantize(quantum(self.currency)):
-                raise InputError(f"expected an amount in whole {self.currency} minor units, got {amount} {where}",
-                                 field="amount")
         elif amount is not None and amount != ZERO:
             raise InputError(f"a {KIND} with reason {reason!r} deducts nothing (TT-VIO-1); remove the amount or "
                              f"use reason platform_violation or contract {where}", field="amount")
