@@ -15,7 +15,7 @@ import json
 import sys
 from decimal import Decimal
 
-from shoppolicy import Engine, PolicyGapError, ShopPolicyError, render
+from shoppolicy import Engine, ShopPolicyError, render
 
 ORDERS = [
     {"order_id": "em-1001", "market": "example-mall", "category": "books", "amount": "40.00", "currency": "EUR",
@@ -23,7 +23,8 @@ ORDERS = [
     {"order_id": "em-1002", "market": "example-mall", "category": "fashion", "amount": "120.00", "currency": "EUR",
      "placed_at": "2025-03-03", "delivered_at": "2025-03-06", "buyer_shipping": "4.95",
      "affiliate_plan": "open", "commission_rate": "0.15"},
-    # No published rate for toys: a policy gap, reported with how to supply the value.
+    # No published rate for toys: the commission is a named policy gap (what is missing and
+    # how to supply it); the order's other figures stand and its net is unknown (None).
     {"order_id": "em-1003", "market": "example-mall", "category": "toys", "amount": "10.00", "currency": "EUR",
      "placed_at": "2025-03-04"},
 ]
@@ -37,14 +38,14 @@ def main() -> int:
     for order in ORDERS:
         try:
             quote = engine.quote(order)
-        except PolicyGapError as gap:
-            print(f"{order['order_id']}: {gap}\n")
-            continue
         except ShopPolicyError as error:  # bad input, unknown market, ...: one readable line
             print(f"{order['order_id']}: error: {error}\n")
             continue
-        net_total += quote.net
+        if quote.net is not None:
+            net_total += quote.net
         print(f"{quote.order_id}: {quote.amount} {quote.currency}, net {quote.net}, paid {quote.payout_date}")
+        for gap in quote.gaps:  # each figure the data cannot determine, and how to supply it
+            print(f"  gap: {gap.figure} needs {gap.key!r} ({gap.rule}) on {gap.on}: {gap.supply}")
         for fee in quote.fees:
             print(f"  {fee.code:<20} {fee.amount:>8}  {fee.rule}")
         if quote.creator is not None:
@@ -54,7 +55,7 @@ def main() -> int:
             print(f"    why {why.rule}: {why.params} from {why.layer} [{why.confidence}]")
         data = render.quote_dict(quote)  # the JSON a tool would store: money as decimal strings
         print("  json:", json.dumps({k: data[k] for k in ("order_id", "currency", "total_fees", "net")}), "\n")
-    print(f"net of the quoted orders: {net_total} EUR")  # Decimal: exact, no float rounding
+    print(f"net of the complete orders: {net_total} EUR")  # Decimal: exact, no float rounding
     return 0
 
 

@@ -30,7 +30,8 @@ ROWS = [
     # 4. TT-FEE-3 from 2024-09-02: 9% × (90.00 + 5.00) = 8.55; net 81.45
     {"order_id": "K1", "market": "tiktok-uk", "amount": "90.00", "currency": "GBP", "placed_at": "2024-09-02",
      "platform_discount": "10.00", "buyer_shipping": "5.00"},
-    # 5. bad: a Douyin category with no published rate (policy gap)
+    # 5. incomplete: a Douyin category with no published rate (policy gap, named on its line);
+    #    bounds from the published 1%-5%: 10.00 × 1% = 0.10 to 10.00 × 5% = 0.50
     {"order_id": "D3", "market": "douyin", "category": "beauty", "amount": "10.00", "currency": "CNY",
      "placed_at": "2024-06-01"},
     # 6. bad: wrong currency
@@ -56,7 +57,16 @@ def test_mixed_batch_settles_good_rows_and_reports_every_bad_one(tmp_path: Path)
                                       "--out", str(out), "--rejects", str(rejects), "--summary", str(summary)])
     assert result.exit_code == 3, result.output
     lines = {x["order_id"]: x for x in map(json.loads, out.read_text().splitlines())}
-    assert list(lines) == ["D1", "D2", "U1", "K1", "T1"]
+    assert list(lines) == ["D1", "D2", "U1", "K1", "D3", "T1"]
+    d3 = lines.pop("D3")
+    assert (d3["fees"], d3["creator_commission"], d3["net"], d3["total_fees"], d3["complete"]) == (
+        [], "0", None, None, False)
+    [gap] = d3["gaps"]
+    assert (gap["figure"], gap["rule"], gap["market"], gap["category"], gap["key"], gap["date"]) == (
+        "technical_service_fee", "DY-FEE-1", "douyin", "beauty", "technical_service_fee.rate.beauty", "2024-06-01")
+    assert (gap["published"]["low"], gap["published"]["high"]) == ("0.01", "0.05")
+    assert (gap["bounds"]["low"], gap["bounds"]["high"]) == ("0.10", "0.50")
+    assert all(v["complete"] and v["gaps"] == [] for v in lines.values())
     figures = {k: ([(f["code"], f["amount"], f["rule"]) for f in v["fees"]], v["creator_commission"], v["net"])
                for k, v in lines.items()}
     assert figures == {
@@ -71,14 +81,22 @@ def test_mixed_batch_settles_good_rows_and_reports_every_bad_one(tmp_path: Path)
     assert lines["D2"]["creator"]["platform_take"] == "4.00"  # DY-FEE-3: 10% of 40.00
     bad = [json.loads(x) for x in rejects.read_text().splitlines()]
     assert [(b["line"], b["order_id"], b["field"]) for b in bad] == [
-        (5, "D3", None), (6, "U2", "currency"), (7, None, None), (9, "T2", "amount")]
-    assert bad[0]["reason"].startswith("policy gap: douyin rule DY-FEE-1, category 'beauty'")
-    assert bad[1]["reason"] == "expected USD for market tiktok-us, got CNY"
-    assert bad[2]["reason"].startswith("not valid JSON")
+        (6, "U2", "currency"), (7, None, None), (9, "T2", "amount")]
+    assert bad[0]["reason"] == "expected USD for market tiktok-us, got CNY"
+    assert bad[1]["reason"].startswith("not valid JSON")
     totals = json.loads(summary.read_text())
-    assert (totals["orders"], totals["accepted"], totals["rejected"]) == (9, 5, 4)
+    assert (totals["orders"], totals["accepted"], totals["complete"], totals["incomplete"], totals["rejected"]) == (
+        9, 6, 5, 1, 3)
+    assert [(m["market"], m["rule"], m["key"], m["orders"]) for m in totals["missing"]] == [
+        ("douyin", "DY-FEE-1", "technical_service_fee.rate.beauty", 1)]
     douyin = next(t for t in totals["totals"] if t["market"] == "douyin")
-    assert (douyin["amount"], douyin["fees"], douyin["creator_commission"], douyin["net"]) == (
-        "10200.00", "510.00", "40.00", "9650.00")
+    # amount over the three accepted orders (10000.00 + 200.00 + 10.00); fees, commission and net
+    # over the two complete ones
+    assert (douyin["orders"], douyin["complete"], douyin["amount"], douyin["fees"], douyin["creator_commission"],
+            douyin["net"]) == (3, 2, "10210.00", "510.00", "40.00", "9650.00")
+    assert Decimal("10200.00") == Decimal(douyin["fees"]) + Decimal(douyin["creator_commission"]) + Decimal(
+        douyin["net"])
     for t in totals["totals"]:
-        assert Decimal(t["amount"]) == Decimal(t["fees"]) + Decimal(t["creator_commission"]) + Decimal(t["net"])
+        if t["market"] != "douyin":  # every other market's orders are complete
+            assert t["complete"] == t["orders"]
+            assert Decimal(t["amount"]) == Decimal(t["fees"]) + Decimal(t["creator_commission"]) + Decimal(t["net"])

@@ -117,7 +117,7 @@ def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter,
     write, quote, add = out.append, engine.quote, summary.add
 
     def price(item: Mapping[str, Any] | OrderRecord) -> None:
-        priced = quote(item if type(item) is OrderRecord else structure_order(item))
+        priced = quote(item if isinstance(item, OrderRecord) else structure_order(item))
         write(encode(priced))  # after pricing: an order that raises adds nothing
         add(priced)
 

@@ -169,9 +169,7 @@ def payout(order_file: str) -> None:
     incomplete = 0
     for number, record in _orders(path := order_file):
         try:
-            q = engine.quote(record)
-            if q.pending and not q.payouts:
-                raise InputError(q.pending[0].removeprefix("payout: "))
+            q = engine.payout_quote(record)
         except InputError as exc:
             raise _at_row(number, path, exc) from None
         gaps = [g for g in q.gaps if g.figure.startswith("payout:")]

@@ -18,6 +18,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from shoppolicy.errors import InputError
 from shoppolicy.money import to_decimal
@@ -103,6 +104,13 @@ def make_converter(*, detailed: bool = True) -> cattrs.Converter:
     conv.register_unstructure_hook(Decimal, str)
     conv.register_unstructure_hook(dt.date, dt.date.isoformat)
     conv.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
+    # Fields marked internal (encoding tokens) are never output.
+    def omit_internal(cls: type) -> Any:
+        omitted = {f.name: override(omit=True) for f in attrs.fields(cls) if f.metadata.get("internal")}
+        return make_dict_unstructure_fn(cls, conv, **omitted)  # type: ignore[arg-type]  # overrides are **kwargs
+
+    conv.register_unstructure_hook_factory(
+        lambda cls: attrs.has(cls) and any(f.metadata.get("internal") for f in attrs.fields(cls)), omit_internal)
     return conv
 
 

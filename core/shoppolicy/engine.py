@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -19,13 +19,12 @@ from typing import Any
 
 import attrs
 
+from shoppolicy.blocks.fees import gap_of
 from shoppolicy.convert import parse_datetime, structure
 from shoppolicy.errors import InputError, MarketError, PolicyFileError, PolicyGapError, ShopPolicyError
-from shoppolicy.blocks.fees import gap_of
 from shoppolicy.model import (
-    Gap,
     CreatorShare,
-    FeeLine,
+    Gap,
     IncentiveResult,
     Market,
     OrderRecord,
@@ -34,16 +33,15 @@ from shoppolicy.model import (
     Quote,
     RuleState,
     ShopPenalties,
-    TrailEntry,
     ViolationEvent,
 )
 from shoppolicy.money import ZERO, on_minor_unit, quantum, to_decimal, too_precise
 from shoppolicy.orders import structure_order
 from shoppolicy.plugins import PluginHost, PluginInfo, build_host
 from shoppolicy.policy import ORIGIN_OVERRIDE, Entry, Layer, MarketPolicy, PolicyView, load_policy_file
-from shoppolicy.rules import Charge, IncentiveProgram, ViolationHandler
 from shoppolicy.policy_check import check_entry
 from shoppolicy.pricing import price
+from shoppolicy.rules import IncentiveProgram, ViolationHandler
 from shoppolicy.settle import Rejected, Summary, settle_rows
 
 FEES, PAYOUTS = "fee", "payout"
@@ -72,6 +70,7 @@ class Engine:
         self._entries = [*self._check_keys(self._host.entries, strict=False), *self._check_keys(overrides, strict=True)]
         self._policies: dict[str, MarketPolicy] = {}
         self._plans: dict[tuple[str, str, int], tuple[Any, ...]] = {}
+        self._plans_by_time: dict[tuple[str, str, dt.datetime], tuple[Any, ...]] = {}
         self._handlers: dict[str, dict[str, ViolationHandler]] = {}
         self._programs: dict[str, IncentiveProgram] | None = None
         self._zones: dict[str, zoneinfo.ZoneInfo] = {}
@@ -158,8 +157,7 @@ class Engine:
         record = order if type(order) is OrderRecord else self._order(order)
         market = self._plain_market(record) or self._order_market(record)  # the latter raises, saying why
         record = self._localised(record, market)
-        return price(record, market, self._plan(FEES, market, record.placed_at),
-                     lambda basis: self._plan(PAYOUTS, market, basis))
+        return price(record, market, self._plan(FEES, market, record.placed_at), self._plan)
 
     def quote_many(self, orders: Iterable[OrderRecord | Mapping[str, Any]]) -> Iterable[Quote]:
         for order in orders:
@@ -177,19 +175,28 @@ class Engine:
 
     def payout(self, order: OrderRecord | Mapping[str, Any]) -> list[PayoutLine]:
         """Payout lines of one order; a payout the policy data cannot date raises its
-        :class:`~shoppolicy.errors.PolicyGapError` (:meth:`quote` reports it instead)."""
+        :class:`~shoppolicy.errors.PolicyGapError` (:meth:`payout_quote` reports it instead)."""
+        quote = self.payout_quote(order)
+        for gap in quote.gaps:
+            if gap.figure.startswith("payout:"):
+                raise gap_error(gap)
+        return list(quote.payouts)
+
+    def payout_quote(self, order: OrderRecord | Mapping[str, Any]) -> Quote:
+        """The quote of an order whose payout dates are asked for: an input the dates need
+        (the basis date, a settlement tier) is refused with its field rather than left
+        pending; a date the policy data cannot give is a gap in the quote."""
         record = self._order(order)
         market = self._order_market(record)
         if getattr(record, market.payout_basis) is None:
             raise InputError(f"required for a payout date in {market.id} (payouts count from it)",
                              field=market.payout_basis)
         quote = self.quote(record)
-        for gap in quote.gaps:
-            if gap.figure.startswith("payout:"):
-                raise gap_error(gap)
-        if quote.pending:
-            raise InputError(quote.pending[0].removeprefix("payout: "))
-        return list(quote.payouts)
+        if quote.pending:  # priced again for the error itself, with its field
+            local = self._localised(record, market)
+            for rule in self._plan(PAYOUTS, market, getattr(local, market.payout_basis)):
+                rule.apply(local, quote.creator)
+        return quote
 
     # -- violations and incentives -------------------------------------------------------
 
@@ -337,12 +344,20 @@ class Engine:
 
     def _plan(self, kind: str, market: Market, at: dt.datetime) -> tuple[Any, ...]:
         """The compiled fee (or payout) blocks of ``market`` for the policy time slice of
-        ``at``: built once per slice, gaps included, and remembered."""
+        ``at``: built once per slice, gaps included, and remembered (and, since a batch
+        meets a few dozen distinct times, remembered by the time itself too)."""
+        try:
+            return self._plans_by_time[(kind, market.id, at)]
+        except KeyError:
+            pass
         policy = self.policy(market.id)
         key = (kind, market.id, policy.epoch(at))
         found = self._plans.get(key)
         if found is None:
             found = self._plans[key] = self._compile(kind, market, policy.view(at))
+        if len(self._plans_by_time) >= 65536:  # bounded, for inputs whose every time stamp differs
+            self._plans_by_time.clear()
+        self._plans_by_time[(kind, market.id, at)] = found
         return found
 
     def _compile(self, kind: str, market: Market, view: PolicyView) -> tuple[Any, ...]:
@@ -379,7 +394,7 @@ class _Unpriced:
         self.code = "fees" if kind == FEES else None
 
     def apply(self, order: OrderRecord, creator: CreatorShare | None = None) -> tuple[Gap, ...] | Gap:
-        on = getattr(order, "placed_at").date()
+        on = order.placed_at.date()
         error = PolicyGapError(market=self.gap.market, rule=self.gap.rule, key=self.gap.key, on=on,
                                state=self.gap.state, detail=self.gap.detail, category=self.gap.category,
                                low=self.gap.low, high=self.gap.high, candidate=self.gap.candidate,

@@ -169,6 +169,10 @@ class FeeLine:
     confidence: str | None = None
     note: str | None = None
     trail: TrailEntry | None = None
+    #: The object (a rate choice of a block) that every line with the same code, rule,
+    #: source, rate, fixed part, confidence, note and trail shares: statement writers
+    #: encode those once per form.  ``None``: the line is encoded in full.  Not output.
+    form: object | None = attrs.field(default=None, eq=False, repr=False, metadata={"internal": True})
 
 
 @attrs.frozen(slots=True)
@@ -184,6 +188,8 @@ class CreatorShare:
     rule: str
     source: str
     trail: TrailEntry | None = None
+    #: Shared by every share with the same plan, rule, source and trail (see FeeLine.form).
+    form: object | None = attrs.field(default=None, eq=False, repr=False, metadata={"internal": True})
 
 
 @attrs.frozen(slots=True)
@@ -274,8 +280,8 @@ class Quote:
 
     @property
     def total_fees(self) -> Decimal | None:
-        """The sum of the fee lines; ``None`` while a fee is a gap."""
-        if self.net is None and self.fee_gaps:
+        """The sum of the fee lines; ``None`` while a fee (or the commission) is a gap."""
+        if self.net is None:
             return None
         return sum((f.amount for f in self.fees), ZERO)
 

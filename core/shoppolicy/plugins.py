@@ -202,15 +202,14 @@ class PluginHost:
         """The keys declared for a market with this chain (root first); ``None`` when
         no owner in the chain declares any (its data is then not checked)."""
         ids = {m.id for m in chain}
-        found: list[KeySpec] | None = None
+        found: dict[int, KeySpec] | None = None
         for market in chain:
             owner = self.markets.get(market.id)
             for spec in self.key_specs.get(owner.plugin, ()) if owner is not None else ():
                 if not spec.markets or ids & set(spec.markets):
-                    found = found if found is not None else []
-                    if spec not in found:
-                        found.append(spec)
-        return found
+                    found = found if found is not None else {}
+                    found.setdefault(id(spec), spec)
+        return list(found.values()) if found is not None else None
 
     def _call(self, plugin: object, hook: str, **kwargs: Any) -> list[Any] | None:
         """One plugin's implementations of ``hook``, their answers joined (``None``: none answered)."""

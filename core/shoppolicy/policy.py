@@ -306,6 +306,7 @@ class MarketPolicy:
             rank = (origin, entry.layer.order, depth[entry.market])
             ranked.setdefault(entry.key, []).append((rank, entry))
         self._candidates: dict[str, list[tuple[tuple[int, int, int], Entry]]] = {}
+        self._ranks: dict[int, tuple[int, int, int]] = {id(e): r for items in ranked.values() for r, e in items}
         points: set[dt.datetime] = set()
         for key, items in ranked.items():
             items.sort(key=lambda re: (re[0], re[1].start or dt.datetime.min), reverse=True)
@@ -364,6 +365,10 @@ class MarketPolicy:
                     if e.is_gap and e.covers(at):
                         return e
         return None
+
+    def rank(self, entry: Entry) -> tuple[int, int, int]:
+        """The layer rank of one of this market's entries (higher wins)."""
+        return self._ranks[id(entry)]
 
     def gap_note(self, key: str) -> str | None:
         """The reason a declared gap gives for ``key`` (or a wildcard like ``rate.*``)."""
@@ -425,6 +430,15 @@ class PolicyView:
             raise self.gap(key, rule, category, on=on, found=found)
         return found.entry
 
+    def explained_by_family_gap(self, key: str, found: Resolved) -> bool:
+        """Whether a key with no value now (ended, announced, not yet) is better explained
+        by the ``[[gaps]]`` entry in force for its family (``rate.*``): the declared gap
+        speaks when its layer ranks at least as high as the key's own entry."""
+        declared = self._policy.declared_gap(key, self.at)
+        if declared is None or found.entry is None or declared is found.entry:
+            return False
+        return self._policy.rank(declared) >= self._policy.rank(found.entry)
+
     def gap(self, key: str, rule: str, category: str | None = None, *, on: dt.date | None = None,
             found: Resolved | None = None) -> PolicyGapError:
         """The policy gap of ``key`` now: its state, reason, and any published range or
@@ -435,7 +449,8 @@ class PolicyView:
             declared = self._policy.declared_gap(key, self.at)
         return PolicyGapError(
             market=self.market.id, rule=declared.rule if declared else (found.entry.rule if found.entry else rule),
-            key=key, on=on or self.at.date(), state=found.state, detail=found.detail or (declared and declared.note),
+            key=key, on=on or self.at.date(), state=found.state,
+            detail=found.detail or (declared.note if declared is not None else None),
             category=category, low=declared.low if declared else None, high=declared.high if declared else None,
             candidate=declared.candidate if declared else None,
             source=(declared.source or None) if declared else None)

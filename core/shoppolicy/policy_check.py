@@ -55,13 +55,36 @@ def spec_for(key: str, specs: Sequence[KeySpec]) -> KeySpec | None:
     return next((s for s in specs if _parts_match(s.pattern.split("."), parts)), None)
 
 
+def _instantiate(pattern: Sequence[str], key: Sequence[str]) -> list[str]:
+    """``pattern`` with each ``*`` taking the key's part in its place (``**`` the rest),
+    so a misspelling is compared with what the pattern would accept there."""
+    out: list[str] = []
+    for i, part in enumerate(pattern):
+        if part == "**":
+            out.extend(key[i:] or ["*"])
+            break
+        out.append(key[i] if part == "*" and i < len(key) else part)
+    return out
+
+
+def nearest(key: str, specs: Sequence[KeySpec]) -> str | None:
+    """The declared pattern closest to ``key`` (compared as ``key`` would fill it in)."""
+    parts = key.split(".")
+    best, score = None, -1.0
+    for spec in specs:
+        filled = ".".join(_instantiate(spec.pattern.split("."), parts))
+        ratio = difflib.SequenceMatcher(None, key, filled).ratio()
+        if ratio > score:
+            best, score = spec.pattern, ratio
+    return best
+
+
 def check_entry(entry: Entry, specs: Sequence[KeySpec], currency: str | None) -> None:
     """Refuse ``entry`` (raise PolicyFileError) unless a declaration in ``specs`` covers it."""
     spec = spec_for(entry.key, specs)
     if spec is None:
-        names = sorted({s.pattern for s in specs})
-        near = difflib.get_close_matches(entry.key, names, n=1, cutoff=0.0)
-        hint = f"; nearest declared key: {near[0]}" if near else ""
+        near = nearest(entry.key, specs)
+        hint = f"; nearest declared key: {near}" if near else ""
         raise PolicyFileError(entry.path, f"key {entry.key!r} is not declared for {entry.market}{hint} "
                               "(`shoppolicy coverage` lists every declared key)")
     rules = [r.strip() for r in entry.rule.split(",") if r.strip()]

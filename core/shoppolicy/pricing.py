@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import cast
 
 from shoppolicy.blocks.fees import gap_of
 from shoppolicy.errors import InputError, PolicyGapError, ShopPolicyError
@@ -25,15 +26,17 @@ from shoppolicy.model import CreatorShare, FeeLine, Gap, Market, OrderRecord, Pa
 from shoppolicy.money import ZERO
 from shoppolicy.rules import Charge, PayoutRule
 
-PayoutPlan = Callable[[dt.datetime], Sequence[PayoutRule]]
-"""The payout rules in force at a basis instant (delivery or completion)."""
+PlanOf = Callable[[str, Market, dt.datetime], Sequence[PayoutRule]]
+"""``plan_of("payout", market, basis)``: the payout rules in force at a basis instant."""
 
 
-def price(record: OrderRecord, market: Market, charges: Sequence[Charge], payout_plan: PayoutPlan) -> Quote:
+def price(record: OrderRecord, market: Market, charges: Sequence[Charge], plan_of: PlanOf) -> Quote:
     """Fees, creator commission, net and payout dates of one order (times already local)."""
     fees: list[FeeLine] = []
     gaps: list[Gap] = []
+    trail: list[TrailEntry] = []
     creator: CreatorShare | None = None
+    total = ZERO
     for charge in charges:
         try:
             priced = charge.apply(record)
@@ -43,46 +46,50 @@ def price(record: OrderRecord, market: Market, charges: Sequence[Charge], payout
         for item in priced:
             kind = type(item)
             if kind is FeeLine:
-                fees.append(item)  # type: ignore[arg-type]
+                fee = cast(FeeLine, item)
+                fees.append(fee)
+                total += fee.amount
+                if fee.trail is not None:
+                    trail.append(fee.trail)
             elif kind is Gap:
-                gaps.append(item)  # type: ignore[arg-type]
+                gaps.append(cast(Gap, item))
             elif kind is CreatorShare:
                 if creator is not None:
                     raise ShopPolicyError(f"{market.id}: two creator commissions on order {record.order_id} "
-                                          f"({creator.rule}, {item.rule})")  # type: ignore[union-attr]
-                creator = item  # type: ignore[assignment]
+                                          f"({creator.rule}, {cast(CreatorShare, item).rule})")
+                creator = cast(CreatorShare, item)
             else:
                 raise TypeError(f"{charge!r} returned {item!r}: expected FeeLine, CreatorShare or Gap")
-    trail: list[TrailEntry] = [f.trail for f in fees if f.trail is not None]
     net: Decimal | None = None
     if not gaps:
-        net = record.amount - sum((f.amount for f in fees), ZERO)
-        if creator is not None:
-            net -= creator.commission
+        net = record.amount - total if creator is None else record.amount - total - creator.commission
     if creator is not None and creator.trail is not None:
         trail.append(creator.trail)
-    payouts, pending = _payouts(record, market, creator, payout_plan, gaps)
     merchant = creator_date = None
-    for line in payouts:
-        if line.party == "merchant":
-            merchant = merchant or line.date
-        elif line.party == "creator":
-            creator_date = creator_date or line.date
-        if line.trail is not None:
-            trail.append(line.trail)
-    return Quote(record.order_id, market.id, record.currency, record.amount, tuple(fees), net, creator,
-                 merchant, creator_date, tuple(payouts), passthrough(record), tuple(pending), tuple(trail),
-                 tuple(gaps))
-
-
-def _payouts(record: OrderRecord, market: Market, creator: CreatorShare | None, payout_plan: PayoutPlan,
-             gaps: list[Gap]) -> tuple[list[PayoutLine], list[str]]:
     basis = getattr(record, market.payout_basis)
     if basis is None:
-        return [], [f"payout: the order has no {market.payout_basis} yet"]
+        payouts: list[PayoutLine] = []
+        pending = [f"payout: the order has no {market.payout_basis} yet"]
+    else:
+        payouts, pending = _payouts(record, creator, plan_of("payout", market, basis), gaps)
+        for line in payouts:
+            if line.party == "merchant":
+                merchant = merchant or line.date
+            elif line.party == "creator":
+                creator_date = creator_date or line.date
+            if line.trail is not None:
+                trail.append(line.trail)
+    shown = passthrough(record) if (record.platform_discount or record.buyer_shipping or record.tax
+                                    or record.refunded) else {}
+    return Quote(record.order_id, market.id, record.currency, record.amount, tuple(fees), net, creator,
+                 merchant, creator_date, tuple(payouts), shown, tuple(pending), tuple(trail), tuple(gaps))
+
+
+def _payouts(record: OrderRecord, creator: CreatorShare | None, rules: Sequence[PayoutRule],
+             gaps: list[Gap]) -> tuple[list[PayoutLine], list[str]]:
     lines: list[PayoutLine] = []
     pending: list[str] = []
-    for rule in payout_plan(basis):
+    for rule in rules:
         try:
             found = rule.apply(record, creator)
         except PolicyGapError as gap:
@@ -96,7 +103,7 @@ def _payouts(record: OrderRecord, market: Market, creator: CreatorShare | None, 
         if type(found) is Gap:
             gaps.append(found)
         else:
-            lines.append(found)  # type: ignore[arg-type]
+            lines.append(cast(PayoutLine, found))
     return lines, pending
 
 

@@ -82,14 +82,31 @@ def money_text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+_GAPS: dict[int, tuple[Gap, dict[str, Any]]] = {}
+
+
 def gap_dict(gap: Gap) -> dict[str, Any]:
-    """A policy gap as JSON: what is missing, what the sources say, how to supply it."""
+    """A policy gap as JSON: what is missing, what the sources say, how to supply it.
+
+    Blocks share one gap object among the orders it blocks (a payout gap per delivery
+    day), so the rendering is cached by identity, like the trail's."""
+    hit = _GAPS.get(id(gap))
+    if hit is not None and hit[0] is gap:
+        return hit[1]
+    if len(_GAPS) > _CACHE_LIMIT:
+        _GAPS.clear()
+    data = _gap_dict(gap)
+    _GAPS[id(gap)] = (gap, data)
+    return data
+
+
+def _gap_dict(gap: Gap) -> dict[str, Any]:
     data: dict[str, Any] = {
         "figure": gap.figure, "rule": gap.rule, "market": gap.market, "key": gap.key, "category": gap.category,
         "date": gap.on.isoformat(), "state": gap.state, "detail": gap.detail}
     if gap.low is not None or gap.candidate is not None:
-        data["published"] = {"low": money_text(gap.low), "high": money_text(gap.high), "candidate": money_text(gap.candidate),
-                             "source": gap.source}
+        data["published"] = {"low": money_text(gap.low), "high": money_text(gap.high),
+                             "candidate": money_text(gap.candidate), "source": gap.source}
     if gap.low_amount is not None:
         data["bounds"] = {"low": str(gap.low_amount), "high": str(gap.high_amount),
                           "note": "bounds from the published range, not the fee; not in net"}

@@ -3,9 +3,10 @@
 A row that cannot be settled (malformed, unknown market or category, wrong currency)
 becomes a :class:`Rejected` with its line number and reason; the batch goes on and no
 row is dropped.  An order with a policy gap is not rejected: its statement line carries
-every figure the data determines and names the gaps (it counts as incomplete).  Nothing here holds more than one row at a time, so memory
-does not grow with the batch; :class:`Summary` keeps running totals per market and
-currency (exact Decimals, so the totals equal the sum of the lines).
+every figure the data determines and names the gaps (it counts as incomplete).  Nothing
+here holds more than one row at a time, so memory does not grow with the batch;
+:class:`Summary` keeps running totals per market and currency (exact Decimals, so the
+totals equal the sum of the lines).
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ class Rejected:
 @attrs.define(slots=True)
 class Totals:
     """One market and currency's orders: how many, how many complete, and the money
-    totals.  Fees, commission and net are summed over complete orders only (an
-    incomplete order's net is unknown); ``amount`` over all of them."""
+    totals.  Fees, commission and net are summed over the orders whose net is known
+    (complete ones, and those whose only gap is a payout date); ``amount`` over all."""
 
     orders: int = 0
     complete: int = 0
@@ -85,36 +86,38 @@ class Summary:
     def add(self, quote: Quote) -> None:
         """Count one accepted order."""
         self.accepted += 1
-        key = (quote.market, quote.currency)
-        totals = self.totals.get(key)
+        market = (quote.market, quote.currency)
+        totals = self.totals.get(market)
         if totals is None:
-            totals = self.totals[key] = Totals()
+            totals = self.totals[market] = Totals()
         totals.orders += 1
-        totals.amount += quote.amount
+        amount = quote.amount
+        totals.amount += amount
         net = quote.net
-        if net is not None and not quote.gaps:
-            totals.complete += 1
+        gaps = quote.gaps
+        if net is not None:  # complete, or only a payout date is a gap: the money figures stand
+            creator = quote.creator
+            commission = creator.commission if creator is not None else ZERO
             totals.net += net
-            totals.fees += quote.amount - net - quote.creator_commission
-            totals.creator_commission += quote.creator_commission
-            return
-        if quote.gaps:
-            self.incomplete += 1
-            if net is not None:  # a payout gap only: the money figures stand
-                totals.net += net
-                totals.fees += quote.amount - net - quote.creator_commission
-                totals.creator_commission += quote.creator_commission
-            missing = self.missing
-            for gap in {(g.market, g.rule, g.key): g for g in quote.gaps}.values():
-                found = missing.get((gap.market, gap.rule, gap.key))
-                if found is None:
-                    missing[(gap.market, gap.rule, gap.key)] = Missing(1, gap.on)
-                else:
-                    found.orders += 1
-                    if gap.on < found.needed_from:
-                        found.needed_from = gap.on
-        else:
+            totals.fees += amount - net - commission
+            totals.creator_commission += commission
+            if not gaps:
+                totals.complete += 1
+                return
+        if not gaps:
             totals.complete += 1
+            return
+        self.incomplete += 1
+        missing = self.missing
+        for gap in {(g.market, g.rule, g.key): g for g in gaps}.values():
+            where = (gap.market, gap.rule, gap.key)
+            found = missing.get(where)
+            if found is None:
+                missing[where] = Missing(1, gap.on)
+            else:
+                found.orders += 1
+                if gap.on < found.needed_from:
+                    found.needed_from = gap.on
 
     def merge(self, other: Summary) -> None:
         """Add another batch's counts and totals (a worker's share of the batch)."""
@@ -126,10 +129,10 @@ class Summary:
             if mine is None:
                 mine = self.totals[key] = Totals()
             mine.merge(t)
-        for key, m in other.missing.items():
-            found = self.missing.get(key)
+        for where, m in other.missing.items():
+            found = self.missing.get(where)
             if found is None:
-                self.missing[key] = Missing(m.orders, m.needed_from)
+                self.missing[where] = Missing(m.orders, m.needed_from)
             else:
                 found.orders += m.orders
                 found.needed_from = min(found.needed_from, m.needed_from)

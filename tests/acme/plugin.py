@@ -10,9 +10,9 @@ from typing import Any
 import attrs
 
 from shoppolicy import IncentiveResult, Market, PenaltyLine, ViolationEvent, hookimpl
-from shoppolicy.policy import PolicyView
 from shoppolicy.blocks import CreatorCommission, from_policy
 from shoppolicy.money import quantum
+from shoppolicy.policy import PolicyView
 from shoppolicy.rules import PolicyLookup, rank_within_groups
 
 

@@ -87,7 +87,8 @@ def test_quote_reads_csv_and_stdin(tmp_path: Path) -> None:
 
 def test_explain_prints_the_trail(tmp_path: Path) -> None:
     out = run("--format", "table", "explain", write(tmp_path, "o.jsonl", ORDER)).stdout
-    assert "why:" in out and "TEST-FEE-1 platform fee" in out and "layer: acme-plugin 1.2.0: acme.toml [acme]" in out
+    assert "why:" in out and "TEST-FEE-1 platform_fee on amount (toys): key=toys, rate=0.06" in out
+    assert "layer: acme-plugin 1.2.0: acme.toml [acme]" in out
 
 
 def test_payout_command(tmp_path: Path) -> None:
@@ -146,10 +147,18 @@ def test_malformed_policy_file_is_one_line_with_key_path(tmp_path: Path) -> None
                                       "a TOML float is not exact")
 
 
-def test_policy_gap_is_one_line(tmp_path: Path) -> None:
+def test_policy_gap_is_named_in_the_output_and_exits_3(tmp_path: Path) -> None:
     result = run("quote", write(tmp_path, "o.jsonl", dict(ORDER, category="books")))
-    assert result.exit_code == 1
-    assert one_error_line(result).startswith("error: policy gap: acme rule TEST-FEE-1, category 'books'")
+    assert result.exit_code == 3
+    assert one_error_line(result).startswith("1 result(s) incomplete: policy gaps named in the output")
+    line = json.loads(result.stdout)
+    assert (line["complete"], line["net"], line["total_fees"], line["fees"]) == (False, None, None, [])
+    # the figures the data determines stand: commission 200.00 × 10% = 20.00; 3 Jul + 7 days
+    assert (line["creator_commission"], line["payout_date"]) == ("20.00", "2024-07-10")
+    [gap] = line["gaps"]
+    assert (gap["figure"], gap["rule"], gap["market"], gap["key"], gap["category"], gap["date"], gap["state"]) == (
+        "platform_fee", "TEST-FEE-1", "acme", "platform_fee.rate.books", "books", "2024-07-01", "gap")
+    assert 'key = "platform_fee.rate.books"' in gap["supply"] and "--policy FILE" in gap["supply"]
 
 
 def test_usage_error_exits_2() -> None:

@@ -13,6 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shoppolicy import Engine, InputError, Market, Money, OrderRecord, allocate, hookimpl, round_money
+from shoppolicy.blocks import CreatorCommission, GapSpec, PercentFee, RateChoice, RateTable
+from shoppolicy.blocks.bases import amount as base_amount
+from shoppolicy.model import TrailEntry
 from shoppolicy.money import (
     ISO4217,
     ISO4217_PUBLISHED,
@@ -23,9 +26,6 @@ from shoppolicy.money import (
     quantum,
     to_decimal,
 )
-from shoppolicy.blocks import CreatorCommission, GapSpec, PercentFee, RateChoice, RateTable
-from shoppolicy.blocks.bases import amount as base_amount
-from shoppolicy.model import TrailEntry
 
 
 def _flat_fee(code: str, currency: str, rate: Decimal, fixed: Decimal) -> PercentFee:

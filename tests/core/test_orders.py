@@ -34,7 +34,7 @@ from tests.conftest import acme_order
         ({"commission_rate": "15"}, "commission_rate", "expected a rate between"),
         ({"affiliate_plan": "open"}, "commission_rate", "required when affiliate_plan is 'open'"),
         ({"affiliate_plan": "secret", "commission_rate": "0.1"}, "affiliate_plan",
-         "expected one of open, shop, targeted"),
+         "expected 'open' or 'shop' or 'targeted' for this market (TEST-AFF-1), got 'secret'"),
         ({"comission_rate": "0.1"}, "comission_rate", "unknown field"),
         ({"order_id": None}, "order_id", "required field missing"),
     ],

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from shoppolicy import Engine, PolicyFileError, PolicyGapError
+from shoppolicy import Engine, PolicyFileError
 from tests.conftest import acme_order
 
 
@@ -51,13 +52,14 @@ def test_layering_parent_variant_then_override_files_in_order(tmp_path: Path) ->
 
 
 def test_policy_gap_names_market_rule_category_date_and_remedy(acme_engine: Engine) -> None:
-    with pytest.raises(PolicyGapError) as err:
-        acme_engine.quote(acme_order(category="books", placed_at="2024-08-01"))
-    message = str(err.value)
-    assert "acme rule TEST-FEE-1" in message and "'books'" in message and "2024-08-01" in message
-    assert "platform_fee.rate.books" in message and "--policy FILE" in message
-    assert "publishes toys and games only" in message  # the declared gap's reason
-    assert "\n" not in message
+    quote = acme_engine.quote(acme_order(category="books", placed_at="2024-08-01"))
+    [gap] = quote.gaps
+    assert (gap.figure, gap.market, gap.rule, gap.category, gap.on, gap.key, gap.state) == (
+        "platform_fee", "acme", "TEST-FEE-1", "books", dt.date(2024, 8, 1), "platform_fee.rate.books", "gap")
+    assert gap.detail == "the test source publishes toys and games only"  # the declared gap's reason
+    assert "platform_fee.rate.books" in gap.supply and "--policy FILE" in gap.supply and "\n" not in gap.supply
+    assert (quote.complete, quote.net, quote.total_fees, quote.fees) == (False, None, None, ())
+    assert quote.payout_date == dt.date(2024, 7, 10)  # the payout stands: delivered 3 Jul + 7 days
 
 
 def test_gap_is_filled_by_an_override(tmp_path: Path) -> None:
@@ -74,8 +76,9 @@ def test_announced_not_yet_and_ended_are_named_states(acme_engine: Engine, tmp_p
     states = {r.key: r for r in acme_engine.rules("acme", "2023-12-15")}
     assert states["platform_fee.rate.games"].state == "announced"
     assert states["platform_fee.rate.toys"].state == "not_yet"
-    with pytest.raises(PolicyGapError, match="announced 2023-12-01"):
-        acme_engine.quote(acme_order(category="games", placed_at="2023-12-15"))
+    [gap] = acme_engine.quote(acme_order(category="games", placed_at="2023-12-15")).gaps
+    assert (gap.key, gap.state) == ("platform_fee.rate.games", "announced")
+    assert gap.detail is not None and "announced 2023-12-01" in gap.detail
     import tests.acme.plugin as acme
 
     ended = _override(tmp_path, "end.toml", '[[values]]\nmarket = "acme"\nrule = "TEST-FEE-1"\n'
@@ -121,9 +124,10 @@ def test_overlapping_ranges_in_one_layer_are_an_error(tmp_path: Path) -> None:
     body = ('[policy]\nmarket = "acme"\n'
             '[[values]]\nrule = "R"\nkey = "payout.days"\nvalue = 1\nsource = "s"\neffective_to = 2024-12-31\n'
             '[[values]]\nrule = "R"\nkey = "payout.days"\nvalue = 2\nsource = "s"\neffective_from = 2024-12-31\n')
-    engine = Engine(plugins=[acme], entry_points=False, policy_files=[_override(tmp_path, "o.toml", body)])
-    with pytest.raises(PolicyFileError, match="overlaps"):
-        engine.rules("acme", "2024-01-01")
+    path = _override(tmp_path, "o.toml", body)
+    with pytest.raises(PolicyFileError, match="overlaps") as err:  # reported once, at load
+        Engine(plugins=[acme], entry_points=False, policy_files=[path])
+    assert str(err.value).startswith(f"{path}: values[1]: 'payout.days' for acme overlaps {path}: values[0]")
 
 
 def test_override_for_unknown_market_is_refused(tmp_path: Path) -> None:

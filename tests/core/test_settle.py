@@ -42,17 +42,25 @@ def test_settle_reports_every_row_and_exits_3(tmp_path: Path, acme_engine: Engin
                       summary_file=str(summary), jobs=jobs)
     assert code == 3
     lines = [json.loads(x) for x in out.read_text().splitlines()]
-    assert [(x["order_id"], x["total_fees"], x["creator_commission"], x["net"]) for x in lines] == [
-        ("G1", "5.00", "0", "95.00"), ("G2", "2.00", "5.00", "26.33"), ("G3", "0.01", "0", "0.09")]
-    assert [x["payout_date"] for x in lines] == ["2024-03-11", "2024-03-11", "2024-03-07"]  # +7, +7, +3 (west)
+    assert [(x["order_id"], x["total_fees"], x["creator_commission"], x["net"], x["complete"]) for x in lines] == [
+        ("G1", "5.00", "0", "95.00", True), ("G2", "2.00", "5.00", "26.33", True),
+        ("B1", None, "0", None, False), ("G3", "0.01", "0", "0.09", True)]
+    # +7, +7, +7 (the policy gap leaves the payout date standing), +3 (west)
+    assert [x["payout_date"] for x in lines] == ["2024-03-11", "2024-03-11", "2024-03-11", "2024-03-07"]
+    [gap] = lines[2]["gaps"]  # line 3: a policy gap is named, not rejected
+    assert (gap["figure"], gap["rule"], gap["key"], gap["category"], gap["date"]) == (
+        "platform_fee", "TEST-FEE-1", "platform_fee.rate.books", "books", "2024-03-01")
+    assert all(x["gaps"] == [] for x in (lines[0], lines[1], lines[3]))
     bad = [json.loads(x) for x in rejects.read_text().splitlines()]
     assert [(b["line"], b["order_id"], b["field"]) for b in bad] == [
-        (3, "B1", None), (4, None, None), (6, "B2", "currency"), (7, "B3", "market")]
-    assert bad[0]["reason"].startswith("policy gap: acme rule TEST-FEE-1, category 'books'")
-    assert bad[1]["reason"].startswith("not valid JSON")
-    assert bad[2]["reason"] == "expected USD for market acme, got GBP"
+        (4, None, None), (6, "B2", "currency"), (7, "B3", "market")]
+    assert bad[0]["reason"].startswith("not valid JSON")
+    assert bad[1]["reason"] == "expected USD for market acme, got GBP"
     totals = json.loads(summary.read_text())
-    assert (totals["orders"], totals["accepted"], totals["rejected"]) == (7, 3, 4)
+    assert (totals["orders"], totals["accepted"], totals["complete"], totals["incomplete"], totals["rejected"]) == (
+        7, 4, 3, 1, 3)
+    assert totals["missing"] == [{"market": "acme", "rule": "TEST-FEE-1", "key": "platform_fee.rate.books",
+                                  "orders": 1, "needed_from": "2024-03-01"}]
 
 
 def test_statement_totals_equal_the_sum_of_lines(tmp_path: Path, acme_engine: Engine) -> None:
@@ -63,16 +71,21 @@ def test_statement_totals_equal_the_sum_of_lines(tmp_path: Path, acme_engine: En
     by_market: dict[str, dict[str, Decimal]] = {}
     for x in lines:
         t = by_market.setdefault(x["market"], {"amount": Decimal(0), "fees": Decimal(0), "net": Decimal(0),
-                                               "creator_commission": Decimal(0)})
-        t["amount"] += Decimal(x["amount"])
-        t["fees"] += sum(Decimal(f["amount"]) for f in x["fees"])
-        t["net"] += Decimal(x["net"])
-        t["creator_commission"] += Decimal(x["creator_commission"])
+                                               "creator_commission": Decimal(0), "complete_amount": Decimal(0),
+                                               "orders": Decimal(0), "complete": Decimal(0)})
+        t["amount"] += Decimal(x["amount"])  # amount: over every accepted order
+        t["orders"] += 1
+        if x["complete"]:  # fees, commission and net: over the complete orders only
+            t["complete"] += 1
+            t["complete_amount"] += Decimal(x["amount"])
+            t["fees"] += sum(Decimal(f["amount"]) for f in x["fees"])
+            t["net"] += Decimal(x["net"])
+            t["creator_commission"] += Decimal(x["creator_commission"])
     for total in json.loads(summary.read_text())["totals"]:
         expected = by_market[total["market"]]
-        for key in ("amount", "fees", "net", "creator_commission"):
+        for key in ("amount", "fees", "net", "creator_commission", "orders", "complete"):
             assert Decimal(total[key]) == expected[key], (total["market"], key)
-        assert expected["amount"] == expected["fees"] + expected["creator_commission"] + expected["net"]
+        assert expected["complete_amount"] == expected["fees"] + expected["creator_commission"] + expected["net"]
 
 
 def test_settle_csv_in_and_out(tmp_path: Path, acme_engine: Engine) -> None:
@@ -103,9 +116,10 @@ def test_settle_cli_reports_rejects_on_stderr(tmp_path: Path, acme_installed: No
     result = CliRunner().invoke(cli, ["settle", str(_batch(tmp_path))])
     assert result.exit_code == 3
     rejected = [line for line in result.stderr.splitlines() if line.startswith("rejected: ")]
-    assert len(rejected) == 4 and ", line 6: field 'currency': expected USD" in rejected[2]
-    assert "settled 3 of 7 orders; 4 rejected" in result.stderr
-    assert len(result.stdout.splitlines()) == 3
+    assert len(rejected) == 3 and ", line 6: field 'currency': expected USD" in rejected[1]
+    assert "settled 4 of 7 orders: 3 complete, 1 incomplete (policy gaps); 3 rejected" in result.stderr
+    assert "missing acme TEST-FEE-1 platform_fee.rate.books: blocks 1 orders (from 2024-03-01)" in result.stderr
+    assert len(result.stdout.splitlines()) == 4
 
 
 def test_workers_only_for_files_large_enough(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -201,7 +215,7 @@ def test_a_worker_writes_its_chunk_in_turn_and_spools_it_otherwise(tmp_path: Pat
     spool.mkdir()
     written = multiprocessing.get_context("fork").Value("q", 4)
     monkeypatch.setattr(batch, "_WORKER", batch._Shared(acme_engine, batch._Formatter("jsonl"), str(src),
-                                                        str(spool), None, fd, written))
+                                                        str(spool), fd, written))
     try:
         part, refused, summary, count = batch._work((5, 0, size, None))  # chunk 5, while 4 is not out yet
         assert part is not None and out.read_bytes() == b"" and written.value == 4
@@ -223,8 +237,8 @@ def test_a_chunk_finished_out_of_turn_is_spooled_and_appended_in_turn(
     monkeypatch.setattr(batch, "CHUNK_BYTES", 300)
     real = batch._settle_block
 
-    def slow_first_chunk(engine, rows, fmt, count, fast):  # type: ignore[no-untyped-def]
-        done = real(engine, rows, fmt, count, fast)
+    def slow_first_chunk(engine, rows, fmt, count):  # type: ignore[no-untyped-def]
+        done = real(engine, rows, fmt, count)
         if any(line.startswith(b'{"order_id":"M1"') for line in done[0]):
             time.sleep(0.5)  # the other worker settles later chunks meanwhile: they are not in turn
         return done
@@ -310,6 +324,6 @@ def test_a_worker_refuses_a_chunk_shorter_than_the_parent_found(tmp_path: Path, 
     spool = tmp_path / "spool"
     spool.mkdir()
     monkeypatch.setattr(batch, "_WORKER", batch._Shared(acme_engine, batch._Formatter("jsonl"), str(src), str(spool),
-                                                        None, None, multiprocessing.Value("q", 0)))
+                                                        None, multiprocessing.Value("q", 0)))
     with pytest.raises(InputError, match=r"changed while it was settled \(expected 100 bytes at offset"):
         batch._work((0, size - 10, 100, None))  # the file ends 10 bytes after the offset: it was cut short

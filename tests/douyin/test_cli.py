@@ -35,6 +35,17 @@ def write(tmp_path: Path, name: str, *records: dict[str, Any]) -> str:
     return str(path)
 
 
+def incomplete(result: Result) -> dict[str, Any]:
+    """The one JSON result of a run that exits 3 because it is incomplete (policy gaps)."""
+    assert result.exit_code == 3, result.output
+    assert [line for line in result.stderr.splitlines() if not line.startswith("warning: ")] == [
+        "1 result(s) incomplete: policy gaps named in the output; "
+        "`shoppolicy gaps FILE --template` writes an override to fill them"]
+    [row] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert row["complete"] is False
+    return row  # type: ignore[no-any-return]
+
+
 def one_error_line(result: Result) -> str:
     assert result.exit_code == 1, result.output
     lines = [line for line in result.stderr.splitlines() if not line.startswith("warning: ")]
@@ -89,8 +100,12 @@ def test_DY_PAY_1_cli_payout_of_the_sample_orders() -> None:
 def test_DY_PAY_1_cli_payout_without_day_counts_is_a_gap_line(tmp_path: Path) -> None:
     orders = write(tmp_path, "o.jsonl", order(category=None, settlement_tier="regular",
                                               completed_at="2024-06-10T18:00:00"))
-    line = one_error_line(run("payout", orders))
-    assert "policy gap" in line and "DY-PAY-1" in line and "settlement.days.regular" in line
+    row = incomplete(run("payout", orders))
+    assert row["payouts"] == []
+    [gap] = row["gaps"]
+    assert (gap["figure"], gap["rule"], gap["key"], gap["date"]) == (
+        "payout:merchant", "DY-PAY-1", "settlement.days.regular", "2024-06-10")
+    assert "--policy FILE" in gap["supply"]
 
 
 def test_DY_VIO_cli_penalties_of_the_sample_events() -> None:
@@ -185,9 +200,15 @@ def test_DY_VIO_cli_unknown_violation_kind(tmp_path: Path) -> None:
 @pytest.mark.parametrize("policy", [[], ["--policy", OVERRIDE]])
 def test_DY_FEE_1_cli_unknown_category_is_a_policy_gap_line(tmp_path: Path, policy: list[str]) -> None:
     orders = write(tmp_path, "o.jsonl", order(category="pet_food"))
-    line = one_error_line(run(*policy, "quote", orders))
-    assert line.startswith("error: policy gap: douyin rule DY-FEE-1, category 'pet_food'")
-    assert "technical_service_fee.rate.pet_food" in line and "--policy FILE" in line
+    row = incomplete(run(*policy, "quote", orders))
+    assert (row["fees"], row["total_fees"], row["net"]) == ([], None, None)
+    [gap] = row["gaps"]
+    assert (gap["figure"], gap["rule"], gap["market"], gap["category"], gap["key"], gap["date"]) == (
+        "technical_service_fee", "DY-FEE-1", "douyin", "pet_food", "technical_service_fee.rate.pet_food", "2024-06-01")
+    # the published range 1%-5%, bounds on 10000.00: 100.00 to 500.00 (labelled, not in net)
+    assert (gap["published"]["low"], gap["published"]["high"]) == ("0.01", "0.05")
+    assert (gap["bounds"]["low"], gap["bounds"]["high"]) == ("100.00", "500.00")
+    assert "--policy FILE" in gap["supply"]
 
 
 def test_DY_cli_wrong_currency(tmp_path: Path) -> None:

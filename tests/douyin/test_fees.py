@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shoppolicy import Engine, InputError, PolicyFileError, PolicyGapError
+from shoppolicy import Engine, InputError, PolicyFileError
 from tests.douyin.helpers import order, value
 
 Override = Callable[[str], Path]
@@ -42,21 +42,26 @@ def test_DY_FEE_1_rounds_half_up_to_the_fen(override: Override) -> None:
 
 
 def test_DY_FEE_1_category_without_a_rate_is_a_policy_gap(engine: Engine) -> None:
-    with pytest.raises(PolicyGapError) as info:
-        engine.quote(order(category="toys"))
-    gap = info.value
-    assert (gap.market, gap.rule, gap.key, gap.category) == ("douyin", "DY-FEE-1", "technical_service_fee.rate.toys",
-                                                             "toys")
+    q = engine.quote(order(category="toys"))
+    [gap] = q.gaps
+    assert (gap.figure, gap.market, gap.rule, gap.key, gap.category) == (
+        "technical_service_fee", "douyin", "DY-FEE-1", "technical_service_fee.rate.toys", "toys")
     assert str(gap.on) == "2024-06-01"
-    assert "--policy FILE" in str(gap)
-    assert "no per-category rates" in str(gap)  # the reason the plugin's [[gaps]] entry gives
+    assert "--policy FILE" in gap.supply
+    assert gap.detail is not None and "no per-category rates" in gap.detail  # the plugin's [[gaps]] reason
+    # the published range 1%-5%, and the fee's bounds on 10000.00: 100.00 to 500.00
+    assert (gap.low, gap.high, gap.source) == (Decimal("0.01"), Decimal("0.05"), "DY-FEE-1")
+    assert (gap.low_amount, gap.high_amount) == (Decimal("100.00"), Decimal("500.00"))
+    assert (q.complete, q.net, q.total_fees, q.fees) == (False, None, None, ())
 
 
 def test_DY_FEE_1_a_supplied_rate_covers_only_its_category(override: Override) -> None:
     engine = _engine_with_rate(override, category="toys")
-    with pytest.raises(PolicyGapError) as info:
-        engine.quote(order(category="shoes"))
-    assert info.value.key == "technical_service_fee.rate.shoes"
+    q = engine.quote(order(category="shoes"))
+    assert [(g.figure, g.rule, g.key, g.category) for g in q.gaps] == [
+        ("technical_service_fee", "DY-FEE-1", "technical_service_fee.rate.shoes", "shoes")]
+    assert (q.net, q.fees) == (None, ())
+    assert engine.quote(order(category="toys")).net == Decimal("9500.00")  # 10000.00 − 5%
 
 
 def test_DY_FEE_1_a_rate_that_ended_is_named_as_ended(override: Override) -> None:
@@ -64,10 +69,11 @@ def test_DY_FEE_1_a_rate_that_ended_is_named_as_ended(override: Override) -> Non
     engine = Engine(policy_files=[path])
     # in force on 2024-05-31: 10000.00 × 5% = 500.00
     assert engine.quote(order(placed_at="2024-05-31T23:00:00")).fees[0].amount == Decimal("500.00")
-    with pytest.raises(PolicyGapError) as info:
-        engine.quote(order(placed_at="2024-06-01T00:00:00"))
-    assert info.value.state == "ended"
-    assert info.value.key == "technical_service_fee.rate.toys"
+    q = engine.quote(order(placed_at="2024-06-01T00:00:00"))
+    [gap] = q.gaps
+    assert (gap.figure, gap.rule, gap.key) == ("technical_service_fee", "DY-FEE-1", "technical_service_fee.rate.toys")
+    assert gap.state == "ended"
+    assert q.net is None
 
 
 def test_DY_FEE_1_rate_above_the_published_range_is_refused(override: Override) -> None:
@@ -105,10 +111,10 @@ def test_DY_FEE_1_order_without_category_names_the_field(override: Override) -> 
 
 def test_DY_FEE_1_before_the_seed_attests_it_is_a_gap(override: Override) -> None:
     # The published range is in force from 2022-12-12 (seed 002's date), not before.
-    with pytest.raises(PolicyGapError) as info:
-        _engine_with_rate(override).quote(order(placed_at="2022-12-11T23:00:00"))
-    assert info.value.rule == "DY-FEE-1"
-    assert info.value.state == "not_yet"
+    q = _engine_with_rate(override).quote(order(placed_at="2022-12-11T23:00:00"))
+    # an order without a creator: the only figure the date hides is the technical service fee
+    assert [(g.figure, g.rule, g.state) for g in q.gaps] == [("technical_service_fee", "DY-FEE-1", "not_yet")]
+    assert (q.net, q.creator) == (None, None)
 
 
 # --- DY-FEE-2 ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,13 @@ def test_DY_PAY_1_day_counts_are_a_policy_gap_without_an_override(engine: Engine
 
 def test_DY_PAY_1_a_quote_keeps_its_fees_and_names_the_payout_gap(override: Override) -> None:
     q = _engine(override).quote(_completed())
-    assert q.payout_date is None
-    assert q.fees[0].amount > 0
-    assert any("settlement.days.regular" in p and "DY-PAY-1" in p for p in q.pending)
+    assert (q.payout_date, q.payouts, q.pending) == (None, (), ())
+    # 10000.00 × 5% = 500.00; a payout gap leaves the money figures standing: net 9500.00
+    assert (q.fees[0].amount, q.net, q.total_fees) == (Decimal("500.00"), Decimal("9500.00"), Decimal("500.00"))
+    [gap] = q.gaps
+    assert (gap.figure, gap.rule, gap.key, gap.on) == (
+        "payout:merchant", "DY-PAY-1", "settlement.days.regular", dt.date(2024, 6, 10))
+    assert not q.complete
 
 
 def test_DY_PAY_1_merchant_paid_completion_plus_supplied_days(override: Override) -> None:

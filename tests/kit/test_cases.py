@@ -70,17 +70,21 @@ creator_commission = "0.00"
 
 
 def test_an_expected_error(tmp_path: Path) -> None:
-    gap = ACME_ORDER.replace('"toys"', '"books"') + '''
+    # A policy gap is no longer an error (the quote names it); a refused input still is.
+    secret = ACME_ORDER + 'affiliate_plan = "secret"\ncommission_rate = "0.1"\n'
+    bad = secret + '''
 [orders.expect]
-error = "policy gap: acme rule TEST-FEE-1, category 'books'"
+error = "field 'affiliate_plan': expected 'open' or 'shop' or 'targeted' for this market (TEST-AFF-1)"
 '''
-    assert run_all(write(tmp_path, gap)) == {"orders[A1]": ()}
-    wrong = gap.replace("policy gap", "a policy gap")
+    assert run_all(write(tmp_path, bad)) == {"orders[A1]": ()}
+    wrong = bad.replace("field 'affiliate_plan'", "a field 'affiliate_plan'")
     (mismatch,) = run_all(write(tmp_path, wrong))["orders[A1]"]
-    assert (mismatch.path, mismatch.expected) == ("error", "containing \"a policy gap: acme rule TEST-FEE-1, "
-                                                           "category 'books'\"")
-    assert mismatch.actual.startswith("policy gap: acme rule TEST-FEE-1, category 'books' has no value")
-    unexpected = ACME_ORDER.replace('"toys"', '"books"') + '[orders.expect]\nnet = "1.00"\n'
+    assert (mismatch.path, mismatch.expected) == (
+        "error", "containing \"a field 'affiliate_plan': expected 'open' or 'shop' or 'targeted' for this market "
+                 "(TEST-AFF-1)\"")
+    assert mismatch.actual.startswith("field 'affiliate_plan': expected 'open' or 'shop' or 'targeted' for this "
+                                      "market (TEST-AFF-1), got 'secret'")
+    unexpected = secret + '[orders.expect]\nnet = "1.00"\n'
     assert run_all(write(tmp_path, unexpected))["orders[A1]"][0].path == "error"
 
 

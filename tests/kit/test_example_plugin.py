@@ -64,9 +64,15 @@ def test_shoppolicy_fee_rules_quote_exactly(engine: Engine) -> None:
         Decimal("6.00"), Decimal("0.60"), Decimal("5.40"))
     assert quote.net == Decimal("31.75")
     assert engine.quote(dict(BOOKS, placed_at="2025-07-01")).fees[0].amount == Decimal("2.40")  # announced rate
-    with pytest.raises(PolicyGapError, match=r"category 'toys'.*the example data publishes rates for books"):
-        engine.quote(dict(BOOKS, category="toys"))
-    with pytest.raises(InputError, match="expected one of open for this market, got 'targeted'"):
+    toys = engine.quote(dict(BOOKS, category="toys"))
+    [gap] = toys.gaps
+    assert (gap.figure, gap.market, gap.rule, gap.key, gap.category, gap.on) == (
+        "commission", "example-mall", "EXAMPLE-FEE-1", "commission.rate.toys", "toys", dt.date(2025, 3, 3))
+    assert gap.detail is not None and "the example data publishes rates for books" in gap.detail
+    # the order fee and the payout date stand; net waits on the commission
+    assert [(f.code, f.amount, f.rule) for f in toys.fees] == [("order_fee", Decimal("0.25"), "EXAMPLE-FEE-2")]
+    assert (toys.net, toys.total_fees, toys.payout_date) == (None, None, dt.date(2025, 3, 15))
+    with pytest.raises(InputError, match=r"expected 'open' for this market \(EXAMPLE-AFF-1\), got 'targeted'"):
         engine.quote(dict(BOOKS, affiliate_plan="targeted", commission_rate="0.1"))
 
 
@@ -107,8 +113,10 @@ def test_embed_quote_example() -> None:
                             text=True, timeout=120, check=True)
     assert "em-1001: 40.00 EUR, net 37.75, paid 2025-03-15" in result.stdout
     assert "creator commission      18.00  EXAMPLE-AFF-1 (creator receives 16.20)" in result.stdout
-    assert "em-1003: policy gap: example-mall rule EXAMPLE-FEE-1, category 'toys'" in result.stdout
-    assert result.stdout.endswith("net of the quoted orders: 129.90 EUR\n")
+    # 40.00 − 2.00 − 0.25 = 37.75 and 120.00 − 9.60 − 0.25 − 18.00 = 92.15: 129.90; em-1003 has no net
+    assert "em-1003: 10.00 EUR, net None, paid None" in result.stdout
+    assert "  gap: commission needs 'commission.rate.toys' (EXAMPLE-FEE-1) on 2025-03-04" in result.stdout
+    assert result.stdout.endswith("net of the complete orders: 129.90 EUR\n")
 
 
 def test_embed_settle_example() -> None:
@@ -116,9 +124,16 @@ def test_embed_settle_example() -> None:
                             text=True, timeout=120)
     assert result.returncode == 3
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [(q["order_id"], q["net"]) for q in lines] == [("em-1001", "37.75"), ("em-1002", "92.15"),
-                                                           ("em-1006", "239.75")]
+    assert [(q["order_id"], q["net"], q["complete"]) for q in lines] == [
+        ("em-1001", "37.75", True), ("em-1002", "92.15", True), ("em-1003", None, False), ("em-1006", "239.75", True)]
+    # line 3: the toys rate is a policy gap, named on its statement line (its order fee stands)
+    [gap] = lines[2]["gaps"]
+    assert (gap["figure"], gap["rule"], gap["key"], gap["category"]) == (
+        "commission", "EXAMPLE-FEE-1", "commission.rate.toys", "toys")
+    assert [(f["code"], f["amount"]) for f in lines[2]["fees"]] == [("order_fee", "0.25")]
     rejected = [line.split(": ", 1)[0] for line in result.stderr.splitlines() if line.startswith("rejected")]
-    assert [r.rsplit(":", 1)[1] for r in rejected] == ["3", "4", "5"]  # every bad row, by line number
+    assert [r.rsplit(":", 1)[1] for r in rejected] == ["4", "5"]  # every bad row, by line number
     summary = json.loads(result.stderr.splitlines()[-1])
-    assert (summary["accepted"], summary["rejected"], summary["totals"][0]["net"]) == (3, 3, "369.65")
+    assert (summary["accepted"], summary["complete"], summary["incomplete"], summary["rejected"]) == (4, 3, 1, 2)
+    assert summary["totals"][0]["net"] == "369.65"  # 37.75 + 92.15 + 239.75: the complete orders
+    assert [(m["key"], m["orders"]) for m in summary["missing"]] == [("commission.rate.toys", 1)]

@@ -161,10 +161,16 @@ def test_TT_AFF_3_other_markets_are_a_gap_for_commissioned_orders_only(tmp_path:
     assert [p.party for p in plain] == ["merchant"]
 
 
-def test_TT_AFF_3_quote_names_the_creator_gap_as_pending(engine: Engine) -> None:
+def test_TT_AFF_3_quote_names_the_creator_gap(engine: Engine) -> None:
     quote = engine.quote(us_pop("2024-11-01", affiliate_plan="targeted", commission_rate="0.20"))
     assert quote.payout_date == dt.date(2024, 11, 9) and quote.creator_payout_date is None
-    assert any("creator_payout.schedule" in p and "TT-AFF-3" in p for p in quote.pending)
+    [gap] = quote.gaps
+    assert (gap.figure, gap.market, gap.rule, gap.key, gap.on) == (
+        "payout:creator", "tiktok-us", "TT-AFF-3", "creator_payout.schedule", dt.date(2024, 11, 1))
+    assert quote.pending == () and not quote.complete
+    # the money stands: 100.00 × 20% = 20.00 commission; 8% referral fee 8.00; net 72.00
+    assert (quote.creator_commission, quote.total_fees, quote.net) == (
+        Decimal("20.00"), Decimal("8.00"), Decimal("72.00"))
 
 
 def test_TT_AFF_3_an_override_supplies_a_creator_payout_for_malaysia(tmp_path: Path) -> None:

@@ -18,8 +18,8 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args))
 
 
-def json_lines(result: Result) -> list[Any]:
-    assert result.exit_code == 0, result.output + result.stderr
+def json_lines(result: Result, exit_code: int = 0) -> list[Any]:
+    assert result.exit_code == exit_code, result.output + result.stderr
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
@@ -35,7 +35,8 @@ def sample(name: str) -> str:
 
 
 def test_quote_sample_orders() -> None:
-    quotes = {q["order_id"]: q for q in json_lines(run("quote", sample("orders.jsonl")))}
+    result = run("quote", sample("orders.jsonl"))  # 3: us-pop-1101's creator payout date is a gap
+    quotes = {q["order_id"]: q for q in json_lines(result, exit_code=3)}
     expected = {
         # order: (merchant date, creator commission, creator date)
         "us-pop-1031": ("2024-11-15", "0", None),            # TT-PAY-1: 10-31 + 15
@@ -48,7 +49,12 @@ def test_quote_sample_orders() -> None:
     for q in quotes.values():
         fees = sum((Decimal(f["amount"]) for f in q["fees"]), Decimal(0))
         assert Decimal(q["net"]) == Decimal(q["amount"]) - fees - Decimal(q["creator_commission"])
-    assert any("TT-AFF-3" in p for p in quotes["us-pop-1101"]["pending"])
+    assert {k: q["complete"] for k, q in quotes.items()} == {
+        "us-pop-1031": True, "us-pop-1101": False, "id-creator": True, "uk-creator": True}
+    [gap] = quotes["us-pop-1101"]["gaps"]
+    assert (gap["figure"], gap["rule"], gap["market"], gap["key"], gap["date"]) == (
+        "payout:creator", "TT-AFF-3", "tiktok-us", "creator_payout.schedule", "2024-11-01")
+    assert quotes["us-pop-1101"]["pending"] == []
     assert any("seller_type" in p for p in quotes["id-creator"]["pending"])
     assert {"TT-AFF-2", "TT-AFF-3"} <= {t["rule"] for t in quotes["id-creator"]["trail"]}
 
@@ -62,10 +68,17 @@ def test_payout_sample_us_settlement() -> None:
     ]
 
 
-def test_payout_of_a_tier_gap_fails_and_the_example_override_supplies_it() -> None:
-    error = one_error(run("payout", sample("us-accelerated.jsonl")))
-    assert "policy gap" in error and "settlement.cross_border_pop.accelerated.days" in error
-    assert "tiktok-us" in error and "2025-01-06" in error
+def test_payout_of_a_tier_gap_is_named_and_the_example_override_supplies_it() -> None:
+    result = run("payout", sample("us-accelerated.jsonl"))
+    [incomplete] = json_lines(result, exit_code=3)
+    assert (incomplete["payouts"], incomplete["complete"]) == ([], False)
+    [gap] = incomplete["gaps"]
+    assert (gap["figure"], gap["rule"], gap["market"], gap["key"], gap["date"]) == (
+        "payout:merchant", "TT-PAY-2", "tiktok-us", "settlement.cross_border_pop.accelerated.days", "2025-01-06")
+    assert "--policy FILE" in gap["supply"]
+    assert [line for line in result.stderr.splitlines() if not line.startswith("warning: ")] == [
+        "1 result(s) incomplete: policy gaps named in the output; "
+        "`shoppolicy gaps FILE --template` writes an override to fill them"]
     [result] = json_lines(run("--policy", sample("settlement-override.toml"), "payout", sample("us-accelerated.jsonl")))
     # the example override's 5 days: 2025-01-06 + 5 = 2025-01-11
     assert [(p["date"], p["tier"]) for p in result["payouts"]] == [("2025-01-11", "accelerated")]

@@ -67,26 +67,47 @@ def test_TT_FEE_examples_print_every_markets_fee_lines() -> None:
         assert Decimal(q["net"]) == Decimal(q["amount"]) - total
 
 
-def test_TT_FEE_examples_without_the_overrides_stop_at_singapores_policy_gap() -> None:
-    # US, UK, ID, MY, TH and PH print; Singapore's 2025 sub-category rate is not published
+def test_TT_FEE_examples_without_the_overrides_name_singapores_and_vietnams_policy_gaps() -> None:
+    # US, UK, ID, MY, TH and PH are complete; Singapore's 2025 sub-category rate and Vietnam's
+    # commission are not published: those two orders show their other fee and name the gap
     result = run("quote", str(EXAMPLE))
-    assert result.exit_code == 1
-    assert [q["order_id"] for q in quotes(result)] == list(EXPECTED)[:6]
-    [line] = error_lines(result)
-    assert line.startswith("error: policy gap: tiktok-sg rule TT-FEE-6, category 't_shirts'")
-    assert "fee.commission.rate.t_shirts" in line and "--policy FILE" in line and "2025-06-01" in line
+    assert result.exit_code == 3
+    printed = {q["order_id"]: q for q in quotes(result)}
+    assert list(printed) == list(EXPECTED)
+    for order_id in list(EXPECTED)[:6]:
+        q = printed[order_id]
+        assert (q["complete"], q["gaps"]) == (True, [])
+        assert {f["code"]: f["amount"] for f in q["fees"]} == EXPECTED[order_id], order_id
+    sg, vn = printed["sg-t-shirt"], printed["vn-payment"]
+    assert {f["code"]: f["amount"] for f in sg["fees"]} == {"transaction_fee": "11.55"}  # 2.18% × 530
+    assert {f["code"]: f["amount"] for f in vn["fees"]} == {"payment_fee": "4800"}  # 4% × 120,000
+    for q in (sg, vn):
+        assert (q["complete"], q["net"], q["total_fees"]) == (False, None, None)
+    [gap] = sg["gaps"]
+    assert (gap["figure"], gap["market"], gap["rule"], gap["category"], gap["key"], gap["date"]) == (
+        "commission", "tiktok-sg", "TT-FEE-6", "t_shirts", "fee.commission.rate.t_shirts", "2025-06-01")
+    assert "--policy FILE" in gap["supply"]
+    [gap] = vn["gaps"]
+    assert (gap["figure"], gap["market"], gap["rule"], gap["key"]) == (
+        "commission", "tiktok-vn", "TT-FEE-12", "fee.commission.rate")
+    assert error_lines(result) == ["2 result(s) incomplete: policy gaps named in the output; "
+                                   "`shoppolicy gaps FILE --template` writes an override to fill them"]
 
 
 def test_TT_FEE_a_market_and_date_with_no_published_rate_gives_the_policy_gap_line(tmp_path: Path) -> None:
     path = tmp_path / "ph.jsonl"
     path.write_text(json.dumps(order("tiktok-ph", "2024-06-01T10:00:00", "100.00", category="beauty")) + "\n")
     result = run("quote", str(path))
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "Traceback" not in result.output
     [line] = error_lines(result)
-    assert line.startswith("error: policy gap: tiktok-ph rule TT-FEE-11, category 'beauty' has no value for "
-                           "'fee.commission.rate.beauty' in force on 2024-06-01")
-    assert 'market = "tiktok-ph", rule = "TT-FEE-11", key = "fee.commission.rate.beauty"' in line
+    assert line.startswith("1 result(s) incomplete: policy gaps named in the output")
+    [q] = quotes(result)
+    assert (q["complete"], q["fees"], q["net"], q["total_fees"]) == (False, [], None, None)
+    [gap] = q["gaps"]
+    assert (gap["figure"], gap["market"], gap["rule"], gap["category"], gap["key"], gap["date"], gap["state"]) == (
+        "commission", "tiktok-ph", "TT-FEE-11", "beauty", "fee.commission.rate.beauty", "2024-06-01", "gap")
+    assert 'market = "tiktok-ph", rule = "TT-FEE-11", key = "fee.commission.rate.beauty"' in gap["supply"]
 
 
 def test_TT_FEE_a_missing_category_is_an_input_error_naming_the_field(tmp_path: Path) -> None:

@@ -82,3 +82,55 @@ def test_money_rounds_to_the_currency_minor_unit(engine: Engine, market: str, am
     quote = engine.quote(order(market, amount=amount, affiliate_plan="open", commission_rate="0.10"))
     assert quote.creator is not None and str(quote.creator.commission) == commission
     assert quote.net == quote.amount - sum((f.amount for f in quote.fees), Decimal(0)) - Decimal(commission)
+
+
+# --- declared policy keys (hook shoppolicy_policy_keys) ------------------------------------
+
+
+def _override(tmp_path: Any, name: str, rule: str, key: str, value: str) -> str:
+    path = tmp_path / name
+    path.write_text(f'[policy]\nmarket = "tiktok-us"\n[[values]]\nrule = "{rule}"\nkey = "{key}"\nvalue = {value}\n'
+                    'source = "s"\n', encoding="utf-8")
+    return str(path)
+
+
+def test_hook_shoppolicy_policy_keys(tmp_path: Any) -> None:
+    from shoppolicy import PolicyFileError
+    from shoppolicy.blocks.keys import KeySpec
+    from shoppolicy_tiktok import plugin
+
+    declared = list(plugin.shoppolicy_policy_keys())
+    assert declared and all(isinstance(spec, KeySpec) for spec in declared)
+    # The engine checks every override against the declared keys at load, naming the nearest one.
+    typo = _override(tmp_path, "typo.toml", "TT-FEE-1", "fee.referal_fee.rate", '"0.05"')
+    with pytest.raises(PolicyFileError) as info:
+        Engine(policy_files=[typo])
+    assert str(info.value) == (f"{typo}: values[0]: key 'fee.referal_fee.rate' is not declared for tiktok-us; "
+                               "nearest declared key: fee.referral_fee.rate (`shoppolicy coverage` lists every "
+                               "declared key)")
+    undeclared_rule = _override(tmp_path, "rule.toml", "TT-FEE-1", "settlement.cross_border_pop.accelerated.days", "5")
+    with pytest.raises(PolicyFileError, match=r"rule TT-FEE-1 is not declared with it \(expected TT-PAY-\*\)"):
+        Engine(policy_files=[undeclared_rule])
+    wrong_type = _override(tmp_path, "abc.toml", "TT-FEE-1", "fee.referral_fee.rate", '"abc"')
+    with pytest.raises(PolicyFileError, match=r"key 'fee.referral_fee.rate': expected a decimal string between"):
+        Engine(policy_files=[wrong_type])
+    # through the command: exit 1, one line naming the file and the key
+    result = CliRunner().invoke(cli, ["--policy", typo, "markets"])
+    assert result.exit_code == 1
+    assert [line for line in result.stderr.splitlines() if not line.startswith("warning: ")] == [
+        f"error: {info.value!s}"]
+    # the declared key, spelt right, loads and supplies the value: 2025-01-06 + 5 days
+    ok = _override(tmp_path, "ok.toml", "TT-PAY-2", "settlement.cross_border_pop.accelerated.days", "5")
+    [line] = Engine(policy_files=[ok]).payout(order("tiktok-us", placed_at="2025-01-02T10:00:00",
+                                                    delivered_at="2025-01-06", seller_type="cross_border_pop",
+                                                    settlement_tier="accelerated"))
+    assert (line.date.isoformat(), line.days, line.rule) == ("2025-01-11", 5, "TT-PAY-2")
+
+
+def test_a_misspelt_key_under_a_declared_pattern_names_that_pattern_as_nearest(tmp_path: Any) -> None:
+    from shoppolicy import PolicyFileError
+
+    typo = _override(tmp_path, "dayz.toml", "TT-PAY-2", "settlement.cross_border_pop.accelerated.dayz", "5")
+    with pytest.raises(PolicyFileError) as info:
+        Engine(policy_files=[typo])
+    assert "nearest declared key: settlement.*.*.days" in str(info.value)

@@ -21,7 +21,7 @@ of the order stands.
 from shoppolicy.blocks.bases import BASES, base_named
 from shoppolicy.blocks.commission import CreatorCommission
 from shoppolicy.blocks.fees import GapFee, GapSpec, PercentFee, RateChoice, RateTable, RefundShareFee, TaxOnFee
-from shoppolicy.blocks.payouts import Period, PayoutDays
+from shoppolicy.blocks.payouts import PayoutDays, Period
 
 __all__ = [
     "BASES", "CreatorCommission", "GapFee", "GapSpec", "PayoutDays", "PercentFee", "Period", "RateChoice",

@@ -10,8 +10,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
 
+from shoppolicy.blocks.fees import GapSpec, gap_of
 from shoppolicy.errors import InputError
-from shoppolicy.model import CreatorShare, OrderRecord, TrailEntry
+from shoppolicy.model import CreatorShare, Gap, OrderRecord, TrailEntry
 from shoppolicy.money import ZERO
 
 
@@ -50,8 +51,23 @@ class CreatorCommission:
         take = (commission * self.platform_take).quantize(self.unit, ROUND_HALF_UP)
         return (CreatorShare(plan=plan, rate=rate, commission=commission, platform_take=take,
                              creator_receives=commission - take, rule=self.rule, source=self.source,
-                             trail=self.trail),)
+                             trail=self.trail, form=self),)
 
     def _plans(self) -> str:
         names = " or ".join(repr(p) for p in sorted(self.plans))
         return f"{names} ({self.plan_label})" if self.plan_label else names
+
+
+@attrs.frozen(slots=True)
+class CommissionGap:
+    """A creator commission whose terms (the plans, the platform's take) the data does not
+    give now: a gap on orders that carry a commission, nothing on the others."""
+
+    rule: str
+    gap: GapSpec
+    code: str = "creator_commission"
+
+    def apply(self, order: OrderRecord) -> tuple[Gap, ...]:
+        if order.affiliate_plan is None and order.commission_rate is None:
+            return ()
+        return (gap_of(self.code, self.gap.error(order.placed_at.date())),)

@@ -176,10 +176,11 @@ class RateTable:
         if self.default is not None:
             return self.default
         on = order.placed_at.date()
-        if key is None or (self.per_key_gap is None and not self.rates and not self.key_gaps):
-            raise self.flat_gap.error(on, category=order.category)
-        gap = self.key_gaps.get(key) or self.per_key_gap or self.flat_gap
-        raise gap.error(on, key=f"{self.prefix}rate.{key}", category=order.category)
+        if key is not None:
+            gap = self.key_gaps.get(key) or self.per_key_gap or (self.flat_gap if self.rates else None)
+            if gap is not None:  # the key's own state, the family's declared gap, or no rate for this key
+                raise gap.error(on, key=f"{self.prefix}rate.{key}", category=order.category)
+        raise self.flat_gap.error(on, category=order.category)
 
 
 @attrs.frozen(slots=True)
@@ -233,17 +234,22 @@ class PercentFee:
         base = full - refunded if self.returns_refunded_share else full
         amount = money(base * choice.rate, self.unit) + self.fixed
         notes = [n for n in (self.label, choice.note) if n] if self.label or choice.note else []
+        own_note = False  # a note of this order's own (a refund, a cap)
         if refunded and self.returns_refunded_share:
             notes.append(f"the fee on the refunded share of the base ({refunded}) is returned")
+            own_note = True
         if self.cap_per_unit is not None:
             cap = self.cap_per_unit * order.quantity
             if amount > cap:
                 amount = cap
                 notes.append(f"capped at {self.cap_per_unit} × {order.quantity} unit(s)")
+                own_note = True
         trail = choice.trail_refund if refunded and self.returns_refunded_share else choice.trail
+        # Lines of one rate with no note of their own differ only in their figures: one form.
         line = FeeLine(code=self.code, amount=amount, rule=choice.rule, source=choice.source, base=base,
                        rate=choice.rate, fixed=self.fixed or None, confidence=trail.confidence,
-                       note="; ".join(notes) or None, trail=trail)
+                       note="; ".join(notes) or None, trail=trail,
+                       form=None if own_note or trail is not choice.trail else choice)
         if not choice.addons:
             return (line,)
         extra = (addon.apply(order, line, choice.rate, refunded) for addon in choice.addons)
@@ -253,7 +259,7 @@ class PercentFee:
         trail = self.fixed_trail
         return FeeLine(code=self.code, amount=self.fixed, rule=self.rule, source=self.source, base=None,
                        rate=None, fixed=self.fixed, confidence=trail.confidence if trail else None,
-                       note=self.label, trail=trail)
+                       note=self.label, trail=trail, form=self)
 
     def _gap(self, order: OrderRecord, gap: PolicyGapError) -> Gap:
         """The fee's gap on this order, with its bounds where the missing rate has a range."""

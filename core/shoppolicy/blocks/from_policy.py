@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 
 from shoppolicy.blocks.bases import base_named
-from shoppolicy.blocks.commission import CreatorCommission
+from shoppolicy.blocks.commission import CommissionGap, CreatorCommission
 from shoppolicy.blocks.fees import (
     AddOn,
     GapFee,
@@ -44,7 +44,7 @@ KEY_FIELDS = ("category", "store_type")
 ON_REFUND = ("return_refunded_share", "keep")
 TAX_ON, REFUND_SHARE = "tax_on", "refund_share"
 
-Block = PercentFee | GapFee | CreatorCommission
+Block = PercentFee | GapFee | CreatorCommission | CommissionGap
 
 
 # --- reading values ---------------------------------------------------------------------
@@ -157,7 +157,7 @@ def fee_schedule(market: Market, policy: PolicyView, *, list_key: str, fallback_
     try:
         charged = required(policy, list_key, fallback_rule)
     except PolicyGapError as gap:  # a gap per order (dated at it), so the other figures still stand
-        return [GapFee(code=list_key, rule=gap.rule, gap=GapSpec.of(gap))]
+        return [GapFee(code="fees", rule=gap.rule, gap=GapSpec.of(gap))]
     codes = names(charged)
     unit = quantum(market.currency)
     fees: list[PercentFee | GapFee] = []
@@ -313,10 +313,10 @@ def _rate_table(policy: PolicyView, market: Market, code: str, prefix: str, rule
                 refused[name] = problem
                 continue
             rates[name] = make(entry, name, tax_included=tax_included)
-    for state in policy.all_states():  # per-key gaps that carry their own range or candidate
+    for state in policy.all_states():  # keys with no rate now: announced, ended, not yet, or a gap of their own
         key = state.key
-        if state.state == "gap" and state.entry is not None and key.startswith(prefix + "rate.") \
-                and not key.endswith("*"):
+        if state.state != "in_force" and state.entry is not None and key.startswith(prefix + "rate.") \
+                and not key.endswith("*") and not policy.explained_by_family_gap(key, state):
             key_gaps[key.removeprefix(prefix + "rate.")] = GapSpec.of(policy.gap(key, rule, found=state))
     seller_rates = {key.removeprefix(prefix + "seller_rate."): make(entry, key.removeprefix(prefix))
                     for key, entry in policy.with_prefix(prefix + "seller_rate.")}
@@ -393,8 +393,19 @@ def _discount(policy: PolicyView, prefix: str, rule: str) -> tuple[Decimal, Deci
 
 def creator_commission(market: Market, policy: PolicyView, *, plans_key: str, take_key: str, rule: str,
                        take_rule: str | None = None, plan_label: str | None = None,
-                       what: str = "creator commission = amount × commission_rate") -> CreatorCommission:
-    """The creator commission: the plans the market knows and the platform's take."""
+                       what: str = "creator commission = amount × commission_rate"
+                       ) -> CreatorCommission | CommissionGap:
+    """The creator commission: the plans the market knows and the platform's take (a gap
+    for commissioned orders only, where the data gives neither)."""
+    try:
+        return _creator_commission(market, policy, plans_key=plans_key, take_key=take_key, rule=rule,
+                                   take_rule=take_rule, plan_label=plan_label, what=what)
+    except PolicyGapError as gap:
+        return CommissionGap(rule=gap.rule, gap=GapSpec.of(gap))
+
+
+def _creator_commission(market: Market, policy: PolicyView, *, plans_key: str, take_key: str, rule: str,
+                        take_rule: str | None, plan_label: str | None, what: str) -> CreatorCommission:
     plans_entry = required(policy, plans_key, rule)
     plans = names(plans_entry)
     take_entry = required(policy, take_key, take_rule or rule)
@@ -423,14 +434,15 @@ def payout_table(market: Market, policy: PolicyView, *, party: str, prefix: str,
         parts = tuple(middle.split(".")) if middle else ()
         entry = state.entry
         if len(parts) != len(keyed_by) or not all(parts) or any(
-                field in choices and value not in choices[field] for field, value in zip(keyed_by, parts)):
+                field in choices and value not in choices[field]
+                for field, value in zip(keyed_by, parts, strict=False)):
             pattern = prefix + ".".join(f"<{f}>" for f in keyed_by) + suffix
             allowed = "; ".join(f"{f} one of {', '.join(c)}" for f, c in choices.items())
             raise PolicyFileError(entry.path if entry is not None else key,
                                   f"{key}: expected a key {pattern}{' with ' + allowed if allowed else ''}")
         if state.state == "in_force" and entry is not None:
             days = whole(entry)
-            params = dict(zip(keyed_by, parts))
+            params = dict(zip(keyed_by, parts, strict=True))
             periods[parts] = Period(days=days, rule=entry.rule, source=entry.source,
                                     trail=trail_for(entry.rule, what, [entry], party=party, **params, days=days))
         else:

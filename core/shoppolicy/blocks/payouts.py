@@ -10,7 +10,8 @@ no published period is a :class:`~shoppolicy.model.Gap`, never a guess.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from operator import attrgetter
 
 import attrs
 
@@ -70,15 +71,32 @@ class PayoutDays:
     defaults: Mapping[str, str] = attrs.field(factory=dict)
     creator_only: bool = False
     what: str = ""
+    # Answers by basis day and key: a month of orders has a few dozen delivery days, so
+    # each (frozen) line or gap is worked out once and shared.
+    _answers: dict[object, PayoutLine | Gap] = attrs.field(factory=dict, init=False, eq=False, repr=False)
+    _inputs: Callable[[OrderRecord], object] = attrs.field(init=False, eq=False, repr=False)
+
+    @_inputs.default
+    def _what_the_answer_depends_on(self) -> Callable[[OrderRecord], object]:
+        return attrgetter(self.basis, "settlement_tier", *self.keyed_by)
 
     def apply(self, order: OrderRecord, creator: CreatorShare | None) -> PayoutLine | Gap | None:
         if self.creator_only and creator is None:
             return None
-        key = tuple(self._value(order, field) for field in self.keyed_by)
-        when = getattr(order, self.basis)
-        if when is None:
-            raise InputError(f"required for the {self.party} payout date ({self.rule})", field=self.basis)
-        basis = when.date()  # local: the engine hands blocks the market's wall-clock times
+        inputs = self._inputs(order)
+        found = self._answers.get(inputs)
+        if found is None:
+            key = tuple(self._value(order, field) for field in self.keyed_by)
+            when = getattr(order, self.basis)
+            if when is None:
+                raise InputError(f"required for the {self.party} payout date ({self.rule})", field=self.basis)
+            basis = when.date()  # local: the engine hands blocks the market's wall-clock times
+            if len(self._answers) >= 4096:  # bounded, for deliveries spanning years
+                self._answers.clear()
+            found = self._answers[inputs] = self._answer(order, key, basis)
+        return found
+
+    def _answer(self, order: OrderRecord, key: tuple[str, ...], basis: dt.date) -> PayoutLine | Gap:
         period = self.periods.get(key)
         if period is None:
             spec = self.missing.get(key, self.fallback)

@@ -78,6 +78,9 @@ class QuoteExpect:
     payout_date: dt.date | None = None
     creator_payout_date: dt.date | None = None
     pending: list[str] | None = None
+    #: ``false`` for an order with policy gaps; each gap as "figure: rule key" (contained).
+    complete: bool | None = None
+    gaps: list[str] | None = None
     error: str | None = None
 
 
@@ -401,6 +404,8 @@ def _run_quote(engine: Engine, check: str, record: OrderRecord, x: QuoteExpect) 
     c.eq("payout_date", x.payout_date, quote.payout_date)
     c.eq("creator_payout_date", x.creator_payout_date, quote.creator_payout_date)
     c.texts("pending", x.pending, quote.pending)
+    c.eq("complete", x.complete, quote.complete)
+    c.texts("gaps", x.gaps, [f"{g.figure}: {g.rule} {g.key}" for g in quote.gaps])
     return c.result(check, render.quote_dict(quote))
 
 

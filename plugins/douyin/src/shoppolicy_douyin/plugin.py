@@ -9,10 +9,9 @@ is not implemented.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.resources import files
 from typing import TYPE_CHECKING
-
-from collections.abc import Sequence
 
 from shoppolicy import Market, hookimpl
 from shoppolicy.blocks.keys import KeySpec

@@ -12,12 +12,12 @@ from importlib.resources import files
 from typing import TYPE_CHECKING
 
 from shoppolicy import Market, hookimpl
-from shoppolicy.policy import PolicyView
 from shoppolicy.blocks.keys import KeySpec
+from shoppolicy.policy import PolicyView
 from shoppolicy.rules import Charge, IncentiveProgram, PayoutRule, ViolationHandler
 from shoppolicy_tiktok import affiliate, fees, incentives, payout, violations
-from shoppolicy_tiktok.keys import KEYS
 from shoppolicy_tiktok.fees_samples import SAMPLE_ORDERS as SAMPLE_ORDERS  # read by the conformance kit
+from shoppolicy_tiktok.keys import KEYS
 from shoppolicy_tiktok.markets import MARKET_IDS, MARKETS
 from shoppolicy_tiktok.samples import SAMPLE_EVENTS as SAMPLE_EVENTS  # read by the conformance kit
 from shoppolicy_tiktok.samples import SAMPLE_RECORDS as SAMPLE_RECORDS  # read by the conformance kit
