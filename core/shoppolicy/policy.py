@@ -431,9 +431,12 @@ class PolicyView:
         return found.entry
 
     def explained_by_family_gap(self, key: str, found: Resolved) -> bool:
-        """Whether a key with no value now (ended, announced, not yet) is better explained
-        by the ``[[gaps]]`` entry in force for its family (``rate.*``): the declared gap
-        speaks when its layer ranks at least as high as the key's own entry."""
+        """Whether a key whose value ended is better explained by the ``[[gaps]]`` entry in
+        force for its family (``rate.*``): the declared gap speaks when its layer ranks at
+        least as high as the key's own entry (an announced or coming value always names
+        itself)."""
+        if found.state != "ended":  # announced, not yet: the key's own coming value says more
+            return False
         declared = self._policy.declared_gap(key, self.at)
         if declared is None or found.entry is None or declared is found.entry:
             return False

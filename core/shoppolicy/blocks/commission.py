@@ -49,9 +49,8 @@ class CreatorCommission:
             raise InputError(f"required when affiliate_plan is {plan!r}", field="commission_rate")
         commission = (order.amount * rate).quantize(self.unit, ROUND_HALF_UP)
         take = (commission * self.platform_take).quantize(self.unit, ROUND_HALF_UP)
-        return (CreatorShare(plan=plan, rate=rate, commission=commission, platform_take=take,
-                             creator_receives=commission - take, rule=self.rule, source=self.source,
-                             trail=self.trail, form=self),)
+        return (CreatorShare(plan, rate, commission, take, commission - take, self.rule, self.source, self.trail,
+                             self),)
 
     def _plans(self) -> str:
         names = " or ".join(repr(p) for p in sorted(self.plans))

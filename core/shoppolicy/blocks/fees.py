@@ -229,6 +229,13 @@ class PercentFee:
             choice = table.choose(order)
         except PolicyGapError as gap:
             return (self._gap(order, gap),)
+        if not order.refunded and self.cap_per_unit is None and not choice.addons and self.label is None:
+            # Nothing of the order's own beyond its figures (no refund, cap, add-on or label).
+            base = self.base(order)
+            trail = choice.trail
+            amount = (base * choice.rate).quantize(self.unit, ROUND_HALF_UP) + self.fixed
+            return (FeeLine(self.code, amount, choice.rule, choice.source, base, choice.rate, self.fixed or None,
+                            trail.confidence, choice.note, trail, choice),)
         full = self.base(order)
         refunded = refunded_part(order, full, self.unit) if order.refunded else ZERO
         base = full - refunded if self.returns_refunded_share else full
