@@ -5,8 +5,9 @@
 
 This is what ``shoppolicy settle`` does, as a tool would embed it: records are read one
 at a time with their line numbers, each becomes a statement line or a ``Rejected`` (line
-number and reason), and a ``Summary`` keeps exact running totals.  Exit code 3 when a
-row was rejected, as the CLI.
+number and reason), and a ``Summary`` keeps exact running totals.  An order with a policy
+gap is not rejected: its line names the gap and the order counts as incomplete.  Exit
+code 3 when a row was rejected or an order is incomplete, as the CLI.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def main(argv: list[str]) -> int:
             del line["trail"]  # a statement keeps figures; `shoppolicy explain` shows why
             print(json.dumps(line))
     print(json.dumps(summary.as_dict()), file=sys.stderr)
-    return 3 if summary.rejected else 0
+    return 3 if summary.rejected or summary.incomplete else 0
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from shoppolicy.hookspecs import hookimpl
 from shoppolicy.model import (
     CreatorShare,
     FeeLine,
+    Gap,
     IncentiveResult,
     Market,
     OrderRecord,
@@ -34,7 +35,7 @@ from shoppolicy.money import Money, allocate, round_money
 __version__ = "0.1.0"
 
 __all__ = [
-    "CreatorShare", "Engine", "FeeLine", "IncentiveResult", "InputError", "Market", "MarketError",
+    "CreatorShare", "Engine", "FeeLine", "Gap", "IncentiveResult", "InputError", "Market", "MarketError",
     "Money", "OrderRecord", "PayoutLine", "PenaltyLine", "PluginError", "PolicyFileError",
     "PolicyGapError", "Quote", "RuleState", "ShopPenalties", "ShopPolicyError", "TrailEntry",
     "ViolationEvent", "__version__", "allocate", "hookimpl", "round_money",

@@ -326,7 +326,8 @@ def default_jobs(path: str = "-") -> int:
 def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str | None = None,
                summary_file: str | None = None, out_format: str | None = None, input_format: str | None = None,
                progress: bool | None = None, jobs: int = 1) -> int:
-    """Settle ``input_file`` into ``out``; return the exit code (0, or 3 with rejected rows).
+    """Settle ``input_file`` into ``out``; return the exit code (0, or 3 when a row was
+    rejected or an order is incomplete).
 
     ``jobs > 1`` settles JSON Lines input in that many forked worker processes (CSV,
     whose quoted cells may span lines, is always read by one process).

@@ -1,7 +1,8 @@
 """The ``shoppolicy`` command: parse, call the engine, render.  No policy logic here.
 
 Exit codes (design.md): 0 success; 1 bad input or policy file, one readable line on
-stderr; 2 usage error (click's own); 3 a batch finished with rejected rows.
+stderr; 2 usage error (click's own); 3 some result is incomplete (named policy gaps) or
+some row was rejected.
 """
 
 from __future__ import annotations
@@ -275,8 +276,9 @@ def settle(input_file: str, out: str, rejects: str | None, summary_file: str | N
            input_format: str | None, progress: bool | None, jobs: int) -> None:
     """Settle a batch of orders (JSON Lines or CSV, - for stdin) into a statement.
 
-    One statement line per accepted order; each rejected row is reported with its line
-    number and reason and the batch goes on.  Exit code 3 when any row was rejected.
+    One statement line per accepted order, naming any policy gap; each rejected row is
+    reported with its line number and reason and the batch goes on.  Exit code 3 when any
+    order is incomplete or any row was rejected.
     """
     from shoppolicy.batch import default_jobs, run_settle
 

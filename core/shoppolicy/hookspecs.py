@@ -10,8 +10,10 @@ what they return to every order in that slice as plain arithmetic, so no hook is
 per order.  Violation and incentive hooks return handlers that receive a policy lookup,
 because one shop's events and one programme's shops span several dates.
 
-Every hook may return ``None`` for a market it does not handle.  Callers never use
-``pm.hook`` directly: :class:`shoppolicy.engine.Engine` is the typed facade.
+Fee and payout hooks are asked of the plugin that owns the market (then of the owner of
+its parent, up the chain, while the answer is ``None``); violation hooks may return
+``None`` for a market they do not handle.  Callers never use ``pm.hook`` directly: the
+plugin host (:class:`shoppolicy.plugins.PluginHost`) has one typed method per hook.
 """
 
 from __future__ import annotations

@@ -56,6 +56,7 @@ class PluginHost:
         self._claims: dict[str, list[str]] = {}
         self._conflicted: set[str] = set()
         self._owners: dict[str, object] = {}  # market id -> the plugin object that owns it
+        self._callers: dict[tuple[int, str], Any] = {}
         #: Declared policy keys, by the distribution that declares them.
         self.key_specs: dict[str, list[KeySpec]] = {}
 
@@ -212,12 +213,16 @@ class PluginHost:
         return list(found.values()) if found is not None else None
 
     def _call(self, plugin: object, hook: str, **kwargs: Any) -> list[Any] | None:
-        """One plugin's implementations of ``hook``, their answers joined (``None``: none answered)."""
-        caller = getattr(self.pm.hook, hook)
-        answers = [impl.function(*(kwargs[name] for name in impl.argnames))
-                   for impl in caller.get_hookimpls() if impl.plugin is plugin]
-        given = [a for a in answers if a is not None]
-        return [item for a in given for item in a] if given else None
+        """``hook`` asked of ``plugin`` and of the plugins that own no market (so their
+        wrappers adjust the owner's answer), not of other markets' owners; the answers
+        joined (``None``: none answered)."""
+        key = (id(plugin), hook)
+        caller = self._callers.get(key)
+        if caller is None:
+            others = [p for p in dict.fromkeys(self._owners.values()) if p is not plugin]
+            caller = self._callers[key] = self.pm.subset_hook_caller(hook, remove_plugins=others)
+        given = caller(**kwargs)
+        return [item for answer in given for item in answer] if given else None
 
     def plugin_infos(self) -> list[PluginInfo]:
         return sorted(self.infos, key=lambda i: (i.distribution, i.name))
