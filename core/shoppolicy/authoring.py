@@ -271,7 +271,7 @@ class RuleCoverage:
     """One rule of one market: the states of its keys on the coverage date."""
 
     rule: str
-    state: str  # one of STATES when every key agrees, else "partial"
+    state: str  # one of STATES when every key agrees, "partial", or "no_number" (a rule with no key)
     counts: dict[str, int]
     layer_kinds: tuple[str, ...]
     keys: tuple[KeyCoverage, ...]
@@ -325,7 +325,13 @@ def coverage(engine: Engine, as_of: dt.date, markets: Sequence[str] = ()) -> lis
             out.append(MarketCoverage(market.id, market.plugin, market.abstract, error=str(exc)))
             continue
         rules = []
+        for spec in engine.declared_rules(market.id):  # rules with no number: computed from the inputs
+            if not any(spec.rule in (r.strip() for r in rule.split(",")) for rule in by_rule):
+                by_rule[spec.rule] = []
         for rule, keys in sorted(by_rule.items(), key=lambda item: natural_key(item[0])):
+            if not keys:
+                rules.append(RuleCoverage(rule, "no_number", {}, (), ()))
+                continue
             counts = {s: n for s in STATES if (n := sum(k.state == s for k in keys))}
             state = next(iter(counts)) if len(counts) == 1 else "partial"
             kinds = tuple(sorted({k.layer_kind for k in keys if k.layer_kind and k.state == "in_force"}))

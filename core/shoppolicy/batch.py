@@ -416,8 +416,10 @@ def _summary(summary: Summary, path: str | None) -> None:
              f"{data['incomplete']} incomplete (policy gaps); {data['rejected']} rejected"]
     for t in data["totals"]:
         lines.append(f"  {t['market']} {t['currency']}: {t['orders']} orders ({t['complete']} complete, "
-                     f"{t['incomplete']} incomplete), amount {t['amount']}; complete orders: fees {t['fees']}, "
-                     f"creator commission {t['creator_commission']}, net {t['net']}")
+                     f"{t['incomplete']} incomplete), amount {t['amount']}; orders with a known net: "
+                     f"fees {t['fees']}, creator commission {t['creator_commission']}, net {t['net']}")
+    for market, count in data["rejected_by_market"].items():
+        lines.append(f"  {market or '(no market named)'}: {count} rejected")
     for m in data["missing"][:20]:
         lines.append(f"  missing {m['market']} {m['rule']} {m['key']}: blocks {m['orders']} orders "
                      f"(from {m['needed_from']})")

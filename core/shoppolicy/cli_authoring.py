@@ -22,11 +22,12 @@ from shoppolicy.cli_common import as_of as _as_of
 from shoppolicy.convert import unstructure
 from shoppolicy.engine import Engine
 
-_CODES = {"in_force": "F", "announced": "A", "not_yet": "N", "ended": "E", "gap": "G"}
+_CODES = {"in_force": "F", "announced": "A", "not_yet": "N", "ended": "E", "gap": "G", "no_number": "-"}
 _LAYER_MARKS = {"contributed": "+c", "override": "+o"}
 LEGEND = ("F in force, A announced (not yet in force), N not yet (no value before a later start), "
           "E ended (no successor), G policy gap; a number counts keys when a rule's keys differ; "
-          "+c a value in force comes from a contributed layer, +o from an override file; . no key")
+          "+c a value in force comes from a contributed layer, +o from an override file; - a rule declared "
+          "with no number of its own (computed from the inputs); . no key")
 
 
 class _CliState(Protocol):
@@ -47,7 +48,7 @@ def _cell(market: MarketCoverage, rule: str) -> str:
     found = next((r for r in market.rules if r.rule == rule), None)
     if found is None:
         return "."
-    if len(found.counts) == 1:
+    if len(found.counts) <= 1:
         text = _CODES[found.state]
     else:
         text = " ".join(f"{_CODES[s]}{found.counts[s]}" for s in STATES if s in found.counts)

@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from shoppolicy.blocks.fees import gap_of
+from shoppolicy.blocks.keys import KeySpec, RuleSpec
 from shoppolicy.convert import parse_datetime, structure
 from shoppolicy.errors import InputError, MarketError, PolicyFileError, PolicyGapError, ShopPolicyError
 from shoppolicy.model import (
@@ -39,7 +40,7 @@ from shoppolicy.money import ZERO, on_minor_unit, quantum, to_decimal, too_preci
 from shoppolicy.orders import structure_order
 from shoppolicy.plugins import PluginHost, PluginInfo, build_host
 from shoppolicy.policy import ORIGIN_OVERRIDE, Entry, Layer, MarketPolicy, PolicyView, load_policy_file
-from shoppolicy.policy_check import check_entry
+from shoppolicy.policy_check import check_entry, spec_for
 from shoppolicy.pricing import price
 from shoppolicy.rules import IncentiveProgram, ViolationHandler
 from shoppolicy.settle import Rejected, Summary, settle_rows
@@ -272,6 +273,14 @@ class Engine:
 
     # -- rules in force ----------------------------------------------------------------
 
+    def declared_keys(self, market_id: str) -> list[KeySpec] | None:
+        """The policy keys the plugins declare for a market (``None``: none declared)."""
+        return self._host.declared_keys(self.chain(self.market(market_id)))
+
+    def declared_rules(self, market_id: str) -> list[RuleSpec]:
+        """The rules declared for a market with no number of their own (e.g. TT-VIO-1)."""
+        return self._host.declared_rules(self.chain(self.market(market_id)))
+
     def rules(self, market_id: str, as_of: dt.date | dt.datetime | str) -> list[RuleState]:
         """Every policy key of a market on a date: value, state, source and layer."""
         view = self.view(market_id, as_of)
@@ -292,6 +301,16 @@ class Engine:
                 effective_to=e.end if e is not None else None,
                 detail=resolved.detail,
                 interpretation=e.interpretation if e is not None else None))
+        for spec in self.declared_keys(market_id) or ():  # declared keys the data gives no value for
+            if "*" in spec.pattern and any(spec_for(r.key, [spec]) is spec for r in out):
+                continue
+            if any(r.key == spec.pattern for r in out):
+                continue
+            out.append(RuleState(market=market_id, key=spec.pattern, rule=spec.rules, state="unset",
+                                 detail=f"declared ({spec.type}: {spec.description}); no value in the data"))
+        for declared in self.declared_rules(market_id):
+            out.append(RuleState(market=market_id, key="", rule=declared.rule, state="no_number",
+                                 detail=declared.description))
         return sorted(out, key=lambda r: (r.rule, r.key))
 
     # -- internals ---------------------------------------------------------------------

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     else:
         from importlib.abc import Traversable
 
-    from shoppolicy.blocks.keys import KeySpec
+    from shoppolicy.blocks.keys import KeySpec, RuleSpec
     from shoppolicy.model import Market
     from shoppolicy.policy import PolicyView
     from shoppolicy.rules import Charge, IncentiveProgram, PayoutRule, ViolationHandler
@@ -65,8 +65,10 @@ def shoppolicy_policy_files() -> Sequence[Traversable | Path]:
 
 
 @hookspec
-def shoppolicy_policy_keys() -> Sequence[KeySpec]:
-    """Declare the policy keys this plugin's blocks read, with their types and rules.
+def shoppolicy_policy_keys() -> Sequence[KeySpec | RuleSpec]:
+    """Declare the policy keys this plugin's blocks read, with their types and rules
+    (and, as :class:`~shoppolicy.blocks.keys.RuleSpec`, the catalogue rules it
+    implements with no number of their own, so ``coverage`` lists them too).
 
     Called once, when the plugin is registered.  Return
     :class:`~shoppolicy.blocks.keys.KeySpec` values (``fee_keys`` declares every key of

@@ -364,7 +364,7 @@ class RuleState:
     market: str
     key: str
     rule: str
-    state: str  # in_force, announced, not_yet, ended, gap
+    state: str  # in_force, announced, not_yet, ended, gap; unset (declared, no value); no_number
     value: str | None = None
     source: str | None = None
     confidence: str | None = None

@@ -23,7 +23,7 @@ import attrs
 import pluggy
 
 from shoppolicy import hookspecs
-from shoppolicy.blocks.keys import KeySpec
+from shoppolicy.blocks.keys import KeySpec, RuleSpec
 from shoppolicy.errors import PluginError, ShopPolicyError
 from shoppolicy.model import Market
 from shoppolicy.policy import ORIGIN_OWNER, Entry, Layer, PolicyView, parse_policy
@@ -57,8 +57,9 @@ class PluginHost:
         self._conflicted: set[str] = set()
         self._owners: dict[str, object] = {}  # market id -> the plugin object that owns it
         self._callers: dict[tuple[int, str], Any] = {}
-        #: Declared policy keys, by the distribution that declares them.
+        #: Declared policy keys and rules without keys, by the distribution that declares them.
         self.key_specs: dict[str, list[KeySpec]] = {}
+        self.rule_specs: dict[str, list[RuleSpec]] = {}
 
     # -- loading ---------------------------------------------------------------------
 
@@ -118,7 +119,8 @@ class PluginHost:
                 claimed.append(market.id)
         self.entries.extend(entries)
         if keys:
-            self.key_specs.setdefault(dist, []).extend(keys)
+            self.key_specs.setdefault(dist, []).extend(k for k in keys if isinstance(k, KeySpec))
+            self.rule_specs.setdefault(dist, []).extend(k for k in keys if isinstance(k, RuleSpec))
         self.infos.append(PluginInfo(name=name, distribution=dist, version=version, status="ok",
                                      markets=tuple(claimed)))
         return True
@@ -165,12 +167,13 @@ class PluginHost:
                 entries.extend(load_plugin_file(resource, dist, version))
         return entries
 
-    def _declared_keys(self, plugin: object) -> list[KeySpec]:
-        keys: list[KeySpec] = []
+    def _declared_keys(self, plugin: object) -> list[KeySpec | RuleSpec]:
+        keys: list[KeySpec | RuleSpec] = []
         for fn in self._impls(plugin, "shoppolicy_policy_keys"):
             for spec in fn() or ():
-                if not isinstance(spec, KeySpec):
-                    raise PluginError(f"shoppolicy_policy_keys returned {type(spec).__name__}, expected KeySpec")
+                if not isinstance(spec, (KeySpec, RuleSpec)):
+                    raise PluginError(f"shoppolicy_policy_keys returned {type(spec).__name__}, expected KeySpec "
+                                      "or RuleSpec")
                 keys.append(spec)
         return keys
 
@@ -211,6 +214,17 @@ class PluginHost:
                     found = found if found is not None else {}
                     found.setdefault(id(spec), spec)
         return list(found.values()) if found is not None else None
+
+    def declared_rules(self, chain: Sequence[Market]) -> list[RuleSpec]:
+        """The rules without keys declared for a market with this chain (root first)."""
+        ids = {m.id for m in chain}
+        found: dict[str, RuleSpec] = {}
+        for market in chain:
+            owner = self.markets.get(market.id)
+            for spec in self.rule_specs.get(owner.plugin, ()) if owner is not None else ():
+                if not spec.markets or ids & set(spec.markets):
+                    found.setdefault(spec.rule, spec)
+        return list(found.values())
 
     def _call(self, plugin: object, hook: str, **kwargs: Any) -> list[Any] | None:
         """``hook`` asked of ``plugin`` and of the plugins that own no market (so their

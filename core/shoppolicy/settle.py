@@ -36,6 +36,8 @@ class Rejected:
     reason: str
     order_id: str | None = None
     field: str | None = None
+    #: The market the row names, when it names one (a string): rejects are counted per market.
+    market: str | None = None
 
 
 @attrs.define(slots=True)
@@ -82,6 +84,8 @@ class Summary:
     incomplete: int = 0
     totals: dict[tuple[str, str], Totals] = attrs.field(factory=dict)
     missing: dict[tuple[str, str, str], Missing] = attrs.field(factory=dict)
+    #: Rejected rows by the market they name ("" for a row that names none).
+    rejected_by_market: dict[str, int] = attrs.field(factory=dict)
 
     def add(self, quote: Quote) -> None:
         """Count one accepted order."""
@@ -119,10 +123,19 @@ class Summary:
                 if gap.on < found.needed_from:
                     found.needed_from = gap.on
 
+    def reject(self, row: Rejected) -> Rejected:
+        """Count one rejected row (per market where it names one); return it."""
+        self.rejected += 1
+        market = row.market or ""
+        self.rejected_by_market[market] = self.rejected_by_market.get(market, 0) + 1
+        return row
+
     def merge(self, other: Summary) -> None:
         """Add another batch's counts and totals (a worker's share of the batch)."""
         self.accepted += other.accepted
         self.rejected += other.rejected
+        for market, count in other.rejected_by_market.items():
+            self.rejected_by_market[market] = self.rejected_by_market.get(market, 0) + count
         self.incomplete += other.incomplete
         for key, t in other.totals.items():
             mine = self.totals.get(key)
@@ -145,6 +158,7 @@ class Summary:
         return {
             "orders": self.accepted + self.rejected, "accepted": self.accepted,
             "complete": self.accepted - self.incomplete, "incomplete": self.incomplete, "rejected": self.rejected,
+            "rejected_by_market": dict(sorted(self.rejected_by_market.items())),
             "totals": [{"market": m, "currency": c, "orders": t.orders, "complete": t.complete,
                         "incomplete": t.incomplete, "amount": str(t.amount), "fees": str(t.fees),
                         "creator_commission": str(t.creator_commission), "net": str(t.net)}
@@ -158,9 +172,11 @@ class Summary:
 def rejected(number: int, item: Mapping[str, Any] | OrderRecord | None, exc: ShopPolicyError) -> Rejected:
     """The :class:`Rejected` of row ``number`` (``None``: a row that is no record) that raised ``exc``."""
     order_id = item.order_id if isinstance(item, OrderRecord) else item.get("order_id") if item is not None else None
+    market = item.market if isinstance(item, OrderRecord) else item.get("market") if item is not None else None
     return Rejected(line=number, reason=exc.message if isinstance(exc, InputError) else str(exc),
                     order_id=order_id if isinstance(order_id, str) and order_id else None,
-                    field=exc.field if isinstance(exc, InputError) else None)
+                    field=exc.field if isinstance(exc, InputError) else None,
+                    market=market if isinstance(market, str) and market else None)
 
 
 def settle_each(rows: Iterable[tuple[int, Mapping[str, Any] | OrderRecord | InputError]], summary: Summary,
@@ -173,14 +189,12 @@ def settle_each(rows: Iterable[tuple[int, Mapping[str, Any] | OrderRecord | Inpu
     """
     for number, item in rows:
         if isinstance(item, InputError):
-            summary.rejected += 1
-            yield rejected(number, None, item)
+            yield summary.reject(rejected(number, None, item))
             continue
         try:
             result = price(item)
         except ShopPolicyError as exc:
-            summary.rejected += 1
-            yield rejected(number, item, exc)
+            yield summary.reject(rejected(number, item, exc))
             continue
         yield result
 

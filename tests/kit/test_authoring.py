@@ -125,12 +125,19 @@ def test_coverage_shows_every_market_and_rule_state() -> None:
         for rule in market["rules"]:
             states = {k["state"] for k in rule["keys"]}
             assert states <= {"in_force", "announced", "not_yet", "ended", "gap"}
+            if not rule["keys"]:  # a rule declared with no number of its own (TT-VIO-1)
+                assert rule["state"] == "no_number"
+                continue
             assert rule["state"] == (states.pop() if len(states) == 1 else "partial")
             assert sum(rule["counts"].values()) == len(rule["keys"])
     table = run("--format", "table", "coverage", "--as-of", "2025-01-01").stdout
     assert table.startswith("policy coverage on 2025-01-01\nrule ")
     assert all(m in table.splitlines()[1] for m in markets)
     assert "F in force, A announced" in table
+    # Every catalogue rule a plugin implements is listed, the ones with no number too.
+    us = next(m for m in data["markets"] if m["market"] == "tiktok-us")
+    assert {"rule": "TT-VIO-1", "state": "no_number"}.items() <= next(
+        r for r in us["rules"] if r["rule"] == "TT-VIO-1").items()
 
 
 @pytest.mark.usefixtures("acme_installed")

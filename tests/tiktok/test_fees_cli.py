@@ -146,7 +146,7 @@ def test_TT_FEE_1_rules_tiktok_us_as_of_2024_07_01_lists_the_referral_fee() -> N
 def test_TT_FEE_1_rules_table_shows_the_rate_and_its_source() -> None:
     result = run("--format", "table", "rules", "tiktok-us", "--as-of", "2024-07-01")
     assert result.exit_code == 0
-    row = next(line for line in result.stdout.splitlines() if "fee.referral_fee.rate" in line)
+    row = next(line for line in result.stdout.splitlines() if "fee.referral_fee.rate " in line)
     assert "0.08" in row and "third-party" in row and "fitsmallbusiness.com" in row
 
 

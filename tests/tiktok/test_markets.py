@@ -47,7 +47,9 @@ def test_rules_of_a_variant_show_which_values_come_from_the_parent() -> None:
 
 def test_rules_of_another_variant_do_not_show_indonesias_values() -> None:
     rules = {r["key"]: r for r in run_json("rules", "tiktok-my", "--as-of", "2025-01-01")["rules"]}
-    assert "creator_payout.after_sales_days" not in rules
+    # Indonesia's value is not Malaysia's: the key is listed as declared, with no value.
+    assert (rules["creator_payout.after_sales_days"]["state"], rules["creator_payout.after_sales_days"]["value"]) \
+        == ("unset", None)
     assert rules["creator_payout.*"]["state"] == "gap"
 
 
@@ -96,11 +98,12 @@ def _override(tmp_path: Any, name: str, rule: str, key: str, value: str) -> str:
 
 def test_hook_shoppolicy_policy_keys(tmp_path: Any) -> None:
     from shoppolicy import PolicyFileError
-    from shoppolicy.blocks.keys import KeySpec
+    from shoppolicy.blocks.keys import KeySpec, RuleSpec
     from shoppolicy_tiktok import plugin
 
     declared = list(plugin.shoppolicy_policy_keys())
-    assert declared and all(isinstance(spec, KeySpec) for spec in declared)
+    assert declared and all(isinstance(spec, (KeySpec, RuleSpec)) for spec in declared)
+    assert [s.rule for s in declared if isinstance(s, RuleSpec)] == ["TT-VIO-1"]  # no number of its own
     # The engine checks every override against the declared keys at load, naming the nearest one.
     typo = _override(tmp_path, "typo.toml", "TT-FEE-1", "fee.referal_fee.rate", '"0.05"')
     with pytest.raises(PolicyFileError) as info:

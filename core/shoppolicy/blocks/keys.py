@@ -50,6 +50,17 @@ class KeySpec:
             raise ValueError(f"KeySpec {self.pattern}: type {value!r} is not one of {', '.join(TYPES)}")
 
 
+@attrs.frozen(slots=True)
+class RuleSpec:
+    """A catalogue rule a plugin implements with no policy number of its own (its figures
+    come from the inputs, e.g. TT-VIO-1's deduction from the event or contract), declared
+    so that ``coverage`` lists it beside the rules that have keys."""
+
+    rule: str
+    description: str = ""
+    markets: tuple[str, ...] = ()
+
+
 def fee_keys(prefix: str, rules: str, *, markets: tuple[str, ...] = ()) -> list[KeySpec]:
     """The keys :func:`~shoppolicy.blocks.from_policy.fee` reads under ``prefix``
     (``fee.*.`` for every fee of a ``fee.charged`` list)."""

@@ -7,14 +7,16 @@ wrong type refuses the file at load.
 
 from __future__ import annotations
 
-from shoppolicy.blocks.keys import KeySpec, fee_keys
+from shoppolicy.blocks.keys import KeySpec, RuleSpec, fee_keys
 
 #: The fee codes the data may name (``fee.<code>.*``); a new code is declared here first.
 FEE_CODES = ("referral_fee", "refund_admin_fee", "commission", "commission_vat", "commerce_growth_fee",
              "transaction_fee", "payment_fee", "processing_fee", "order_processing_fee", "platform_support_fee",
              "mall_service_fee", "dynamic_commission_fee", "pre_order_fee")
 
-KEYS: list[KeySpec] = [
+KEYS: list[KeySpec | RuleSpec] = [
+    RuleSpec("TT-VIO-1", "security deposit and livestream stops: a deduction only when the platform ordered the "
+                         "stop for a violation or the contract names one; the amount comes from the event"),
     KeySpec("fee.charged", "names", "TT-FEE-*", "the fee codes the market charges"),
     *(spec for code in FEE_CODES for spec in fee_keys(f"fee.{code}.", "TT-FEE-*")),
     KeySpec("affiliate.plan_precedence", "names", "TT-AFF-1", "the affiliate plans, the one that wins first"),
