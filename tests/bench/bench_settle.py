@@ -1,6 +1,7 @@
 """The batch benchmark: ``shoppolicy settle`` against the hand-written bare loops.
 
-usage: python tests/bench/bench_settle.py [--repeat R] [N ...]   (default: R=3, N=100000 1000000)
+usage: python tests/bench/bench_settle.py [--repeat R] [--baseline-rev REV] [N ...]
+       (default: R=3, N=100000 1000000)
 
 For each N it generates N synthetic tiktok-us orders with ../shared/bench/gen_orders.py,
 then in the same run times, as whole processes: ``bare_loop.py`` (stdlib json),
@@ -15,6 +16,12 @@ synced, so every run writes a new file and none waits on another's write-back.  
 prints wall time, the ratio to the stdlib loop, orders per second and peak resident
 memory of the whole process tree (workers included), and checks that the SDK's figures
 equal the bare loop's, order by order.
+
+With ``--baseline-rev REV`` the code of another commit (say, the one before a change)
+is installed beside this one (a git worktree and a virtual environment under
+``bench-out/``) and its ``settle`` takes its turns in the same run, so a before/after
+comparison shares the machine's minute, its cores and its JSON library.  Each program's
+CPU time (user + system, of the whole process tree) is reported beside its wall time.
 
 The policy values are synthetic and only for this benchmark; they are not policy.
 """
@@ -53,9 +60,11 @@ def _tree_rss_kib(pid: int) -> int:
     return own + sum(_tree_rss_kib(c) for c in children)
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Wall time and peak resident memory (KiB) of one command and its child processes,
-    sampled every 50 ms from /proc (the largest process's, by rusage, where /proc is missing)."""
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, float]:
+    """Wall time, peak resident memory (KiB) and CPU seconds (user + system) of one
+    command and its child processes; memory sampled every 50 ms from /proc (the largest
+    process's, by rusage, where /proc is missing)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env={**os.environ, **(env or {})})
@@ -69,9 +78,11 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int
     if proc.returncode not in (0, 3):
         assert proc.stderr is not None
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr.read().decode()[-2000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if not sampling:
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, peak
+        peak = after.ru_maxrss
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, peak, cpu
 
 
 def compare(sdk_out: Path, bare_out: Path) -> int:
@@ -109,7 +120,21 @@ def byte_compile() -> None:
             compileall.compile_dir(folder, quiet=1)
 
 
-def run(n: int, repeat: int) -> None:
+def baseline_python(rev: str) -> str:
+    """The interpreter of a virtual environment with the code of ``rev`` installed (made once)."""
+    tree = OUT / f"baseline-{rev}"
+    python = tree / ".venv" / "bin" / "python"
+    if not python.exists():
+        OUT.mkdir(exist_ok=True)
+        if not tree.exists():
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev], check=True)
+        subprocess.run([sys.executable, "-m", "venv", str(tree / ".venv")], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{tree}[fast]", "-e",
+                        str(tree / "plugins" / "douyin"), "-e", str(tree / "plugins" / "tiktok")], check=True)
+    return str(python)
+
+
+def run(n: int, repeat: int, baseline: tuple[str, str] | None = None) -> None:
     OUT.mkdir(exist_ok=True)
     orders = OUT / f"orders-{n}.jsonl"
     if not orders.exists():
@@ -134,7 +159,15 @@ def run(n: int, repeat: int) -> None:
         ("settle, default jobs, stdlib json", [*settle, "--out", str(OUT / "sdk-stdlib.jsonl")],
          {"SHOPPOLICY_NO_ORJSON": "1"}, OUT / "sdk-stdlib.jsonl"),
     ]
-    best: dict[str, tuple[float, int]] = {}
+    if baseline is not None:
+        rev, python = baseline
+        old = [python, *settle[1:]]
+        programs += [
+            (f"baseline {rev} (default jobs)", [*old, "--out", str(OUT / "base.jsonl")], {}, OUT / "base.jsonl"),
+            (f"baseline {rev} --jobs 1", [*old, "--jobs", "1", "--out", str(OUT / "base-1.jsonl")], {},
+             OUT / "base-1.jsonl"),
+        ]
+    best: dict[str, tuple[float, int, float]] = {}
     for _ in range(repeat):  # the programs take turns, so a slow minute hits them all alike
         for name, cmd, env, written in programs:
             # Each program writes a new file, and starts with nothing of the last one's
@@ -142,9 +175,9 @@ def run(n: int, repeat: int) -> None:
             # SDK at 1M orders) and the disk's catching up are not timed.
             written.unlink(missing_ok=True)
             os.sync()
-            t, m = timed(cmd, env)
-            old = best.get(name, (float("inf"), 0))
-            best[name] = (min(old[0], t), max(old[1], m))
+            t, m, cpu = timed(cmd, env)
+            seen = best.get(name, (float("inf"), 0, float("inf")))
+            best[name] = (min(seen[0], t), max(seen[1], m), min(seen[2], cpu))
     checked = compare(OUT / "sdk.jsonl", OUT / "bare.jsonl")
     if (OUT / "sdk.jsonl").read_bytes() != (OUT / "sdk-1.jsonl").read_bytes():
         sys.exit("the statement written by workers differs from the one-process statement")
@@ -152,18 +185,26 @@ def run(n: int, repeat: int) -> None:
     jobs = default_jobs(str(orders))
     print(f"\n{n:,} orders  (python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}; "
           f"default jobs here: {jobs}; best of {repeat})")
-    print(f"{'program':36s} {'seconds':>8s} {'x bare':>7s} {'orders/s':>10s} {'peak RSS MB':>12s}")
+    bare_cpu = best[programs[0][0]][2]
+    print(f"{'program':40s} {'wall s':>7s} {'x bare':>7s} {'cpu s':>7s} {'x bare':>7s} {'orders/s':>10s} "
+          f"{'peak RSS MB':>12s}")
     for name, *_ in programs:
-        t, m = best[name]
-        print(f"{name:36s} {t:8.2f} {t / bare_t:7.2f} {n / t:10,.0f} {m / 1024:12.1f}")
+        t, m, cpu = best[name]
+        print(f"{name:40s} {t:7.2f} {t / bare_t:7.2f} {cpu:7.2f} {cpu / bare_cpu:7.2f} {n / t:10,.0f} "
+              f"{m / 1024:12.1f}")
     print(f"figures checked equal to bare_loop.py for {checked:,} orders")
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
     repeats = 3
-    if args[:1] == ["--repeat"]:
-        repeats, args = int(args[1]), args[2:]
+    base: tuple[str, str] | None = None
+    while args[:1] in (["--repeat"], ["--baseline-rev"]):
+        if args[0] == "--repeat":
+            repeats = int(args[1])
+        else:
+            base = (args[1], baseline_python(args[1]))
+        args = args[2:]
     byte_compile()
     for size in [int(a) for a in args] or [100_000, 1_000_000]:
-        run(size, repeats)
+        run(size, repeats, base)

@@ -170,3 +170,46 @@ def test_gaps_template_filled_in_makes_the_orders_complete(tmp_path: Path) -> No
     # 300 × 2% = 6; no commission; net 294.
     assert (second["total_fees"], second["net"], second["payout_date"]) == ("6.00", "294.00", "2025-01-11")
     assert first["complete"] and second["complete"]
+
+
+class _CountingPlugin:
+    """A market whose fee schedule is a gap: counts how often the fee hook is asked."""
+
+    calls = 0
+
+    @hookimpl
+    def shoppolicy_markets(self) -> list[Market]:
+        return [Market(id="counting-mall", name="Counting mall (test)", currency="EUR", timezone="Europe/Paris")]
+
+    @hookimpl
+    def shoppolicy_fee_rules(self, market: Market, policy: object) -> list[object]:
+        from shoppolicy import PolicyGapError
+
+        type(self).calls += 1
+        on = policy.at.date()  # type: ignore[attr-defined]
+        raise PolicyGapError(market=market.id, rule="TEST-FEE-9", key="fee.rate", on=on)
+
+
+def test_a_slice_is_compiled_once_even_when_it_is_a_gap() -> None:
+    engine = Engine(plugins=[_CountingPlugin()], entry_points=False)
+    quotes = [engine.quote({"order_id": f"C{i}", "market": "counting-mall", "amount": "10.00", "currency": "EUR",
+                            "placed_at": f"2025-01-{1 + i % 28:02d}"}) for i in range(500)]
+    assert _CountingPlugin.calls == 1  # one policy slice: one compilation, its gap remembered
+    assert all(q.gaps[0].rule == "TEST-FEE-9" and q.net is None for q in quotes)
+    assert quotes[7].gaps[0].on.isoformat() == "2025-01-08"  # each gap dated at its own order
+
+
+def test_an_overlapping_override_is_reported_once_at_load(tmp_path: Path) -> None:
+    value = ('[[values]]\nmarket = "tiktok-us"\nrule = "TT-PAY-1"\nkey = "settlement.cross_border_pop.accelerated.days"'
+             '\nvalue = {days}\nsource = "mine"\neffective_from = {start}\n')
+    override = tmp_path / "overlap.toml"
+    override.write_text(value.format(days=5, start="2025-01-01") + value.format(days=6, start="2025-02-01"),
+                        encoding="utf-8")
+    orders = _write(tmp_path / "o.jsonl", *({"order_id": f"U{i}", "market": "tiktok-us", "amount": "10.00",
+                                             "currency": "USD", "placed_at": "2025-03-01"} for i in range(2000)))
+    out = tmp_path / "statement.jsonl"
+    result = CliRunner().invoke(cli, ["--policy", str(override), "settle", str(orders), "--out", str(out)])
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert str(override) in line and "overlaps" in line and "settlement.cross_border_pop.accelerated.days" in line
+    assert not out.exists() or out.read_text() == ""
