@@ -39,7 +39,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-CONFIDENCE_LEVELS = ("seed", "official", "third-party", "user")
+CONFIDENCE_LEVELS = ("seed", "official", "third-party", "user", "derived")
 ORIGIN_OWNER, ORIGIN_CONTRIBUTED, ORIGIN_OVERRIDE = 0, 1, 2
 ORIGIN_NAMES = {ORIGIN_OWNER: "plugin", ORIGIN_CONTRIBUTED: "contributed", ORIGIN_OVERRIDE: "override"}
 
@@ -77,6 +77,14 @@ class _GapSpec:
     effective_from: Any = None
     effective_to: Any = None
     note: str | None = None
+    #: What the sources do say: the published range of the rate (the span of both
+    #: sources where they conflict) and an unconfirmed figure, as decimal strings.
+    low: Any = None
+    high: Any = None
+    candidate: Any = None
+    source: str | None = None
+    retrieved: Any = None
+    confidence: str | None = None
 
 
 @attrs.frozen(slots=True)
@@ -122,6 +130,12 @@ class Entry:
     note: str | None = None
     interpretation: str | None = None
     is_gap: bool = False
+    #: A gap's published range and unconfirmed candidate (fractions, e.g. 0.081), and
+    #: the source that gives them (a gap's ``source`` stays empty: it has no value).
+    low: Decimal | None = None
+    high: Decimal | None = None
+    candidate: Decimal | None = None
+    gap_source: str | None = None
 
     def covers(self, at: dt.datetime) -> bool:
         return (self.start is None or self.start <= at) and (self.end is None or at < self.end)
@@ -199,14 +213,14 @@ def parse_policy(text: str, file: str, layer: Layer) -> list[Entry]:
                                       f"{path}.effective_to")
             if not item.rule.strip() or not item.key.strip():
                 raise PolicyFileError(file, "rule and key must not be empty", path)
+            if item.confidence is not None and item.confidence not in CONFIDENCE_LEVELS:
+                raise PolicyFileError(file, f"expected one of {', '.join(CONFIDENCE_LEVELS)}, "
+                                      f"got {item.confidence!r}", f"{path}.confidence")
             if isinstance(item, _ValueSpec):
                 _check_exact(item.value, f"{path}.value", file)
                 if not item.source.strip():
                     raise PolicyFileError(file, "every value needs a source (a catalogue id or a URL)",
                                           f"{path}.source")
-                if item.confidence is not None and item.confidence not in CONFIDENCE_LEVELS:
-                    raise PolicyFileError(file, f"expected one of {', '.join(CONFIDENCE_LEVELS)}, "
-                                          f"got {item.confidence!r}", f"{path}.confidence")
                 announced = _start(item.announced_on, f"{path}.announced_on", file)
                 retrieved = _start(item.retrieved, f"{path}.retrieved", file)
                 entries.append(Entry(
@@ -215,10 +229,36 @@ def parse_policy(text: str, file: str, layer: Layer) -> list[Entry]:
                     confidence=item.confidence, retrieved=retrieved.date() if retrieved else None,
                     note=item.note, interpretation=item.interpretation))
             else:
+                low, high, candidate = (_fraction(getattr(item, name), f"{path}.{name}", file)
+                                        for name in ("low", "high", "candidate"))
+                if (low is None) != (high is None):
+                    raise PolicyFileError(file, "a range needs both low and high", f"{path}.low")
+                if low is not None and high is not None and low > high:
+                    raise PolicyFileError(file, f"low ({low}) is above high ({high})", f"{path}.low")
+                if (low is not None or candidate is not None) and not (item.source or "").strip():
+                    raise PolicyFileError(file, "a range or a candidate needs its source", f"{path}.source")
+                retrieved = _start(item.retrieved, f"{path}.retrieved", file)
                 entries.append(Entry(
                     market=market, rule=item.rule, key=item.key, value=None, source="", layer=layer,
-                    path=f"{file}: {path}", start=start, end=end, note=item.reason, is_gap=True))
+                    path=f"{file}: {path}", start=start, end=end, note=item.reason, is_gap=True,
+                    confidence=item.confidence, retrieved=retrieved.date() if retrieved else None,
+                    low=low, high=high, candidate=candidate, gap_source=item.source))
     return entries
+
+
+def _fraction(value: Any, path: str, file: str) -> Decimal | None:
+    """A gap's ``low``, ``high`` or ``candidate``: a decimal string between 0 and 1."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PolicyFileError(file, f"write a rate as a decimal string (\"0.081\"), got {value!r}", path)
+    try:
+        found = to_decimal(value)
+    except (TypeError, ValueError):
+        found = None
+    if found is None or not found.is_finite() or not 0 <= found <= 1:
+        raise PolicyFileError(file, f"expected a rate between 0 and 1 as a decimal string, got {value!r}", path)
+    return found
 
 
 def load_policy_file(path: str | Path, layer: Layer | None = None) -> list[Entry]:
