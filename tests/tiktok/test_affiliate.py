@@ -13,7 +13,7 @@ from shoppolicy import CreatorShare, Engine, InputError, OrderRecord, PayoutLine
 from shoppolicy.convert import structure
 from shoppolicy_tiktok.affiliate import commission_charges, winning_plan
 
-from .helpers import order, us_pop, write_override
+from .helpers import order, quotable, us_pop, write_override
 
 
 def creator_order(market: str, **fields: object) -> dict[str, object]:
@@ -96,7 +96,8 @@ def test_TT_AFF_2_commission_is_amount_times_rate_taken_from_the_merchants_net(e
 
 def test_TT_AFF_2_idr_commission_rounds_half_up_to_whole_rupiah(engine: Engine) -> None:
     # 150005 × 0.125 = 18750.625 → 18751 IDR
-    quote = engine.quote(order("tiktok-id", amount="150005", affiliate_plan="open", commission_rate="0.125"))
+    quote = engine.quote(order("tiktok-id", amount="150005", affiliate_plan="open", commission_rate="0.125",
+                               **quotable("tiktok-id")))
     assert quote.creator is not None and quote.creator.commission == Decimal("18751")
     assert quote.creator.commission.as_tuple().exponent == 0
 

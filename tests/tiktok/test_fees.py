@@ -257,10 +257,10 @@ def test_TT_FEE_4_a_cluster_rate_from_an_override(engine: Engine) -> None:
 
 
 def test_TT_FEE_4_store_type_rate_marketplace_gold_jewellery_8_10(engine: Engine) -> None:
-    # 8.10% × 100 = 8.10; transaction fee 2.16% × 110 = 2.376 → 2.38
+    # 8.10% × 100 = 8.10; transaction fee 3.78% × 110 = 4.158 → 4.16 (TT-FEE-5 revised: 3.78% from 2024-09-05)
     q = engine.quote(order("tiktok-my", "2025-08-20T10:00:00", store_type="marketplace", category="gold_jewellery",
                            **MY_ORDER))
-    assert fee_amounts(q) == {"commission": Decimal("8.10"), "transaction_fee": Decimal("2.38")}
+    assert fee_amounts(q) == {"commission": Decimal("8.10"), "transaction_fee": Decimal("4.16")}
 
 
 def test_TT_FEE_4_other_store_types_and_categories_are_a_gap(engine: Engine) -> None:
@@ -322,22 +322,25 @@ def test_TT_FEE_6_flat_1_percent_from_2023_09_15_00_00_sgt(engine: Engine) -> No
     # so the commission is applied on its own.
     with pytest.raises(PolicyGapError) as info:
         charge_lines(engine, order("tiktok-sg", "2023-09-14T23:59:59", **SG_ORDER), "commission")
-    assert info.value.state == "not_yet"
+    assert (info.value.rule, info.value.state) == ("TT-FEE-6", "gap")  # a declared gap: none found before
     [commission] = charge_lines(engine, order("tiktok-sg", "2023-09-15T00:00:00", **SG_ORDER), "commission")
     assert (commission.amount, commission.rule, commission.confidence) == (Decimal("4.50"), "TT-FEE-6",
                                                                            "third-party")
 
 
 def test_TT_FEE_6_sub_category_rates_from_2025_are_a_gap(engine: Engine) -> None:
-    [last] = charge_lines(engine, order("tiktok-sg", "2024-12-31T23:59:59", **SG_ORDER), "commission")
-    assert last.amount == Decimal("4.50")
+    # 3.27% × 450 = 14.715 → 14.72 on the last day of the 2024-09-01 rates (TT-FEE-6 revised)
+    [last] = charge_lines(engine, order("tiktok-sg", "2024-12-31T23:59:59", category="t_shirts", **SG_ORDER),
+                          "commission")
+    assert last.amount == Decimal("14.72")
     error = gap(engine, order("tiktok-sg", "2025-01-01T00:00:00", category="t_shirts", **SG_ORDER))
     assert (error.rule, error.key, error.category) == ("TT-FEE-6", "fee.commission.rate.t_shirts", "t_shirts")
 
 
-def test_TT_FEE_6_a_2024_quote_stops_at_the_unpublished_transaction_fee(engine: Engine) -> None:
-    error = gap(engine, order("tiktok-sg", "2024-06-01T10:00:00", **SG_ORDER))
-    assert (error.rule, error.key) == ("TT-FEE-7", "fee.transaction_fee.rate")
+def test_TT_FEE_6_a_2024_quote_has_both_fees(engine: Engine) -> None:
+    # TT-FEE-6 and -7 revised: commission 2.18% × 450 = 9.81; transaction fee 2.18% × 530 = 11.554 → 11.55
+    q = engine.quote(order("tiktok-sg", "2024-06-01T10:00:00", **SG_ORDER))
+    assert fee_amounts(q) == {"commission": Decimal("9.81"), "transaction_fee": Decimal("11.55")}
 
 
 # --- TT-FEE-7: Singapore transaction fee -----------------------------------------------------------
@@ -472,11 +475,15 @@ def test_TT_FEE_10_until_2023_05_31_1_percent_plus_idr_2000(engine: Engine) -> N
 
 
 def test_TT_FEE_10_both_sides_of_the_june_table_2023_06_01_09_00_wib(engine: Engine) -> None:
-    # 08:59:59 still 1% + 2,000 = 3,000; from 09:00 beauty 4.3% × 100,000 = 4,300, no per-order part
-    before = engine.quote(order("tiktok-id", "2023-06-01T08:59:59", "100000", category="beauty"))
+    # 1% + 2,000 = 3,000 ends 2023-05-31 (TT-FEE-10 revised); 00:00-09:00 is a gap; from 09:00 beauty
+    # 4.3% × 100,000 = 4,300, no per-order part
+    before = engine.quote(order("tiktok-id", "2023-05-31T23:59:59", "100000", category="beauty"))
     after = engine.quote(order("tiktok-id", "2023-06-01T09:00:00", "100000", category="beauty"))
     assert fee_amounts(before) == {"commission": Decimal("3000")}
     assert fee_amounts(after) == {"commission": Decimal("4300")}
+    for placed in ("2023-06-01T00:00:00", "2023-06-01T08:59:59"):
+        error = gap(engine, order("tiktok-id", placed, "100000", category="beauty"))
+        assert (error.rule, error.key, error.state) == ("TT-FEE-10", "fee.commission.rate", "gap")
     assert line(after, "commission").fixed is None
 
 
@@ -493,9 +500,11 @@ def test_TT_FEE_10_the_june_table_ends_2023_08_31(engine: Engine) -> None:
     assert fee_amounts(last) == {"commission": Decimal("4300")}
     error = gap(engine, order("tiktok-id", "2023-09-01T00:00:00", "100000", category="beauty"))
     assert (error.rule, error.key) == ("TT-FEE-10", "fee.commission.rate.beauty")
-    assert "jewellery" in str(error)
-    # the September 2023 revision's one published figures: jewellery 1.9% → 1,900
-    assert fee_amounts(engine.quote(order("tiktok-id", "2023-09-01T00:00:00", "100000", category="jewellery"))) == {
+    assert "jewellery 1.9%" in str(error)  # the gap names both tables (TT-FEE-10 revised)
+    # the September list is shipped from the reopening, 2023-12-12: jewellery 1.9% → 1,900
+    assert gap(engine, order("tiktok-id", "2023-09-01T00:00:00", "100000", category="jewellery")).key == \
+        "fee.commission.rate.jewellery"
+    assert fee_amounts(engine.quote(order("tiktok-id", "2023-12-12T00:00:00", "100000", category="jewellery"))) == {
         "commission": Decimal("1900")}
 
 
@@ -512,10 +521,14 @@ def test_TT_FEE_10_vat_worked_example_2220_with_an_override_rate(engine: Engine,
     assert "12060130739970" in vat.source
 
 
-def test_TT_FEE_10_both_sides_of_the_vat_guide_2025_03_06(engine: Engine) -> None:
-    # jewellery 1.9% × 100,000 = 1,900; from 2025-03-06 VAT 1,900 × 11 × 0.12 / 12 = 209 on top
-    before = engine.quote(order("tiktok-id", "2025-03-05T23:59:59", "100000", category="jewellery"))
-    after = engine.quote(order("tiktok-id", "2025-03-06T00:00:00", "100000", category="jewellery"))
+def test_TT_FEE_10_both_sides_of_the_vat_guide_2025_03_06(engine: Engine, tmp_path: Path) -> None:
+    # a seller's jewellery rate of 1.9% (the 2024-09-01 table is a gap: TT-FEE-10 revised):
+    # 1.9% × 100,000 = 1,900; from 2025-03-06 VAT 1,900 × 11 × 0.12 / 12 = 209 on top
+    path = user_value(tmp_path / "id.toml", "tiktok-id", "TT-FEE-10", "fee.commission.rate.jewellery", "0.019",
+                      source="TT-FEE-10 (the shop's fee schedule: 1.9%)", effective_from="2024-09-01")
+    mine = engine_with(path)
+    before = mine.quote(order("tiktok-id", "2025-03-05T23:59:59", "100000", category="jewellery"))
+    after = mine.quote(order("tiktok-id", "2025-03-06T00:00:00", "100000", category="jewellery"))
     assert fee_amounts(before) == {"commission": Decimal("1900")}
     assert fee_amounts(after) == {"commission": Decimal("1900"), "commission_vat": Decimal("209")}
 
@@ -548,16 +561,17 @@ def test_TT_FEE_10_from_2026_02_13_categories_outside_the_table_pay_6_97_tax_inc
     assert line(q, "commission").confidence == "official"
     error = gap(engine, order("tiktok-id", "2026-02-13T00:00:00", "100000", category="jewellery"))
     assert error.key == "fee.commission.rate.jewellery" and "2026 published category table" in str(error)
-    assert fee_amounts(engine.quote(order("tiktok-id", "2026-02-12T23:59:59", "100000", category="jewellery")))[
-        "commission"] == Decimal("1900")
+    # 2026-02-11..12 is in neither window (TT-FEE-10 revised): a gap even for category unlisted
+    assert "in neither window" in str(gap(engine, order("tiktok-id", "2026-02-12T23:59:59", "100000",
+                                                        category="unlisted")))
 
 
 def test_TT_FEE_10_rounds_to_whole_rupiah_half_up(engine: Engine) -> None:
     # 4.3% × 3,500 = 150.5 → 151 (half-up; half-even would give 150)
     q = engine.quote(order("tiktok-id", "2023-07-01T10:00:00", "3500", category="beauty"))
     assert fee_amounts(q) == {"commission": Decimal("151")}
-    # 1% × 150 = 1.5 → 2, + 2,000 per order = 2,002
-    q = engine.quote(order("tiktok-id", "2023-05-01T10:00:00", "150", category="beauty"))
+    # 1% × 150 = 1.5 → 2, + 2,000 per order = 2,002 (on 2023-05-31, the one day it is attested)
+    q = engine.quote(order("tiktok-id", "2023-05-31T10:00:00", "150", category="beauty"))
     assert fee_amounts(q) == {"commission": Decimal("2002")}
 
 
@@ -573,28 +587,29 @@ def test_TT_FEE_10_the_commission_on_refunded_goods_is_returned(engine: Engine) 
 def test_TT_FEE_11_the_cluster_table_from_2024_01_15_is_a_gap(engine: Engine) -> None:
     error = gap(engine, order("tiktok-ph", "2024-06-01T10:00:00", "100.00", category="beauty"))
     assert (error.rule, error.key, error.category) == ("TT-FEE-11", "fee.commission.rate.beauty", "beauty")
-    assert "table is not found" in str(error)
+    assert "table is not readable" in str(error) and "VAT excluded" in str(error)
     no_category = gap(engine, order("tiktok-ph", "2024-06-01T10:00:00", "100.00"))
     assert no_category.key == "fee.commission.rate.<category>"
 
 
 def test_TT_FEE_11_a_new_shop_that_completed_the_missions_pays_0_percent(engine: Engine) -> None:
+    # commission 0%; the transaction fee (TT-FEE-11 revised) 2.24% × 100 = 2.24
     q = engine.quote(order("tiktok-ph", "2024-06-01T10:00:00", "100.00", category="beauty", seller_type="new_shop"))
-    assert fee_amounts(q) == {"commission": Decimal("0.00")}
-    assert q.net == Decimal("100.00")
+    assert fee_amounts(q) == {"commission": Decimal("0.00"), "transaction_fee": Decimal("2.24")}
+    assert q.net == Decimal("97.76")
 
 
-def test_TT_FEE_11_nothing_is_published_before_2024_01_15(engine: Engine) -> None:
+def test_TT_FEE_11_the_new_shop_rate_starts_2024_01_15(engine: Engine) -> None:
     error = gap(engine, order("tiktok-ph", "2024-01-14T23:59:59", "100.00", seller_type="new_shop"))
-    assert (error.rule, error.key) == ("TT-FEE-11", "fee.commission.rate")
+    assert (error.rule, error.key) == ("TT-FEE-11", "fee.commission.rate.<category>")
 
 
-def test_TT_FEE_11_the_php_5_processing_fee_is_a_known_unknown_not_charged(engine: Engine) -> None:
-    states = {r.key: r for r in engine.rules("tiktok-ph", "2024-12-15")}
+def test_TT_FEE_11_the_php_processing_fee_is_a_known_unknown_not_charged(engine: Engine) -> None:
+    states = {r.key: r for r in engine.rules("tiktok-ph", "2025-12-15")}
     assert states["fee.processing_fee.fixed"].state == "gap"
-    assert "too uncertain" in (states["fee.processing_fee.fixed"].detail or "")
-    q = engine.quote(order("tiktok-ph", "2024-12-15T10:00:00", "100.00", seller_type="new_shop"))
-    assert [f.code for f in q.fees] == ["commission"]
+    assert "PHP 3" in (states["fee.processing_fee.fixed"].detail or "")
+    q = engine.quote(order("tiktok-ph", "2025-12-15T10:00:00", "100.00", seller_type="new_shop"))
+    assert [f.code for f in q.fees] == ["commission", "transaction_fee"]
 
 
 # --- TT-FEE-12: Vietnam payment fee -------------------------------------------------------------
@@ -604,31 +619,29 @@ VN_COMMISSION = OVERRIDES / "tiktok-vn-commission.toml"
 
 def test_TT_FEE_12_payment_fee_4_percent_of_c_minus_r(engine: Engine) -> None:
     # C = 100,000 + 20,000 shipping = 120,000; 4% × 120,000 = 4,800.  With R = 20,000:
-    # 4% × 100,000 = 4,000.  (The commission comes from the example override.)
-    mine = engine_with(VN_COMMISSION)
-    q = mine.quote(order("tiktok-vn", "2026-11-24T10:00:00", "100000", buyer_shipping="20000"))
-    fee = line(q, "payment_fee")
+    # 4% × 100,000 = 4,000.  (The commission is a gap: the payment fee is applied on its own.)
+    [fee] = charge_lines(engine, order("tiktok-vn", "2024-07-16T10:00:00", "100000", buyer_shipping="20000"),
+                         "payment_fee")
     assert (fee.amount, fee.base, fee.rule, fee.confidence) == (Decimal("4800"), Decimal("120000"), "TT-FEE-12",
                                                                 "third-party")
-    refunded = mine.quote(order("tiktok-vn", "2026-11-24T10:00:00", "100000", buyer_shipping="20000",
-                                refunded="20000"))
-    assert line(refunded, "payment_fee").amount == Decimal("4000")
+    [refunded] = charge_lines(engine, order("tiktok-vn", "2024-07-16T10:00:00", "100000", buyer_shipping="20000",
+                                            refunded="20000"), "payment_fee")
+    assert refunded.amount == Decimal("4000")
+
+
+def test_TT_FEE_12_a_whole_quote_with_the_example_commission(engine: Engine) -> None:
+    # example commission 5% × 100,000 = 5,000; payment fee 5% × 120,000 = 6,000 (official, from 2024-07-17)
+    q = engine_with(VN_COMMISSION).quote(order("tiktok-vn", "2024-08-01T10:00:00", "100000", buyer_shipping="20000"))
+    assert fee_amounts(q) == {"commission": Decimal("5000"), "payment_fee": Decimal("6000")}
+    assert "seller-vn.tiktok.com" in line(q, "payment_fee").source  # the official rate (its C − R base is third-party)
 
 
 def test_TT_FEE_12_rounds_to_whole_dong_half_up(engine: Engine) -> None:
     # 4% × 12,345 = 493.8 → 494
-    [fee] = charge_lines(engine, order("tiktok-vn", "2026-11-24T10:00:00", "12345"), "payment_fee")
+    [fee] = charge_lines(engine, order("tiktok-vn", "2024-07-16T10:00:00", "12345"), "payment_fee")
     assert fee.amount == Decimal("494")
 
 
 def test_TT_FEE_12_the_vietnamese_commission_is_a_gap(engine: Engine) -> None:
-    error = gap(engine, order("tiktok-vn", "2026-11-24T10:00:00", "100000"))
+    error = gap(engine, order("tiktok-vn", "2024-08-01T10:00:00", "100000"))
     assert (error.rule, error.key) == ("TT-FEE-12", "fee.commission.rate")
-
-
-def test_TT_FEE_12_the_payment_fee_is_in_force_from_the_day_it_was_read(engine: Engine) -> None:
-    with pytest.raises(PolicyGapError) as info:
-        charge_lines(engine, order("tiktok-vn", "2026-11-22T23:59:59", "100000"), "payment_fee")
-    assert (info.value.key, info.value.state) == ("fee.payment_fee.rate", "not_yet")
-    [fee] = charge_lines(engine, order("tiktok-vn", "2026-11-23T00:00:00", "100000"), "payment_fee")
-    assert fee.amount == Decimal("4000")

@@ -1,0 +1,427 @@
+"""The catalogue revision of 2026-11-30 (rules-catalogue.md, last section): one group of
+tests per rule id, named after it.
+
+Each source's worked example is reproduced to the minor unit, and both sides of every
+dated switch are tested, at the last instant before it and the first instant of it, in
+the market's own time zone (a start date without a time is 00:00 local).  Where the
+revision says a period is a gap, the test asserts the gap's rule and key and what the
+sources say about the missing rate: its range (``low``, ``high``) or its unconfirmed
+``candidate``, with their source.
+
+Every gap is read through :func:`fee_gap` and every fee line of an order that has a gap
+elsewhere through :func:`fee_line`, so that the day quotes carry their gaps
+(``quote.gaps``, ``complete=False``) instead of raising, the switch is made in those two
+functions only.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+
+from shoppolicy import Engine, FeeLine, PolicyGapError
+from shoppolicy.policy import Entry
+
+from .test_fees import CURRENCY, charge_lines
+
+
+def order(market: str, placed_at: str, amount: str, **fields: Any) -> dict[str, Any]:
+    """An order record of ``market`` in its currency (fields left as None are left out)."""
+    record = {"order_id": "r2", "market": market, "amount": amount, "currency": CURRENCY[market],
+              "placed_at": placed_at, **fields}
+    return {k: v for k, v in record.items() if v is not None}
+
+
+@attrs.frozen
+class FeeGap:
+    """A fee's policy gap as a result will carry it: the rule, the key and the date, and
+    what the sources do say (the ``[[gaps]]`` entry behind it: range, candidate, source)."""
+
+    error: PolicyGapError
+    entry: Entry | None
+
+    @property
+    def rule(self) -> str:
+        return self.error.rule
+
+    @property
+    def key(self) -> str:
+        return self.error.key
+
+    @property
+    def detail(self) -> str:
+        return self.error.detail or ""
+
+    @property
+    def range(self) -> tuple[Decimal, Decimal] | None:
+        if self.entry is None or self.entry.low is None or self.entry.high is None:
+            return None
+        return self.entry.low, self.entry.high
+
+    @property
+    def candidate(self) -> Decimal | None:
+        return self.entry.candidate if self.entry is not None else None
+
+    @property
+    def source(self) -> str:
+        return (self.entry.gap_source or "") if self.entry is not None else ""
+
+
+def _gap_entry(engine: Engine, record: dict[str, Any], key: str) -> Entry | None:
+    """The ``[[gaps]]`` entry in force for ``key``: its own, else the nearest wildcard
+    (``fee.commission.rate.marketplace.fashion`` → ``…rate.marketplace.*`` → ``…rate.*``)."""
+    view = engine.view(record["market"], record["placed_at"])
+    parts = key.split(".")
+    for candidate in [key] + [".".join(parts[:n]) + ".*" for n in range(len(parts) - 1, 2, -1)]:
+        found = view.state(candidate)
+        if found.state == "gap" and found.entry is not None and found.entry.is_gap:
+            return found.entry
+    return None
+
+
+def _owned_by(error: PolicyGapError, code: str) -> bool:
+    return error.key == "fee.charged" or error.key.startswith(f"fee.{code}.")
+
+
+def fee_gap(engine: Engine, record: dict[str, Any], code: str) -> FeeGap:
+    """The policy gap of fee ``code`` on ``record``.
+
+    Today a fee gap makes ``engine.quote`` raise :class:`PolicyGapError` (the order's first
+    gap); when that first gap belongs to another fee, fee ``code`` is applied on its own.
+    Once quotes carry their gaps, this reads ``quote.gaps`` instead.
+    """
+    try:
+        engine.quote(record)
+    except PolicyGapError as raised:
+        if _owned_by(raised, code):
+            return FeeGap(raised, _gap_entry(engine, record, raised.key))
+    else:
+        pytest.fail(f"{record['market']} {record['placed_at']}: the quote is complete, no gap for {code}")
+    with pytest.raises(PolicyGapError) as info:
+        charge_lines(engine, record, code)
+    assert _owned_by(info.value, code), info.value
+    return FeeGap(info.value, _gap_entry(engine, record, info.value.key))
+
+
+def fee_line(engine: Engine, record: dict[str, Any], code: str) -> FeeLine:
+    """The fee line ``code`` of ``record``, even when another fee of the order is a gap
+    (today that stops the quote, so the fee is then applied on its own)."""
+    lines: list[FeeLine]
+    try:
+        lines = list(engine.quote(record).fees)
+    except PolicyGapError as raised:
+        assert not _owned_by(raised, code), raised
+        lines = charge_lines(engine, record, code)
+    [found] = [f for f in lines if f.code == code]
+    return found
+
+
+def amounts(engine: Engine, record: dict[str, Any]) -> dict[str, Decimal]:
+    """The fee lines of a complete quote."""
+    return {f.code: f.amount for f in engine.quote(record).fees}
+
+
+def entry_of(engine: Engine, record: dict[str, Any], key: str) -> Entry:
+    """The value in force for ``key`` on the order's date (its source, confidence, retrieved)."""
+    entry = engine.view(record["market"], record["placed_at"]).optional(key)
+    assert entry is not None, key
+    return entry
+
+
+# --- TT-FEE-5: Malaysia transaction fee 2.12% → 2.16% → 3.78% ---------------------------------
+
+#: C − R = 1,000: amount 1,100 + shipping 100 − refund 200 (a base of what the buyer kept paying).
+MY_C_MINUS_R_1000 = {"buyer_shipping": "100.00", "refunded": "200.00"}
+THESTAR = "https://www.thestar.com.my/tech/2024/08/22/"
+
+
+def test_TT_FEE_5_c_minus_r_1000_is_21_60_on_2024_09_04_and_37_80_on_2024_09_05(engine: Engine) -> None:
+    # 2.16% × 1,000 = 21.60 until 2024-09-04 inclusive; 3.78% × 1,000 = 37.80 from 2024-09-05 00:00 MYT
+    before = fee_line(engine, order("tiktok-my", "2024-09-04T23:59:59", "1100.00", **MY_C_MINUS_R_1000),
+                      "transaction_fee")
+    after = fee_line(engine, order("tiktok-my", "2024-09-05T00:00:00", "1100.00", **MY_C_MINUS_R_1000),
+                     "transaction_fee")
+    assert (before.base, before.rate, before.amount) == (Decimal("1000.00"), Decimal("0.0216"), Decimal("21.60"))
+    assert (after.base, after.rate, after.amount) == (Decimal("1000.00"), Decimal("0.0378"), Decimal("37.80"))
+    assert (after.rule, after.confidence) == ("TT-FEE-5", "third-party") and THESTAR in after.source
+
+
+def test_TT_FEE_5_the_3_78_percent_starts_at_00_00_myt(engine: Engine) -> None:
+    # the start time is an Interpretation (the source gives the day only), recorded with the value
+    record = order("tiktok-my", "2024-09-05T00:00:00", "1000.00")
+    assert "00:00 MYT" in (entry_of(engine, record, "fee.transaction_fee.rate").interpretation or "")
+    assert str(entry_of(engine, record, "fee.transaction_fee.rate").retrieved) == "2026-11-30"
+
+
+def test_TT_FEE_5_both_sides_of_the_sst_change_2024_03_01(engine: Engine) -> None:
+    # 2.12% × 1,000 = 21.20 until 2024-02-29; 2.16% × 1,000 = 21.60 from 2024-03-01 (SST 6% → 8%)
+    before = fee_line(engine, order("tiktok-my", "2024-02-29T23:59:59", "1000.00"), "transaction_fee")
+    after = fee_line(engine, order("tiktok-my", "2024-03-01T00:00:00", "1000.00"), "transaction_fee")
+    assert (before.amount, after.amount) == (Decimal("21.20"), Decimal("21.60"))
+
+
+# --- TT-FEE-6: Singapore commission ------------------------------------------------------------
+
+SG_900 = {"category": "womenswear"}  # a category the 2024-09-01 notice keeps at 3.27%
+
+
+def test_TT_FEE_6_before_2023_09_15_is_a_gap(engine: Engine) -> None:
+    found = fee_gap(engine, order("tiktok-sg", "2023-09-14T23:59:59", "900.00"), "commission")
+    assert (found.rule, found.key, found.error.state) == ("TT-FEE-6", "fee.commission.rate", "gap")
+    assert "mid-June 2022" in found.detail
+
+
+def test_TT_FEE_6_1_percent_from_2023_09_15_00_00_sgt_to_2023_12_31(engine: Engine) -> None:
+    # 1.00% × 900 = 9.00 (8% GST included); the transaction fee is a gap before 2023-12-18
+    first = fee_line(engine, order("tiktok-sg", "2023-09-15T00:00:00", "900.00"), "commission")
+    last = fee_line(engine, order("tiktok-sg", "2023-12-31T23:59:59", "900.00"), "commission")
+    assert (first.amount, last.amount) == (Decimal("9.00"), Decimal("9.00"))
+    assert first.rate == Decimal("0.01") and first.rule == "TT-FEE-6"
+
+
+def test_TT_FEE_6_900_at_2_18_percent_is_19_62_from_2024_01_01(engine: Engine) -> None:
+    # commission 900 × 2.18% = 19.62; transaction fee 2.18% × (C − R = 900) = 19.62
+    q = engine.quote(order("tiktok-sg", "2024-01-01T00:00:00", "900.00"))
+    assert {f.code: f.amount for f in q.fees} == {"commission": Decimal("19.62"), "transaction_fee": Decimal("19.62")}
+    assert q.net == Decimal("860.76")  # 900 − 19.62 − 19.62
+    assert "tkzyw.com" in next(f for f in q.fees if f.code == "commission").source
+
+
+def test_TT_FEE_6_900_at_3_27_percent_is_29_43_from_2024_09_01(engine: Engine) -> None:
+    # 2024-08-31: 2.18% × 900 = 19.62 for every category; from 2024-09-01: 3.27% × 900 = 29.43
+    before = amounts(engine, order("tiktok-sg", "2024-08-31T23:59:59", "900.00", **SG_900))
+    after = amounts(engine, order("tiktok-sg", "2024-09-01T00:00:00", "900.00", **SG_900))
+    assert before == {"commission": Decimal("19.62"), "transaction_fee": Decimal("19.62")}
+    assert after == {"commission": Decimal("29.43"), "transaction_fee": Decimal("19.62")}
+
+
+@pytest.mark.parametrize("category", ["household_appliances", "computers_office_equipment", "phones_electronics"])
+def test_TT_FEE_6_three_categories_stay_at_2_18_percent(engine: Engine, category: str) -> None:
+    # an RC car line of 2,000 at 2.18% = 43.60 (the source's second line, our arithmetic)
+    line = fee_line(engine, order("tiktok-sg", "2024-09-01T00:00:00", "2000.00", category=category), "commission")
+    assert (line.rate, line.amount) == (Decimal("0.0218"), Decimal("43.60"))
+    assert "tt123.com" in line.source
+
+
+def test_TT_FEE_6_from_2025_01_01_every_sub_category_is_a_gap_naming_4_905_and_5_995(engine: Engine) -> None:
+    last = fee_line(engine, order("tiktok-sg", "2024-12-31T23:59:59", "900.00", **SG_900), "commission")
+    assert last.amount == Decimal("29.43")
+    found = fee_gap(engine, order("tiktok-sg", "2025-01-01T00:00:00", "900.00", **SG_900), "commission")
+    assert (found.rule, found.key) == ("TT-FEE-6", "fee.commission.rate.womenswear")
+    assert "4.905%" in found.detail and "5.995%" in found.detail
+    assert found.range is None and found.candidate is None  # figures for other categories, not this one's
+    t_shirt = fee_gap(engine, order("tiktok-sg", "2025-01-01T00:00:00", "18.00", category="t_shirts"), "commission")
+    assert (t_shirt.key, t_shirt.candidate) == ("fee.commission.rate.t_shirts", Decimal("0.04905"))
+    assert "sitegiant.asia" in t_shirt.source
+
+
+# --- TT-FEE-7: Singapore transaction fee -------------------------------------------------------
+
+SG_EXAMPLE = {"buyer_shipping": "80.00"}  # item 500 − seller discount 50 = amount 450
+
+
+def test_TT_FEE_7_before_2023_12_18_is_a_gap_naming_1_and_2_percent(engine: Engine) -> None:
+    found = fee_gap(engine, order("tiktok-sg", "2023-12-17T23:59:59", "450.00", **SG_EXAMPLE), "transaction_fee")
+    assert (found.rule, found.key) == ("TT-FEE-7", "fee.transaction_fee.rate")
+    assert "1%" in found.detail and "2%" in found.detail
+
+
+def test_TT_FEE_7_2_percent_from_2023_12_18_to_2023_12_31(engine: Engine) -> None:
+    # (450 + 80) × 2% = 10.60; commission 1% × 450 = 4.50
+    for placed in ("2023-12-18T00:00:00", "2023-12-31T23:59:59"):
+        assert amounts(engine, order("tiktok-sg", placed, "450.00", **SG_EXAMPLE)) == {
+            "commission": Decimal("4.50"), "transaction_fee": Decimal("10.60")}
+
+
+def test_TT_FEE_7_worked_example_11_55_and_7_19_after_a_refund_of_200(engine: Engine) -> None:
+    # (450 + 80) × 2.18% = 11.554 → 11.55; after a refund of 200: 330 × 2.18% = 7.194 → 7.19
+    plain = fee_line(engine, order("tiktok-sg", "2024-01-01T00:00:00", "450.00", **SG_EXAMPLE), "transaction_fee")
+    refunded = fee_line(engine, order("tiktok-sg", "2024-01-01T00:00:00", "450.00", refunded="200.00", **SG_EXAMPLE),
+                        "transaction_fee")
+    assert (plain.base, plain.amount) == (Decimal("530.00"), Decimal("11.55"))
+    assert (refunded.base, refunded.amount) == (Decimal("330.00"), Decimal("7.19"))
+
+
+def test_TT_FEE_7_from_2025_10_01_a_gap_naming_the_unconfirmed_3_27_percent(engine: Engine) -> None:
+    last = fee_line(engine, order("tiktok-sg", "2025-09-30T23:59:59", "450.00", category="t_shirts", **SG_EXAMPLE),
+                    "transaction_fee")
+    assert last.amount == Decimal("11.55")
+    found = fee_gap(engine, order("tiktok-sg", "2025-10-01T00:00:00", "450.00", category="t_shirts", **SG_EXAMPLE),
+                    "transaction_fee")
+    assert (found.rule, found.key, found.candidate) == ("TT-FEE-7", "fee.transaction_fee.rate", Decimal("0.0327"))
+    assert found.range is None and "ywbanu.com" in found.source and "unconfirmed" in found.detail
+
+
+# --- TT-FEE-10: Indonesia commission ----------------------------------------------------------
+
+SEPTEMBER_LIST = {
+    "fashion_incl_shoes_bags_accessories": "0.043", "jewellery": "0.019", "phones_tablets_home_electronics": "0.019",
+    "phone_accessories": "0.043", "other_electronics_accessories": "0.032", "computers_office": "0.027",
+    "virtual_products": "0.01", "audio_books_virtual_magazines": "0.036", "beauty_personal_care": "0.043",
+    "health": "0.036", "food_beverages": "0.027", "mother_newborn": "0.027", "kids_clothing": "0.043",
+    "home_kitchen_furniture_textiles_interior": "0.036", "pet": "0.027", "collectibles_hobby_toys": "0.032",
+    "automotive_tools": "0.036",
+}
+
+
+def id_order(placed_at: str, category: str = "beauty", amount: str = "100000") -> dict[str, Any]:
+    return order("tiktok-id", placed_at, amount, category=category)
+
+
+def test_TT_FEE_10_1_percent_plus_idr_2000_ends_2023_05_31_and_has_no_earlier_start(engine: Engine) -> None:
+    # 1% × 100,000 + 2,000 = 3,000 on 2023-05-31, the one day the sources attest
+    assert amounts(engine, id_order("2023-05-31T00:00:00")) == {"commission": Decimal("3000")}
+    found = fee_gap(engine, id_order("2023-05-30T23:59:59"), "commission")
+    assert (found.rule, found.key) == ("TT-FEE-10", "fee.commission.rate")
+    assert "start is not found" in found.detail
+
+
+def test_TT_FEE_10_2023_06_01_00_00_to_09_00_wib_is_a_gap(engine: Engine) -> None:
+    for placed in ("2023-06-01T00:00:00", "2023-06-01T08:59:59"):
+        found = fee_gap(engine, id_order(placed), "commission")
+        assert (found.rule, found.key) == ("TT-FEE-10", "fee.commission.rate")
+        assert "00:00-09:00" in found.detail
+    assert amounts(engine, id_order("2023-06-01T09:00:00")) == {"commission": Decimal("4300")}  # June: 4.3%
+
+
+def test_TT_FEE_10_september_to_the_trading_stop_is_a_gap_naming_both_tables(engine: Engine) -> None:
+    assert amounts(engine, id_order("2023-08-31T23:59:59")) == {"commission": Decimal("4300")}
+    for placed in ("2023-09-01T00:00:00", "2023-10-04T16:59:59"):
+        found = fee_gap(engine, id_order(placed), "commission")
+        assert (found.rule, found.key) == ("TT-FEE-10", "fee.commission.rate.beauty")
+        assert "beauty 4.3%" in found.detail and "beauty_personal_care 4.3%" in found.detail
+
+
+def test_TT_FEE_10_no_trading_from_2023_10_04_17_00_until_the_reopening(engine: Engine) -> None:
+    for placed in ("2023-10-04T17:00:00", "2023-12-11T23:59:59"):
+        found = fee_gap(engine, id_order(placed, "beauty_personal_care"), "commission")
+        assert (found.rule, found.key, found.error.state) == ("TT-FEE-10", "fee.charged", "gap")
+        assert "no trading" in found.detail
+
+
+@pytest.mark.parametrize(("category", "rate"), sorted(SEPTEMBER_LIST.items()))
+def test_TT_FEE_10_the_september_list_from_2023_12_12_to_2024_08_31(engine: Engine, category: str,
+                                                                     rate: str) -> None:
+    # 100,000 × rate, whole rupiah, no VAT (the 2023 figures as published)
+    for placed in ("2023-12-12T00:00:00", "2024-08-31T23:59:59"):
+        line = fee_line(engine, id_order(placed, category), "commission")
+        assert (line.rate, line.amount) == (Decimal(rate), Decimal(100000) * Decimal(rate))
+        assert "65a07dd76301f" in line.source
+
+
+def test_TT_FEE_10_from_2024_09_01_a_gap_with_range_1_to_10_percent(engine: Engine) -> None:
+    found = fee_gap(engine, id_order("2024-09-01T00:00:00", "beauty_personal_care"), "commission")
+    assert (found.rule, found.key) == ("TT-FEE-10", "fee.commission.rate.beauty_personal_care")
+    assert found.range == (Decimal("0.01"), Decimal("0.10"))
+    assert "knowledge_id=12060130739970" in found.source and found.entry is not None
+    assert found.entry.confidence == "official"
+
+
+def test_TT_FEE_10_the_20_percent_discount_window_and_its_range(engine: Engine) -> None:
+    # 10% × (1 − 20%) = 8% → 8,000; VAT 8,000 × 11/12 × 12% = 880, from 2025-10-01 to 2026-02-10
+    for placed in ("2025-10-01T00:00:00", "2026-02-10T23:59:59"):
+        assert amounts(engine, id_order(placed, "marketplace_10pct")) == {
+            "commission": Decimal("8000"), "commission_vat": Decimal("880")}
+    other = fee_gap(engine, id_order("2025-10-01T00:00:00", "fashion"), "commission")
+    assert other.range == (Decimal("0.01"), Decimal("0.102"))  # Mall up to 10.2% from 2025-10-01
+
+
+def test_TT_FEE_10_2026_02_11_and_12_are_a_gap_then_6_97_percent(engine: Engine) -> None:
+    for placed in ("2026-02-11T00:00:00", "2026-02-12T23:59:59"):
+        found = fee_gap(engine, id_order(placed, "unlisted"), "commission")
+        assert (found.rule, found.key) == ("TT-FEE-10", "fee.commission.rate.unlisted")
+        assert "in neither window" in found.detail
+    # 6.97% × 100,000 = 6,970, tax included: no VAT line
+    assert amounts(engine, id_order("2026-02-13T00:00:00", "unlisted")) == {"commission": Decimal("6970")}
+
+
+# --- TT-FEE-11: Philippines transaction fee and commission -------------------------------------
+
+
+def test_TT_FEE_11_transaction_fee_before_2022_12_05_10_00_is_a_gap_naming_1_percent(engine: Engine) -> None:
+    found = fee_gap(engine, order("tiktok-ph", "2022-12-05T09:59:59", "10000.00"), "transaction_fee")
+    assert (found.rule, found.key, found.candidate) == ("TT-FEE-11", "fee.transaction_fee.rate", Decimal("0.01"))
+
+
+def test_TT_FEE_11_transaction_fee_2_percent_worked_example_200_and_100_after_a_refund(engine: Engine) -> None:
+    # 10,000 × 2% = ₱200.00; after a refund of 5,000: 5,000 × 2% = ₱100.00
+    plain = fee_line(engine, order("tiktok-ph", "2022-12-05T10:00:00", "10000.00"), "transaction_fee")
+    refunded = fee_line(engine, order("tiktok-ph", "2022-12-05T10:00:00", "10000.00", refunded="5000.00"),
+                        "transaction_fee")
+    assert (plain.amount, refunded.amount) == (Decimal("200.00"), Decimal("100.00"))
+
+
+def test_TT_FEE_11_transaction_fee_2_24_percent_from_2023_06_01_10_00(engine: Engine) -> None:
+    before = fee_line(engine, order("tiktok-ph", "2023-06-01T09:59:59", "10000.00"), "transaction_fee")
+    after = fee_line(engine, order("tiktok-ph", "2023-06-01T10:00:00", "10000.00"), "transaction_fee")
+    assert (before.amount, after.amount) == (Decimal("200.00"), Decimal("224.00"))
+
+
+def test_TT_FEE_11_commission_gaps_before_and_from_2023_06_01_10_00(engine: Engine) -> None:
+    before = fee_gap(engine, order("tiktok-ph", "2023-06-01T09:59:59", "1000.00", category="beauty"), "commission")
+    assert (before.rule, before.key) == ("TT-FEE-11", "fee.commission.rate")
+    after = fee_gap(engine, order("tiktok-ph", "2023-06-01T10:00:00", "1000.00", category="beauty"), "commission")
+    assert (after.rule, after.key) == ("TT-FEE-11", "fee.commission.rate.beauty")
+    assert "VAT included" in after.detail
+
+
+def test_TT_FEE_11_the_2024_commission_stated_vat_excluded_is_a_gap_not_a_zero_vat(engine: Engine) -> None:
+    found = fee_gap(engine, order("tiktok-ph", "2024-01-15T00:00:00", "1000.00", category="beauty"), "commission")
+    assert (found.rule, found.key) == ("TT-FEE-11", "fee.commission.rate.beauty")
+    assert "VAT excluded" in found.detail and "never a VAT of zero" in found.detail
+    assert "6.40%" in found.detail  # TT-FEE-23's 'before' rates, detail only
+
+
+# --- TT-FEE-12: Vietnam transaction (payment) fee -----------------------------------------------
+
+VN_EXAMPLE = {"buyer_shipping": "5900"}  # 100,000 − 5,000 discount = amount 95,000; C = 100,900
+
+
+def vn_fee(engine: Engine, placed_at: str) -> FeeLine:
+    return fee_line(engine, order("tiktok-vn", placed_at, "95000", **VN_EXAMPLE), "payment_fee")
+
+
+def test_TT_FEE_12_before_2022_10_17_is_a_gap_naming_1_percent(engine: Engine) -> None:
+    found = fee_gap(engine, order("tiktok-vn", "2022-10-16T23:59:59", "95000", **VN_EXAMPLE), "payment_fee")
+    assert (found.rule, found.key, found.candidate) == ("TT-FEE-12", "fee.payment_fee.rate", Decimal("0.01"))
+
+
+@pytest.mark.parametrize(("placed_at", "rate", "fee"), [
+    ("2022-10-17T00:00:00", "0.025", "2523"),   # 100,900 × 2.5% = 2,522.5 → 2,523
+    ("2023-04-13T08:59:59", "0.025", "2523"),
+    ("2023-04-13T09:00:00", "0.03", "3027"),    # 100,900 × 3.0% = 3,027
+    ("2023-09-27T23:59:59", "0.03", "3027"),
+    ("2023-09-28T00:00:00", "0.04", "4036"),    # 100,900 × 4% = 4,036
+    ("2024-07-16T23:59:59", "0.04", "4036"),
+    ("2024-07-17T00:00:00", "0.05", "5045"),    # the official example: 100,900 × 5% = ₫5,045
+    ("2026-03-31T23:59:59", "0.05", "5045"),
+])
+def test_TT_FEE_12_each_rate_on_both_sides_of_its_switch(engine: Engine, placed_at: str, rate: str,
+                                                          fee: str) -> None:
+    line = vn_fee(engine, placed_at)
+    assert (line.base, line.rate, line.amount) == (Decimal("100900"), Decimal(rate), Decimal(fee))
+
+
+def test_TT_FEE_12_the_5_percent_is_official(engine: Engine) -> None:
+    line = vn_fee(engine, "2024-07-17T00:00:00")
+    assert "seller-vn.tiktok.com/university/essay?knowledge_id=753295858337537" in line.source
+    assert entry_of(engine, order("tiktok-vn", "2024-07-17", "1"), "fee.payment_fee.rate").confidence == "official"
+
+
+def test_TT_FEE_12_from_2026_04_01_a_gap_rate_5_percent_base_unknown(engine: Engine) -> None:
+    found = fee_gap(engine, order("tiktok-vn", "2026-04-01T00:00:00", "95000", **VN_EXAMPLE), "payment_fee")
+    assert (found.rule, found.key) == ("TT-FEE-12", "fee.payment_fee.base")
+    assert "rate still 5%" in found.detail and "dataede.com" in found.detail
+
+
+def test_TT_FEE_12_from_2026_05_09_the_unconfirmed_6_percent_ends_the_5_percent(engine: Engine) -> None:
+    record = order("tiktok-vn", "2026-05-09T00:00:00", "95000", **VN_EXAMPLE)
+    found = fee_gap(engine, record, "payment_fee")
+    assert (found.rule, found.key) == ("TT-FEE-12", "fee.payment_fee.base")
+    assert "6%" in found.detail and "unconfirmed" in found.detail
+    rate = engine.view("tiktok-vn", record["placed_at"]).state("fee.payment_fee.rate")
+    assert rate.state == "gap" and rate.entry is not None and rate.entry.candidate == Decimal("0.06")
+    assert engine.view("tiktok-vn", "2026-05-08T23:59:59").state("fee.payment_fee.rate").value == "0.05"
