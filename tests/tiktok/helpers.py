@@ -16,8 +16,9 @@ FEE_FIELDS: dict[str, dict[str, str]] = {
     "tiktok-my": {"store_type": "marketplace", "category": "gold_jewellery"},
 }
 #: Where the default order date has no published platform fee, a date that has one (an
-#: Indonesian rate is published for 2025-10-01..2026-02-10, not in March 2025: TT-FEE-10).
-QUOTE_DATES: dict[str, str] = {"tiktok-id": "2025-11-05T10:00:00"}
+#: Indonesian rate is published for 2025-10-01..2026-02-10, not in March 2025: TT-FEE-10;
+#: Malaysia's gold jewellery rate is attested from 2025-03-14: TT-FEE-19).
+QUOTE_DATES: dict[str, str] = {"tiktok-id": "2025-11-05T10:00:00", "tiktok-my": "2025-08-20T10:00:00"}
 
 
 def quotable(market: str) -> dict[str, str]:

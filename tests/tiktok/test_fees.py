@@ -244,8 +244,9 @@ def test_TT_FEE_4_both_sides_of_the_cluster_rates_2023_09_01_10_00_myt(engine: E
     before = engine.quote(order("tiktok-my", "2023-09-01T09:59:59", category="fashion", **MY_ORDER))
     assert fee_amounts(before)["commission"] == Decimal("2.12")
     error = gap(engine, order("tiktok-my", "2023-09-01T10:00:00", category="fashion", **MY_ORDER))
-    assert (error.rule, error.key, error.category) == ("TT-FEE-4", "fee.commission.rate.fashion", "fashion")
-    assert "cluster table is not found" in str(error)
+    # the cluster rates are TT-FEE-19 (revision of 2026-11-30)
+    assert (error.rule, error.key, error.category) == ("TT-FEE-19", "fee.commission.rate.fashion", "fashion")
+    assert "cluster table is not readable" in str(error)
 
 
 def test_TT_FEE_4_a_cluster_rate_from_an_override(engine: Engine) -> None:
@@ -358,12 +359,16 @@ def test_TT_FEE_7_singapore_worked_example_11_55_with_a_sub_category_override(en
 
 
 # --- TT-FEE-8: Thailand Commerce Growth Fee -----------------------------------------------------------
+# Its own fee code, commerce_growth_fee, beside the Marketplace commission (TT-FEE-13), as Thai
+# statements show both.  The commission is a gap from 2025-10-01 (its tables are not readable),
+# so the growth fee, attested from 2026-11-23, is applied on its own.
+
+CGF = "commerce_growth_fee"
 
 
 def test_TT_FEE_8_thai_worked_example_900_57_78(engine: Engine) -> None:
     # 6.42% × 900 = 57.78
-    q = engine.quote(order("tiktok-th", "2026-11-23T10:00:00", "900.00", category="fashion"))
-    fee = line(q, "commission")
+    [fee] = charge_lines(engine, order("tiktok-th", "2026-11-23T10:00:00", "900.00", category="fashion"), CGF)
     assert (fee.amount, fee.rate, fee.rule, fee.source, fee.confidence) == (
         Decimal("57.78"), Decimal("0.0642"), "TT-FEE-8", TH_OFFICIAL, "official")
     assert "Commerce Growth Fee" in (fee.note or "")
@@ -371,8 +376,7 @@ def test_TT_FEE_8_thai_worked_example_900_57_78(engine: Engine) -> None:
 
 def test_TT_FEE_8_electronics_20000_is_1070_capped_at_199(engine: Engine) -> None:
     # 5.35% × 20,000 = 1,070 > 199 × 1 → 199.00
-    q = engine.quote(order("tiktok-th", "2026-11-23T10:00:00", "20000.00", category="electronics"))
-    fee = line(q, "commission")
+    [fee] = charge_lines(engine, order("tiktok-th", "2026-11-23T10:00:00", "20000.00", category="electronics"), CGF)
     assert (fee.amount, fee.rate) == (Decimal("199.00"), Decimal("0.0535"))
     assert "capped at 199.00 × 1" in (fee.note or "")
 
@@ -382,53 +386,66 @@ def test_TT_FEE_8_electronics_20000_is_1070_capped_at_199(engine: Engine) -> Non
     (6, "1070.00"),  # cap 199 × 6 = 1,194 > 1,070: not capped
 ])
 def test_TT_FEE_8_the_cap_is_per_unit(engine: Engine, quantity: int, expected: str) -> None:
-    q = engine.quote(order("tiktok-th", "2026-11-23T10:00:00", "20000.00", category="electronics",
-                           quantity=quantity))
-    assert fee_amounts(q) == {"commission": Decimal(expected)}
+    [fee] = charge_lines(engine, order("tiktok-th", "2026-11-23T10:00:00", "20000.00", category="electronics",
+                                       quantity=quantity), CGF)
+    assert fee.amount == Decimal(expected)
 
 
 def test_TT_FEE_8_the_growth_fee_is_not_refunded(engine: Engine) -> None:
     # a full refund of 900 leaves 6.42% × 900 = 57.78
-    q = engine.quote(order("tiktok-th", "2026-11-23T10:00:00", "900.00", category="fashion", refunded="900.00"))
-    assert fee_amounts(q) == {"commission": Decimal("57.78")}
-    assert q.net == Decimal("842.22")
+    [fee] = charge_lines(engine, order("tiktok-th", "2026-11-23T10:00:00", "900.00", category="fashion",
+                                       refunded="900.00"), CGF)
+    assert (fee.amount, fee.base) == (Decimal("57.78"), Decimal("900.00"))
 
 
 def test_TT_FEE_8_needs_the_category(engine: Engine) -> None:
     with pytest.raises(InputError) as info:
-        engine.quote(order("tiktok-th", "2026-11-23T10:00:00", "900.00"))
+        charge_lines(engine, order("tiktok-th", "2026-11-23T10:00:00", "900.00"), CGF)
     assert info.value.field == "category" and "electronics" in str(info.value)
 
 
 def test_TT_FEE_8_the_undated_page_is_in_force_from_the_day_it_was_read(engine: Engine) -> None:
-    error = gap(engine, order("tiktok-th", "2026-11-22T23:59:59", "900.00", category="fashion"))
-    assert (error.rule, error.key, error.state) == ("TT-FEE-8", "fee.commission.rate", "not_yet")
+    with pytest.raises(PolicyGapError) as info:
+        charge_lines(engine, order("tiktok-th", "2026-11-22T23:59:59", "900.00", category="fashion"), CGF)
+    assert (info.value.rule, info.value.key, info.value.state) == ("TT-FEE-8", "fee.commerce_growth_fee.rate",
+                                                                   "not_yet")
 
 
 # --- TT-FEE-9: Thailand cross-border transaction fee -------------------------------------------
 
 TH_CROSS_BORDER: dict[str, Any] = {"amount": "1000.00", "platform_discount": "100.00", "buyer_shipping": "50.00",
-                   "refunded": "200.00", "category": "fashion", "seller_type": "cross_border"}
+                   "refunded": "200.00", "store_type": "marketplace", "category": "guitars",
+                   "seller_type": "cross_border"}
 
 
 @pytest.fixture(scope="module")
 def th_march_2026(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    """The growth fee is attested from 2026-11-23 only: a seller's statement supplies it
-    for March 2026 (the page's 6.42%), so a whole quote can be made then."""
-    path = user_value(tmp_path_factory.mktemp("th") / "th.toml", "tiktok-th", "TT-FEE-8", "fee.commission.rate",
-                      "0.0642", source="TT-FEE-8 (the shop's statement for March 2026: 6.42%, as the page)",
-                      effective_from="2026-03-01", effective_to="2026-11-22")
-    return Engine(policy_files=[str(path)])
+    """The growth fee is attested from 2026-11-23 only and the 2025-10-01 commission table is
+    not readable: a seller's statement supplies both for March 2026 (the growth fee page's
+    6.42%, the commission page's guitar example, 7.49%), so a whole quote can be made then."""
+    folder = tmp_path_factory.mktemp("th")
+    growth = user_value(folder / "cgf.toml", "tiktok-th", "TT-FEE-8", "fee.commerce_growth_fee.rate", "0.0642",
+                        source="TT-FEE-8 (the shop's statement for March 2026: 6.42%, as the page)",
+                        effective_from="2026-03-01", effective_to="2026-11-22")
+    commission = user_value(folder / "commission.toml", "tiktok-th", "TT-FEE-13",
+                            "fee.commission.rate.marketplace.guitars", "0.0749",
+                            source="TT-FEE-13 (the shop's statement for March 2026: guitars 7.49%)",
+                            effective_from="2026-03-01", effective_to="2026-11-22")
+    return Engine(policy_files=[str(growth), str(commission)])
+
+
+#: The commission on the goods not refunded: C = 1000 − 100 + 50 = 950, R = 200; refunded share
+#: 1,000 × 200/950 = 210.53; 7.49% × 789.47 = 59.13.  Growth fee (not refunded): 6.42% × 1,000 = 64.20.
+TH_OTHER_FEES = {"commission": Decimal("59.13"), "commerce_growth_fee": Decimal("64.20")}
 
 
 def test_TT_FEE_9_both_sides_of_the_base_change_2026_03_21_bangkok(th_march_2026: Engine) -> None:
-    # C = 1000 − 100 + 50 = 950.  Before: C − R = 950 − 200 = 750; 3.21% × 750 = 24.075 → 24.08.
+    # Before: C − R = 950 − 200 = 750; 3.21% × 750 = 24.075 → 24.08.
     # From 2026-03-21 00:00: C + D = 950 + 100 = 1,050; 3.21% × 1,050 = 33.705 → 33.71.
-    # Growth fee (not refunded): 6.42% × 1,000 = 64.20 on both sides.
     before = th_march_2026.quote(order("tiktok-th", "2026-03-20T23:59:59", **TH_CROSS_BORDER))
     after = th_march_2026.quote(order("tiktok-th", "2026-03-21T00:00:00", **TH_CROSS_BORDER))
-    assert fee_amounts(before) == {"commission": Decimal("64.20"), "transaction_fee": Decimal("24.08")}
-    assert fee_amounts(after) == {"commission": Decimal("64.20"), "transaction_fee": Decimal("33.71")}
+    assert fee_amounts(before) == {**TH_OTHER_FEES, "transaction_fee": Decimal("24.08")}
+    assert fee_amounts(after) == {**TH_OTHER_FEES, "transaction_fee": Decimal("33.71")}
     assert (line(before, "transaction_fee").base, line(after, "transaction_fee").base) == (Decimal("750.00"),
                                                                                            Decimal("1050.00"))
     assert line(after, "transaction_fee").confidence == "third-party"
@@ -443,15 +460,14 @@ def test_TT_FEE_9_the_base_change_is_at_midnight_in_bangkok(th_march_2026: Engin
 def test_TT_FEE_9_only_cross_border_sellers_pay_it(th_march_2026: Engine) -> None:
     local = {**TH_CROSS_BORDER, "seller_type": None}
     q = th_march_2026.quote(order("tiktok-th", "2026-03-21T00:00:00", **local))
-    assert fee_amounts(q) == {"commission": Decimal("64.20")}
+    assert fee_amounts(q) == TH_OTHER_FEES
 
 
 def test_TT_FEE_9_before_its_attestation_on_2026_03_05_only_cross_border_orders_stop(th_march_2026: Engine) -> None:
     error = gap(th_march_2026, order("tiktok-th", "2026-03-04T23:59:59", **TH_CROSS_BORDER))
     assert (error.rule, error.key, error.state) == ("TT-FEE-9", "fee.transaction_fee.rate", "not_yet")
     local = {**TH_CROSS_BORDER, "seller_type": None}
-    assert fee_amounts(th_march_2026.quote(order("tiktok-th", "2026-03-04T23:59:59", **local))) == {
-        "commission": Decimal("64.20")}
+    assert fee_amounts(th_march_2026.quote(order("tiktok-th", "2026-03-04T23:59:59", **local))) == TH_OTHER_FEES
 
 
 # --- TT-FEE-10: Indonesia commission and VAT ----------------------------------------------------
@@ -609,7 +625,7 @@ def test_TT_FEE_11_the_php_processing_fee_is_a_known_unknown_not_charged(engine:
     assert states["fee.processing_fee.fixed"].state == "gap"
     assert "PHP 3" in (states["fee.processing_fee.fixed"].detail or "")
     q = engine.quote(order("tiktok-ph", "2025-12-15T10:00:00", "100.00", seller_type="new_shop"))
-    assert [f.code for f in q.fees] == ["commission", "transaction_fee"]
+    assert sorted(f.code for f in q.fees) == ["commission", "transaction_fee"]
 
 
 # --- TT-FEE-12: Vietnam payment fee -------------------------------------------------------------
@@ -643,5 +659,6 @@ def test_TT_FEE_12_rounds_to_whole_dong_half_up(engine: Engine) -> None:
 
 
 def test_TT_FEE_12_the_vietnamese_commission_is_a_gap(engine: Engine) -> None:
+    # every period of the Vietnamese commission is a gap (TT-FEE-21, revision of 2026-11-30)
     error = gap(engine, order("tiktok-vn", "2024-08-01T10:00:00", "100000"))
-    assert (error.rule, error.key) == ("TT-FEE-12", "fee.commission.rate")
+    assert (error.rule, error.key) == ("TT-FEE-21", "fee.commission.rate")

@@ -22,7 +22,8 @@ from .test_fees import OVERRIDES, ROOT, engine_with, fee_amounts, order
 EXAMPLE = ROOT / "examples" / "tiktok-fees.jsonl"
 POLICY = ROOT / "plugins" / "tiktok" / "src" / "shoppolicy_tiktok" / "policy"
 NEEDED = ("--policy", str(OVERRIDES / "tiktok-sg-subcategory-rate.toml"),
-          "--policy", str(OVERRIDES / "tiktok-vn-commission.toml"))
+          "--policy", str(OVERRIDES / "tiktok-vn-commission.toml"),
+          "--policy", str(OVERRIDES / "tiktok-th-subcategory-rate.toml"))
 
 #: The fee lines of each example order, worked out by hand:
 EXPECTED = {
@@ -30,7 +31,8 @@ EXPECTED = {
     "uk-commission": {"commission": "8.55"},                           # 9% × (90 + 5): the catalogue's example
     "id-beauty": {"commission": "4300"},                               # 4.3% × 100,000
     "my-flat": {"commission": "2.12", "transaction_fee": "2.33"},      # 2.12% × 100; 2.12% × 110 = 2.332
-    "th-cross-border": {"commission": "57.78", "transaction_fee": "28.89"},  # 6.42% × 900; 3.21% × 900 = 28.889
+    # example 7.49% × 900 = 67.41; growth fee 6.42% × 900 = 57.78; 3.21% × 900 = 28.889
+    "th-cross-border": {"commission": "67.41", "commerce_growth_fee": "57.78", "transaction_fee": "28.89"},
     "ph-new-shop": {"commission": "0.00", "transaction_fee": "2.24"},  # new shop: 0%; 2.24% × 100
     "sg-t-shirt": {"commission": "22.07", "transaction_fee": "11.55"},  # 4.905% × 450 = 22.0725; 2.18% × 530
     "vn-payment": {"commission": "4750", "payment_fee": "5045"},       # example 5% × 95,000; 5% × 100,900
@@ -67,14 +69,14 @@ def test_TT_FEE_examples_print_every_markets_fee_lines() -> None:
         assert Decimal(q["net"]) == Decimal(q["amount"]) - total
 
 
-def test_TT_FEE_examples_without_the_overrides_stop_at_singapores_policy_gap() -> None:
-    # US, UK, ID, MY, TH and PH print; Singapore's 2025 sub-category rate is not published
+def test_TT_FEE_examples_without_the_overrides_stop_at_thailands_policy_gap() -> None:
+    # US, UK, ID and MY print; Thailand's 2025-10-01 sub-category table is not readable
     result = run("quote", str(EXAMPLE))
     assert result.exit_code == 1
-    assert [q["order_id"] for q in quotes(result)] == list(EXPECTED)[:6]
+    assert [q["order_id"] for q in quotes(result)] == list(EXPECTED)[:4]
     [line] = error_lines(result)
-    assert line.startswith("error: policy gap: tiktok-sg rule TT-FEE-6, category 't_shirts'")
-    assert "fee.commission.rate.t_shirts" in line and "--policy FILE" in line and "2025-06-01" in line
+    assert line.startswith("error: policy gap: tiktok-th rule TT-FEE-13, TT-FEE-14, category 'guitars'")
+    assert "fee.commission.rate.marketplace.guitars" in line and "--policy FILE" in line and "2026-11-23" in line
 
 
 def test_TT_FEE_a_market_and_date_with_no_published_rate_gives_the_policy_gap_line(tmp_path: Path) -> None:
@@ -90,8 +92,9 @@ def test_TT_FEE_a_market_and_date_with_no_published_rate_gives_the_policy_gap_li
 
 
 def test_TT_FEE_a_missing_category_is_an_input_error_naming_the_field(tmp_path: Path) -> None:
-    path = tmp_path / "th.jsonl"
-    path.write_text(json.dumps(order("tiktok-th", "2026-11-23T10:00:00", "900.00")) + "\n")
+    # Singapore from 2024-09-01: 3.27%, but 2.18% for three categories, so the category decides
+    path = tmp_path / "sg.jsonl"
+    path.write_text(json.dumps(order("tiktok-sg", "2024-10-01T10:00:00", "900.00")) + "\n")
     result = run("quote", str(path))
     assert result.exit_code == 1
     [line] = error_lines(result)
@@ -133,9 +136,10 @@ def test_TT_FEE_8_rules_tiktok_th_shows_what_the_parent_holds_and_what_the_varia
     listed = rules("tiktok-th", "2025-06-01")
     assert listed["fee.commission.base"]["defined_for"] == "tiktok-sea"
     assert listed["fee.transaction_fee.base"]["defined_for"] == "tiktok-sea"
-    assert listed["fee.commission.on_refund"]["defined_for"] == "tiktok-th"  # the growth fee is not refunded
-    assert (listed["fee.commission.rate"]["defined_for"], listed["fee.commission.rate"]["state"]) == ("tiktok-th",
-                                                                                                      "not_yet")
+    assert listed["fee.commission.on_refund"]["defined_for"] == "tiktok-sea"  # the commission is refunded
+    assert listed["fee.commerce_growth_fee.on_refund"]["defined_for"] == "tiktok-th"  # the growth fee is not
+    growth = listed["fee.commerce_growth_fee.rate"]
+    assert (growth["defined_for"], growth["state"]) == ("tiktok-th", "not_yet")
     later = rules("tiktok-th", "2026-04-01")
     assert (later["fee.transaction_fee.base"]["defined_for"], later["fee.transaction_fee.base"]["value"]) == (
         "tiktok-th", "customer_payment+discount")

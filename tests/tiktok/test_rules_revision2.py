@@ -22,10 +22,10 @@ from typing import Any
 import attrs
 import pytest
 
-from shoppolicy import Engine, FeeLine, PolicyGapError
+from shoppolicy import Engine, FeeLine, InputError, PolicyGapError
 from shoppolicy.policy import Entry
 
-from .test_fees import CURRENCY, charge_lines
+from .test_fees import CURRENCY, OVERRIDES, charge_lines
 
 
 def order(market: str, placed_at: str, amount: str, **fields: Any) -> dict[str, Any]:
@@ -362,7 +362,8 @@ def test_TT_FEE_11_transaction_fee_2_24_percent_from_2023_06_01_10_00(engine: En
 
 def test_TT_FEE_11_commission_gaps_before_and_from_2023_06_01_10_00(engine: Engine) -> None:
     before = fee_gap(engine, order("tiktok-ph", "2023-06-01T09:59:59", "1000.00", category="beauty"), "commission")
-    assert (before.rule, before.key) == ("TT-FEE-11", "fee.commission.rate")
+    assert (before.rule, before.key) == ("TT-FEE-11", "fee.commission.rate.beauty")
+    assert "for any category" in before.detail
     after = fee_gap(engine, order("tiktok-ph", "2023-06-01T10:00:00", "1000.00", category="beauty"), "commission")
     assert (after.rule, after.key) == ("TT-FEE-11", "fee.commission.rate.beauty")
     assert "VAT included" in after.detail
@@ -425,3 +426,256 @@ def test_TT_FEE_12_from_2026_05_09_the_unconfirmed_6_percent_ends_the_5_percent(
     rate = engine.view("tiktok-vn", record["placed_at"]).state("fee.payment_fee.rate")
     assert rate.state == "gap" and rate.entry is not None and rate.entry.candidate == Decimal("0.06")
     assert engine.view("tiktok-vn", "2026-05-08T23:59:59").state("fee.payment_fee.rate").value == "0.05"
+
+
+# --- TT-FEE-13: Thailand Marketplace commission ---------------------------------------------------
+
+TH_LISTED = ["womenswear_underwear", "muslim_fashion", "shoes", "menswear_underwear", "luggage_bags", "watches"]
+
+
+def th_order(placed_at: str, category: str, amount: str = "900.00", **fields: Any) -> dict[str, Any]:
+    """1,000 − 100 seller discount = amount 900 (the sources' example)."""
+    return order("tiktok-th", placed_at, amount, category=category, **fields)
+
+
+def test_TT_FEE_13_nothing_before_2023_11_20_00_00_beijing_time(engine: Engine) -> None:
+    # 2023-11-20 00:00 in Beijing (UTC+8) is 2023-11-19 23:00 in Bangkok (UTC+7)
+    found = fee_gap(engine, th_order("2023-11-19T22:59:59", "costume_jewelry_accessories"), "commission")
+    assert (found.rule, found.key) == ("TT-FEE-13", "fee.commission.rate.costume_jewelry_accessories")
+    line = fee_line(engine, th_order("2023-11-19T23:00:00", "costume_jewelry_accessories"), "commission")
+    assert (line.base, line.rate, line.amount, line.rule) == (Decimal("900.00"), Decimal("0.04"), Decimal("36.00"),
+                                                              "TT-FEE-13")
+
+
+def test_TT_FEE_13_900_at_4_percent_is_36_00_and_other_categories_are_4_00_to_4_28(engine: Engine) -> None:
+    line = fee_line(engine, th_order("2024-01-15T10:00:00", "costume_jewelry_accessories"), "commission")
+    assert line.amount == Decimal("36.00") and "kexiaomei.com" in line.source
+    found = fee_gap(engine, th_order("2024-01-15T10:00:00", "shoes"), "commission")
+    assert (found.rule, found.key, found.range) == ("TT-FEE-13", "fee.commission.rate.shoes",
+                                                     (Decimal("0.04"), Decimal("0.0428")))
+
+
+def test_TT_FEE_13_a_new_shop_pays_none_under_the_2023_notice(engine: Engine) -> None:
+    line = fee_line(engine, th_order("2024-01-15T10:00:00", "shoes", seller_type="new_shop"), "commission")
+    assert line.amount == Decimal("0.00")
+
+
+@pytest.mark.parametrize("category", TH_LISTED)
+def test_TT_FEE_13_listed_sub_categories_at_5_35_percent_from_2024_09_01(engine: Engine, category: str) -> None:
+    # 2024-08-31: a gap, 4.00-4.28%; from 2024-09-01 00:00 GMT+7: 900 × 5.35% = 48.15
+    before = fee_gap(engine, th_order("2024-08-31T23:59:59", category), "commission")
+    assert before.range == (Decimal("0.04"), Decimal("0.0428"))
+    after = fee_line(engine, th_order("2024-09-01T00:00:00", category), "commission")
+    assert (after.rate, after.amount) == (Decimal("0.0535"), Decimal("48.15"))
+    assert "tt123.com" in after.source
+
+
+def test_TT_FEE_13_costume_jewellery_stays_at_4_percent_from_2024_09_01(engine: Engine) -> None:
+    line = fee_line(engine, th_order("2024-09-01T00:00:00", "costume_jewelry_accessories"), "commission")
+    assert line.amount == Decimal("36.00")
+
+
+def test_TT_FEE_13_other_sub_categories_from_2024_09_01_are_gaps_by_cluster(engine: Engine) -> None:
+    other = fee_gap(engine, th_order("2024-09-01T00:00:00", "toys"), "commission")
+    assert (other.key, other.range) == ("fee.commission.rate.toys", (Decimal("0.04"), Decimal("0.0535")))
+    assert "fmcg 4.28% → 5.35%" in other.detail
+    fmcg = fee_gap(engine, th_order("2024-09-01T00:00:00", "fmcg"), "commission")
+    assert fmcg.range == (Decimal("0.0535"), Decimal("0.0535"))  # a cluster row is a range, even of one figure
+
+
+def test_TT_FEE_13_the_commission_on_returned_goods_is_refunded(engine: Engine) -> None:
+    # C = 900, R = 450: the refunded share 450 is returned; 5.35% × 450 = 24.075 → 24.08
+    line = fee_line(engine, th_order("2024-09-01T00:00:00", "shoes", refunded="450.00"), "commission")
+    assert (line.base, line.amount) == (Decimal("450.00"), Decimal("24.08"))
+
+
+def test_TT_FEE_13_from_2025_10_01_and_2026_04_01_the_tables_are_gaps(engine: Engine) -> None:
+    last = fee_line(engine, th_order("2025-09-30T23:59:59", "shoes", store_type="marketplace"), "commission")
+    assert last.amount == Decimal("48.15")
+    october = fee_gap(engine, th_order("2025-10-01T00:00:00", "shoes", store_type="marketplace"), "commission")
+    assert (october.rule, october.key) == ("TT-FEE-13, TT-FEE-14", "fee.commission.rate.marketplace.shoes")
+    assert "7.49%" in october.detail and october.entry is not None and october.entry.confidence == "official"
+    april = fee_gap(engine, th_order("2026-04-01T00:00:00", "shoes", store_type="marketplace"), "commission")
+    assert "GMV Max" in april.detail
+
+
+def test_TT_FEE_13_is_its_own_line_beside_the_commerce_growth_fee(engine: Engine) -> None:
+    # with the seller's guitar rate (examples/overrides): commission 7.49% × 900 = 67.41 (the official
+    # example); Commerce Growth Fee 6.42% × 900 = 57.78; net 900 − 67.41 − 57.78 = 774.81
+    mine = Engine(policy_files=[str(OVERRIDES / "tiktok-th-subcategory-rate.toml")])
+    q = mine.quote(th_order("2026-11-23T10:00:00", "guitars", store_type="marketplace"))
+    assert {f.code: (f.amount, f.rule) for f in q.fees} == {
+        "commission": (Decimal("67.41"), "TT-FEE-13"), "commerce_growth_fee": (Decimal("57.78"), "TT-FEE-8")}
+    assert q.net == Decimal("774.81")
+
+
+# --- TT-FEE-14: Thailand Mall commission ----------------------------------------------------------
+
+
+def test_TT_FEE_14_mall_shops_pay_tt_fee_13_until_2024_12_31(engine: Engine) -> None:
+    line = fee_line(engine, th_order("2024-12-31T23:59:59", "shoes", store_type="mall"), "commission")
+    assert (line.rule, line.amount) == ("TT-FEE-13", Decimal("48.15"))
+
+
+def test_TT_FEE_14_a_mall_shops_commission_is_a_gap_from_2025_01_01(engine: Engine) -> None:
+    found = fee_gap(engine, th_order("2025-01-01T00:00:00", "shoes", store_type="mall"), "commission")
+    assert "TT-FEE-14" in found.rule and found.key == "fee.commission.rate.mall.shoes"
+    assert "From January 1st, 2025" in found.detail and "From October 1st, 2025" in found.detail
+    assert "knowledge_id=7485510424282896" in found.source
+    # a Marketplace shop keeps the TT-FEE-13 rate that day
+    line = fee_line(engine, th_order("2025-01-01T00:00:00", "shoes", store_type="marketplace"), "commission")
+    assert line.amount == Decimal("48.15")
+
+
+def test_TT_FEE_14_the_store_type_is_required_from_2025_01_01(engine: Engine) -> None:
+    with pytest.raises(InputError) as info:
+        fee_line(engine, th_order("2025-01-01T00:00:00", "shoes"), "commission")
+    assert info.value.field == "store_type"
+
+
+# --- TT-FEE-19: Malaysia commission by cluster and store type ---------------------------------------
+
+
+def my_order(placed_at: str, category: str, amount: str = "450.00", **fields: Any) -> dict[str, Any]:
+    return order("tiktok-my", placed_at, amount, category=category, **fields)
+
+
+def test_TT_FEE_19_the_2_12_percent_also_covered_cross_border_sellers(engine: Engine) -> None:
+    line = fee_line(engine, my_order("2023-05-01T10:00:00", "fashion", "100.00", seller_type="cross_border"),
+                    "commission")
+    assert line.amount == Decimal("2.12") and "kemaowang.org.cn" in line.source
+
+
+def test_TT_FEE_19_from_2023_09_01_10_00_a_cluster_gap_with_no_range_before_the_8_percent_sst(engine: Engine) -> None:
+    found = fee_gap(engine, my_order("2023-09-01T10:00:00", "fashion"), "commission")
+    assert (found.rule, found.key, found.range) == ("TT-FEE-19", "fee.commission.rate.fashion", None)
+    assert "from 2024-03-01 only" in found.detail
+
+
+@pytest.mark.parametrize(("cluster", "low", "high"), [
+    ("electronics", "0.027", "0.0432"), ("fashion", "0.0432", "0.0432"), ("fmcg", "0", "0.0432"),
+    ("lifestyle", "0.0324", "0.0432"),
+])
+def test_TT_FEE_19_cluster_ranges_from_2024_03_01_to_2024_09_04(engine: Engine, cluster: str, low: str,
+                                                                 high: str) -> None:
+    for placed in ("2024-03-01T00:00:00", "2024-09-04T23:59:59"):
+        found = fee_gap(engine, my_order(placed, cluster), "commission")
+        assert (found.rule, found.key) == ("TT-FEE-19", f"fee.commission.rate.{cluster}")
+        assert found.range == (Decimal(low), Decimal(high))
+        assert "thestar.com.my" in found.source
+
+
+def test_TT_FEE_19_a_marketplace_fashion_order_of_2025_is_a_gap_of_8_10_to_10_26_percent(engine: Engine) -> None:
+    found = fee_gap(engine, my_order("2025-06-01T10:00:00", "fashion", store_type="marketplace"), "commission")
+    assert (found.rule, found.key) == ("TT-FEE-19", "fee.commission.rate.marketplace.fashion")
+    assert found.range == (Decimal("0.081"), Decimal("0.1026"))
+    assert found.entry is not None and found.entry.confidence == "third-party"
+    assert str(found.entry.retrieved) == "2026-11-30"
+
+
+@pytest.mark.parametrize(("store", "cluster", "low", "high"), [
+    ("marketplace", "electronics", "0.0486", "0.0918"), ("marketplace", "fmcg", "0.0648", "0.1134"),
+    ("marketplace", "lifestyle", "0.0648", "0.1026"), ("mall", "electronics", "0.081", "0.1242"),
+    ("mall", "fashion", "0.1134", "0.135"), ("mall", "fmcg", "0.0324", "0.1458"),
+    ("mall", "lifestyle", "0.0972", "0.135"),
+])
+def test_TT_FEE_19_store_type_ranges_from_2024_09_05(engine: Engine, store: str, cluster: str, low: str,
+                                                     high: str) -> None:
+    found = fee_gap(engine, my_order("2024-09-05T00:00:00", cluster, store_type=store), "commission")
+    assert (found.key, found.range) == (f"fee.commission.rate.{store}.{cluster}", (Decimal(low), Decimal(high)))
+
+
+def test_TT_FEE_19_other_sub_categories_span_every_cluster(engine: Engine) -> None:
+    found = fee_gap(engine, my_order("2024-09-05T00:00:00", "toys", store_type="mall"), "commission")
+    assert found.range == (Decimal("0.0324"), Decimal("0.1458"))
+
+
+def test_TT_FEE_19_gold_jewellery_8_10_percent_from_its_article_of_2025_03_14(engine: Engine) -> None:
+    # 450 × 8.10% = RM36.45, the article's worked example
+    before = fee_gap(engine, my_order("2025-03-13T23:59:59", "gold_jewellery", store_type="marketplace"),
+                     "commission")
+    assert before.key == "fee.commission.rate.marketplace.gold_jewellery"
+    line = fee_line(engine, my_order("2025-03-14T00:00:00", "gold_jewellery", store_type="marketplace"),
+                    "commission")
+    assert (line.rate, line.amount) == (Decimal("0.081"), Decimal("36.45"))
+
+
+# --- TT-FEE-21: Vietnam commission ----------------------------------------------------------------
+
+
+def vn_order(placed_at: str, **fields: Any) -> dict[str, Any]:
+    return order("tiktok-vn", placed_at, "180000", **fields)
+
+
+def test_TT_FEE_21_before_2025_04_01_a_gap_spanning_both_sources(engine: Engine) -> None:
+    found = fee_gap(engine, vn_order("2025-03-31T23:59:59"), "commission")
+    assert (found.rule, found.key, found.range) == ("TT-FEE-21", "fee.commission.rate",
+                                                     (Decimal("0.01"), Decimal("0.0578")))
+    assert "thpak.vn" in found.source and "duonews.today" in found.source
+    assert "180,000 × 2% = ₫3,600" in found.detail
+
+
+def test_TT_FEE_21_from_2025_04_01_a_gap_of_1_to_7_7_percent(engine: Engine) -> None:
+    found = fee_gap(engine, vn_order("2025-04-01T00:00:00"), "commission")
+    assert found.range == (Decimal("0.01"), Decimal("0.077")) and "₫7,200" in found.detail
+    assert fee_gap(engine, vn_order("2025-07-17T23:59:59"), "commission").range == (Decimal("0.01"),
+                                                                                     Decimal("0.077"))
+
+
+def test_TT_FEE_21_from_2025_07_18_the_sfp_programme_no_range_for_every_category(engine: Engine) -> None:
+    found = fee_gap(engine, vn_order("2025-07-18T00:00:00", category="fashion"), "commission")
+    assert (found.rule, found.range) == ("TT-FEE-21", None)
+    assert "SFP" in found.detail and "fashion 10-12%" in found.detail
+
+
+def test_TT_FEE_21_electronics_from_2025_10_27_and_fashion_from_2026_03_02(engine: Engine) -> None:
+    october = fee_gap(engine, vn_order("2025-10-27T00:00:00", category="electronics"), "commission")
+    assert "electronics: standard 1.47-10.8%, Mall 2-12.6%" in october.detail
+    # the ranges published for a category are carried by that category's gap entry
+    view = engine.view("tiktok-vn", "2025-10-27T00:00:00")
+    electronics = view.state("fee.commission.rate.electronics").entry
+    assert electronics is not None and (electronics.low, electronics.high) == (Decimal("0.0147"), Decimal("0.126"))
+    march = engine.view("tiktok-vn", "2026-03-02T00:00:00")
+    fashion = march.state("fee.commission.rate.fashion").entry
+    assert fashion is not None and (fashion.low, fashion.high) == (Decimal("0.11"), Decimal("0.146"))
+    assert engine.view("tiktok-vn", "2026-03-01T23:59:59").state("fee.commission.rate.fashion").entry is None
+
+
+# --- TT-FEE-23: Philippines commission from 2025-01-15 ---------------------------------------------
+
+
+def ph_order(placed_at: str, category: str, **fields: Any) -> dict[str, Any]:
+    return order("tiktok-ph", placed_at, "1000.00", category=category, **fields)
+
+
+def test_TT_FEE_23_marketplace_1000_at_7_percent_is_70_00(engine: Engine) -> None:
+    # commission 1,000 × 7.00% = ₱70.00; transaction fee 2.24% × 1,000 = 22.40; net 907.60
+    q = engine.quote(ph_order("2025-01-15T00:00:00", "fashion_accessories", store_type="marketplace"))
+    assert {f.code: f.amount for f in q.fees} == {"commission": Decimal("70.00"), "transaction_fee": Decimal("22.40")}
+    assert q.net == Decimal("907.60")
+    assert "alpha.bigseller.pro" in next(f for f in q.fees if f.code == "commission").source
+
+
+def test_TT_FEE_23_mall_1000_at_8_10_percent_is_81_00(engine: Engine) -> None:
+    line = fee_line(engine, ph_order("2025-01-15T00:00:00", "fashion_accessories", store_type="mall"), "commission")
+    assert (line.rate, line.amount) == (Decimal("0.081"), Decimal("81.00"))
+
+
+def test_TT_FEE_23_jewellery_marketplace_6_90_percent_mall_a_gap(engine: Engine) -> None:
+    line = fee_line(engine, ph_order("2025-01-15T00:00:00", "jewellery_accessories_derivatives",
+                                     store_type="marketplace"), "commission")
+    assert line.amount == Decimal("69.00")
+    found = fee_gap(engine, ph_order("2025-01-15T00:00:00", "jewellery_accessories_derivatives", store_type="mall"),
+                    "commission")
+    assert (found.rule, found.key) == ("TT-FEE-23", "fee.commission.rate.mall.jewellery_accessories_derivatives")
+    assert found.entry is not None and "8.x%" in (found.entry.note or "")
+
+
+def test_TT_FEE_23_the_day_before_is_the_2024_gap_and_a_new_shop_pays_none(engine: Engine) -> None:
+    before = fee_gap(engine, ph_order("2025-01-14T23:59:59", "fashion_accessories", store_type="marketplace"),
+                     "commission")
+    assert (before.rule, before.key) == ("TT-FEE-11", "fee.commission.rate.fashion_accessories")
+    other = fee_gap(engine, ph_order("2025-01-15T00:00:00", "beauty", store_type="marketplace"), "commission")
+    assert (other.rule, other.key) == ("TT-FEE-23", "fee.commission.rate.marketplace.beauty")
+    new_shop = fee_line(engine, ph_order("2025-06-01T00:00:00", "beauty", seller_type="new_shop"), "commission")
+    assert new_shop.amount == Decimal("0.00")

@@ -3,10 +3,11 @@ of TT-FEE-1..12 that the shipped data can quote on its own.
 
 The kit reads ``SAMPLE_ORDERS`` from the object the entry point loads (plugin.py re-exports
 this list) and varies each sample's amount, quantity and the price components it uses.
-Vietnam has none: no date has every fee it charges published (its commission is a gap
-in every period, TT-FEE-21; a quote needs a seller's rate, see examples/overrides/), so
-the kit warns that it cannot check its arithmetic; tests/tiktok/test_fees_properties.py
-checks it with the override.
+Vietnam and Thailand have none: no date has every fee they charge published (Vietnam's
+commission is a gap in every period, TT-FEE-21; Thailand's Commerce Growth Fee is attested
+from 2026-11-23 only, when its Marketplace commission is a gap, TT-FEE-13), so a quote
+needs a seller's rate (see examples/overrides/) and the kit warns that it cannot check
+their arithmetic; tests/tiktok/test_fees_properties.py checks it with the overrides.
 """
 
 from __future__ import annotations
@@ -41,10 +42,6 @@ SAMPLE_ORDERS: list[dict[str, Any]] = [
     {"order_id": "fee-my-2025", "market": "tiktok-my", "amount": "100.00", "currency": "MYR",
      "placed_at": "2025-08-20T10:00:00", "store_type": "marketplace", "category": "gold_jewellery",
      "buyer_shipping": "10.00"},
-    # TT-FEE-8, TT-FEE-9: the capped Commerce Growth Fee and the cross-border fee on C + D
-    {"order_id": "fee-th", "market": "tiktok-th", "amount": "20000.00", "currency": "THB",
-     "placed_at": "2026-11-23T10:00:00", "category": "electronics", "seller_type": "cross_border",
-     "platform_discount": "500.00", "buyer_shipping": "60.00", "refunded": "100.00"},
     # TT-FEE-11: a new shop that completed the seller missions pays 0%, and the 2.24% transaction fee
     {"order_id": "fee-ph", "market": "tiktok-ph", "amount": "100.00", "currency": "PHP",
      "placed_at": "2024-06-01T10:00:00", "seller_type": "new_shop"},
