@@ -36,9 +36,9 @@ ROWS = [
      "placed_at": "2024-06-01"},
     # 6. bad: wrong currency
     {"order_id": "U2", "market": "tiktok-us", "amount": "1.00", "currency": "CNY", "placed_at": "2024-10-25"},
-    # 8. TT-FEE-8 (attested 2026-11-23): 900.00 × 6.42% = 57.78 Commerce Growth Fee; net 842.22
-    {"order_id": "T1", "market": "tiktok-th", "amount": "900.00", "currency": "THB", "placed_at": "2026-11-23",
-     "category": "fashion"},
+    # 8. TT-FEE-6, -7 (revision of 2026-11-30): 900.00 × 2.18% = 19.62 commission and 19.62 transaction fee;
+    #    net 860.76
+    {"order_id": "T1", "market": "tiktok-sg", "amount": "900.00", "currency": "SGD", "placed_at": "2024-06-01"},
     # 9. bad: negative amount
     {"order_id": "T2", "market": "tiktok-th", "amount": "-5", "currency": "THB", "placed_at": "2025-06-01"},
 ]
@@ -74,7 +74,7 @@ def test_mixed_batch_settles_good_rows_and_reports_every_bad_one(tmp_path: Path)
         "D2": ([("technical_service_fee", "10.00", "DY-FEE-1")], "40.00", "150.00"),
         "U1": ([("referral_fee", "8.40", "TT-FEE-1")], "0", "91.60"),
         "K1": ([("commission", "8.55", "TT-FEE-3")], "0", "81.45"),
-        "T1": ([("commission", "57.78", "TT-FEE-8")], "0", "842.22"),
+        "T1": ([("commission", "19.62", "TT-FEE-6"), ("transaction_fee", "19.62", "TT-FEE-7")], "0", "860.76"),
     }
     assert lines["D1"]["payout_date"] == "2024-06-17"
     assert lines["U1"]["payout_date"] == "2024-11-15"

@@ -39,7 +39,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-CONFIDENCE_LEVELS = ("seed", "official", "third-party", "user")
+CONFIDENCE_LEVELS = ("seed", "official", "third-party", "user", "derived")
 ORIGIN_OWNER, ORIGIN_CONTRIBUTED, ORIGIN_OVERRIDE = 0, 1, 2
 ORIGIN_NAMES = {ORIGIN_OWNER: "plugin", ORIGIN_CONTRIBUTED: "contributed", ORIGIN_OVERRIDE: "override"}
 
@@ -77,9 +77,11 @@ class _GapSpec:
     effective_from: Any = None
     effective_to: Any = None
     note: str | None = None
-    low: str | None = None
-    high: str | None = None
-    candidate: str | None = None
+    #: What the sources do say: the published range of the rate (the span of both
+    #: sources where they conflict) and an unconfirmed figure, as decimal strings.
+    low: Any = None
+    high: Any = None
+    candidate: Any = None
     source: str | None = None
     retrieved: Any = None
     confidence: str | None = None
@@ -128,11 +130,12 @@ class Entry:
     note: str | None = None
     interpretation: str | None = None
     is_gap: bool = False
-    #: On a declared gap: the published range of the missing rate, an unconfirmed
-    #: candidate figure, and where they are published (detail, never a value).
+    #: A gap's published range and unconfirmed candidate (fractions, e.g. 0.081), and
+    #: the source that gives them (a gap's ``source`` stays empty: it has no value).
     low: Decimal | None = None
     high: Decimal | None = None
     candidate: Decimal | None = None
+    gap_source: str | None = None
 
     def covers(self, at: dt.datetime) -> bool:
         return (self.start is None or self.start <= at) and (self.end is None or at < self.end)
@@ -182,19 +185,6 @@ def _check_exact(value: Any, path: str, file: str) -> None:
             _check_exact(item, f"{path}.{k}", file)
 
 
-def _gap_figure(value: str | None, path: str, file: str) -> Decimal | None:
-    """A range bound or candidate of a declared gap: a rate, a decimal string in 0..1."""
-    if value is None:
-        return None
-    try:
-        figure = to_decimal(value)
-    except (TypeError, ValueError) as exc:
-        raise PolicyFileError(file, str(exc), path) from None
-    if not 0 <= figure <= 1:
-        raise PolicyFileError(file, f"expected a rate between \"0\" and \"1\", got {value!r}", path)
-    return figure
-
-
 def parse_policy(text: str, file: str, layer: Layer) -> list[Entry]:
     """Parse and validate one policy file's text into entries (values and gaps)."""
     try:
@@ -223,6 +213,9 @@ def parse_policy(text: str, file: str, layer: Layer) -> list[Entry]:
                                       f"{path}.effective_to")
             if not item.rule.strip() or not item.key.strip():
                 raise PolicyFileError(file, "rule and key must not be empty", path)
+            if item.confidence is not None and item.confidence not in CONFIDENCE_LEVELS:
+                raise PolicyFileError(file, f"expected one of {', '.join(CONFIDENCE_LEVELS)}, "
+                                      f"got {item.confidence!r}", f"{path}.confidence")
             if isinstance(item, _ValueSpec):
                 if item.value == "":
                     raise PolicyFileError(file, f"{item.key}: value left empty; fill in the value and its source, "
@@ -231,9 +224,6 @@ def parse_policy(text: str, file: str, layer: Layer) -> list[Entry]:
                 if not item.source.strip():
                     raise PolicyFileError(file, "every value needs a source (a catalogue id or a URL)",
                                           f"{path}.source")
-                if item.confidence is not None and item.confidence not in CONFIDENCE_LEVELS:
-                    raise PolicyFileError(file, f"expected one of {', '.join(CONFIDENCE_LEVELS)}, "
-                                          f"got {item.confidence!r}", f"{path}.confidence")
                 announced = _start(item.announced_on, f"{path}.announced_on", file)
                 retrieved = _start(item.retrieved, f"{path}.retrieved", file)
                 entries.append(Entry(
@@ -242,17 +232,36 @@ def parse_policy(text: str, file: str, layer: Layer) -> list[Entry]:
                     confidence=item.confidence, retrieved=retrieved.date() if retrieved else None,
                     note=item.note, interpretation=item.interpretation))
             else:
-                low, high, candidate = (_gap_figure(v, f"{path}.{name}", file) for name, v in
-                                        (("low", item.low), ("high", item.high), ("candidate", item.candidate)))
-                if (low is None) != (high is None) or (low is not None and high is not None and low > high):
-                    raise PolicyFileError(file, "a published range needs both low and high, low <= high", path)
+                low, high, candidate = (_fraction(getattr(item, name), f"{path}.{name}", file)
+                                        for name in ("low", "high", "candidate"))
+                if (low is None) != (high is None):
+                    raise PolicyFileError(file, "a range needs both low and high", f"{path}.low")
+                if low is not None and high is not None and low > high:
+                    raise PolicyFileError(file, f"low ({low}) is above high ({high})", f"{path}.low")
+                if (low is not None or candidate is not None) and not (item.source or "").strip():
+                    raise PolicyFileError(file, "a range or a candidate needs its source", f"{path}.source")
                 retrieved = _start(item.retrieved, f"{path}.retrieved", file)
                 entries.append(Entry(
-                    market=market, rule=item.rule, key=item.key, value=None, source=item.source or "",
-                    layer=layer, path=f"{file}: {path}", start=start, end=end, note=item.reason, is_gap=True,
-                    low=low, high=high, candidate=candidate, confidence=item.confidence,
-                    retrieved=retrieved.date() if retrieved else None))
+                    market=market, rule=item.rule, key=item.key, value=None, source="", layer=layer,
+                    path=f"{file}: {path}", start=start, end=end, note=item.reason, is_gap=True,
+                    confidence=item.confidence, retrieved=retrieved.date() if retrieved else None,
+                    low=low, high=high, candidate=candidate, gap_source=item.source))
     return entries
+
+
+def _fraction(value: Any, path: str, file: str) -> Decimal | None:
+    """A gap's ``low``, ``high`` or ``candidate``: a decimal string between 0 and 1."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PolicyFileError(file, f"write a rate as a decimal string (\"0.081\"), got {value!r}", path)
+    try:
+        found = to_decimal(value)
+    except (TypeError, ValueError):
+        found = None
+    if found is None or not found.is_finite() or not 0 <= found <= 1:
+        raise PolicyFileError(file, f"expected a rate between 0 and 1 as a decimal string, got {value!r}", path)
+    return found
 
 
 def load_policy_file(path: str | Path, layer: Layer | None = None) -> list[Entry]:
@@ -430,14 +439,18 @@ class PolicyView:
             raise self.gap(key, rule, category, on=on, found=found)
         return found.entry
 
-    def explained_by_family_gap(self, key: str, found: Resolved) -> bool:
-        """Whether a key whose value ended is better explained by the ``[[gaps]]`` entry in
-        force for its family (``rate.*``): the declared gap speaks when its layer ranks at
-        least as high as the key's own entry (an announced or coming value always names
-        itself)."""
-        if found.state != "ended":  # announced, not yet: the key's own coming value says more
-            return False
+    def explained_by_family_gap(self, key: str, found: Resolved, family: str | None = None) -> bool:
+        """Whether a key with no value now (ended, not yet) is better explained by the
+        ``[[gaps]]`` entry in force for its family (``rate.*``, or the fee's flat key
+        ``family``): the declared gap speaks when its layer ranks at least as high as the
+        key's own entry (a user's override that ended names itself; an announced value
+        always does)."""
+        if found.state == "announced" or (found.entry is not None and found.entry.is_gap):
+            return False  # a published value on its way, or a gap declared for this very key, names itself
         declared = self._policy.declared_gap(key, self.at)
+        if family is not None and (declared is None or declared is found.entry):
+            flat = self._policy.resolve(family, self.at)  # a gap declared on the fee's flat key, now
+            declared = flat.entry if flat.state == "gap" and flat.entry is not None and flat.entry.is_gap else None
         if declared is None or found.entry is None or declared is found.entry:
             return False
         return self._policy.rank(declared) >= self._policy.rank(found.entry)
@@ -456,7 +469,7 @@ class PolicyView:
             detail=found.detail or (declared.note if declared is not None else None),
             category=category, low=declared.low if declared else None, high=declared.high if declared else None,
             candidate=declared.candidate if declared else None,
-            source=(declared.source or None) if declared else None)
+            source=declared.gap_source if declared else None)
 
     def get(self, key: str, rule: str, category: str | None = None) -> Any:
         return self.entry(key, rule, category).value

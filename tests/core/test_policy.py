@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,53 @@ def test_malformed_policy_file_names_file_and_key_path(tmp_path: Path, body: str
     assert str(err.value).startswith(f"{path}: ")
     assert expected in str(err.value)
     assert "\n" not in str(err.value)
+
+
+_GAP = '[[gaps]]\nmarket = "acme"\nrule = "R"\nkey = "platform_fee.rate.*"\nreason = "r"\n'
+
+
+def test_a_gap_keeps_the_range_the_candidate_and_their_source(tmp_path: Path) -> None:
+    import tests.acme.plugin as acme
+
+    path = _override(tmp_path, "gap.toml", _GAP + 'low = "0.081"\nhigh = "0.1026"\ncandidate = "0.09"\n'
+                     'source = "https://example.com/fees"\nretrieved = 2026-11-30\nconfidence = "third-party"\n')
+    engine = Engine(plugins=[acme], entry_points=False, policy_files=[path])
+    entry = engine.view("acme", "2024-08-01").state("platform_fee.rate.*").entry
+    assert entry is not None and entry.is_gap
+    assert (entry.low, entry.high, entry.candidate) == (Decimal("0.081"), Decimal("0.1026"), Decimal("0.09"))
+    assert (entry.gap_source, str(entry.retrieved), entry.confidence, entry.source) == (
+        "https://example.com/fees", "2026-11-30", "third-party", "")
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ('low = "0.05"\nhigh = "0.04"\nsource = "s"\n', "gaps[0].low: low (0.05) is above high (0.04)"),
+        ('low = "0.05"\nsource = "s"\n', "gaps[0].low: a range needs both low and high"),
+        ('low = "0.01"\nhigh = "1.5"\nsource = "s"\n', "gaps[0].high: expected a rate between 0 and 1"),
+        ('candidate = 0.0327\nsource = "s"\n', "gaps[0].candidate: write a rate as a decimal string"),
+        ('candidate = "three"\nsource = "s"\n', "gaps[0].candidate: expected a rate between 0 and 1"),
+        ('candidate = "0.0327"\n', "gaps[0].source: a range or a candidate needs its source"),
+        ('confidence = "rumour"\n', "gaps[0].confidence: expected one of seed, official"),
+    ],
+)
+def test_a_gaps_range_and_candidate_are_checked(tmp_path: Path, extra: str, expected: str) -> None:
+    import tests.acme.plugin as acme
+
+    path = _override(tmp_path, "bad.toml", _GAP + extra)
+    with pytest.raises(PolicyFileError) as err:
+        Engine(plugins=[acme], entry_points=False, policy_files=[path])
+    assert str(err.value).startswith(f"{path}: ")
+    assert expected in str(err.value)
+
+
+def test_derived_is_a_confidence_level(tmp_path: Path) -> None:
+    import tests.acme.plugin as acme
+
+    path = _override(tmp_path, "d.toml", '[[values]]\nmarket = "acme"\nrule = "R"\nkey = "k"\nvalue = "1"\n'
+                     'source = "s"\nconfidence = "derived"\nnote = "Derived from R\'s worked example."\n')
+    engine = Engine(plugins=[acme], entry_points=False, policy_files=[path])
+    assert engine.view("acme", "2024-08-01").entry("k", "R").confidence == "derived"
 
 
 def test_overlapping_ranges_in_one_layer_are_an_error(tmp_path: Path) -> None:

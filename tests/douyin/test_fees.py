@@ -103,10 +103,12 @@ def test_DY_FEE_1_the_range_itself_can_be_overridden(override: Override) -> None
 
 
 def test_DY_FEE_1_order_without_category_names_the_field(override: Override) -> None:
-    with pytest.raises(InputError) as info:
-        _engine_with_rate(override).quote(order(category=None))
-    assert info.value.field == "category"
-    assert "toys" in str(info.value)  # the known categories are listed
+    quote = _engine_with_rate(override).quote(order(category=None))
+    [gap] = quote.gaps  # the fee needs an input the order lacks: a gap naming the field
+    assert (gap.figure, gap.rule, gap.key) == ("technical_service_fee", "DY-FEE-1",
+                                               "technical_service_fee.rate.<category>")
+    assert "gives no category" in (gap.detail or "") and "toys" in (gap.detail or "")  # the known categories
+    assert quote.net is None
 
 
 def test_DY_FEE_1_before_the_seed_attests_it_is_a_gap(override: Override) -> None:

@@ -12,9 +12,18 @@ EXAMPLES = ROOT / "examples" / "tiktok"
 #: (and the commission pass of ``payout``) can apply the platform fees.  These tests never
 #: assert a fee figure: they recompute net from the fee lines a quote returns.
 FEE_FIELDS: dict[str, dict[str, str]] = {
-    "tiktok-id": {"category": "jewellery"},
+    "tiktok-id": {"category": "marketplace_10pct"},
     "tiktok-my": {"store_type": "marketplace", "category": "gold_jewellery"},
 }
+#: Where the default order date has no published platform fee, a date that has one (an
+#: Indonesian rate is published for 2025-10-01..2026-02-10, not in March 2025: TT-FEE-10;
+#: Malaysia's gold jewellery rate is attested from 2025-03-14: TT-FEE-19).
+QUOTE_DATES: dict[str, str] = {"tiktok-id": "2025-11-05T10:00:00", "tiktok-my": "2025-08-20T10:00:00"}
+
+
+def quotable(market: str) -> dict[str, str]:
+    """The fields that move an order of ``market`` to a date whose platform fees are published."""
+    return {"placed_at": QUOTE_DATES[market]} if market in QUOTE_DATES else {}
 
 CURRENCY = {"tiktok-us": "USD", "tiktok-uk": "GBP", "tiktok-id": "IDR", "tiktok-my": "MYR", "tiktok-th": "THB",
             "tiktok-vn": "VND", "tiktok-ph": "PHP", "tiktok-sg": "SGD"}

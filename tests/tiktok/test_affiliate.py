@@ -13,7 +13,7 @@ from shoppolicy import CreatorShare, Engine, InputError, OrderRecord, PayoutLine
 from shoppolicy.convert import structure
 from shoppolicy_tiktok.affiliate import commission, winning_plan
 
-from .helpers import order, us_pop, write_override
+from .helpers import order, quotable, us_pop, write_override
 
 
 def creator_order(market: str, **fields: object) -> dict[str, object]:
@@ -96,7 +96,8 @@ def test_TT_AFF_2_commission_is_amount_times_rate_taken_from_the_merchants_net(e
 
 def test_TT_AFF_2_idr_commission_rounds_half_up_to_whole_rupiah(engine: Engine) -> None:
     # 150005 × 0.125 = 18750.625 → 18751 IDR
-    quote = engine.quote(order("tiktok-id", amount="150005", affiliate_plan="open", commission_rate="0.125"))
+    quote = engine.quote(order("tiktok-id", amount="150005", affiliate_plan="open", commission_rate="0.125",
+                               **quotable("tiktok-id")))
     assert quote.creator is not None and quote.creator.commission == Decimal("18751")
     assert quote.creator.commission.as_tuple().exponent == 0
 
@@ -197,12 +198,12 @@ def vn_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 
 @pytest.mark.parametrize(("delivered", "paid"), [
-    ("2025-03-05", "2025-04-01"),  # counted 03-05 + 14 = 03-19 → next 1st/16th: 04-01
-    ("2025-03-20", "2025-04-16"),  # counted 04-03 → 04-16
-    ("2025-02-14", "2025-03-01"),  # counted 02-28 → 03-01
-    ("2025-03-02", "2025-04-01"),  # counted 03-16, itself a pay day: strictly after → 04-01
-    ("2025-12-18", "2026-01-16"),  # counted 2026-01-01, a pay day: strictly after → 01-16
-    ("2025-12-17", "2026-01-01"),  # counted 2025-12-31 → the year turns: 2026-01-01
+    ("2027-03-05", "2027-04-01"),  # counted 03-05 + 14 = 03-19 → next 1st/16th: 04-01
+    ("2027-03-20", "2027-04-16"),  # counted 04-03 → 04-16
+    ("2027-02-14", "2027-03-01"),  # counted 02-28 → 03-01
+    ("2027-03-02", "2027-04-01"),  # counted 03-16, itself a pay day: strictly after → 04-01
+    ("2027-12-18", "2028-01-16"),  # counted 2028-01-01, a pay day: strictly after → 01-16
+    ("2027-12-17", "2028-01-01"),  # counted 2027-12-31 → the year turns: 2028-01-01
 ])
 def test_TT_AFF_4_vietnam_creator_paid_on_the_first_1st_or_16th_after_delivery_plus_14_days(
         vn_engine: Engine, delivered: str, paid: str) -> None:
@@ -211,12 +212,12 @@ def test_TT_AFF_4_vietnam_creator_paid_on_the_first_1st_or_16th_after_delivery_p
 
 
 def test_TT_AFF_4_is_a_third_party_value_and_the_trail_says_so(vn_engine: Engine) -> None:
-    trail = creator_line(vn_engine, creator_order("tiktok-vn", delivered_at="2025-03-05")).trail
+    trail = creator_line(vn_engine, creator_order("tiktok-vn", delivered_at="2027-03-05")).trail
     assert trail is not None and trail.confidence == "third-party" and "banhangtoptop.com" in trail.source
 
 
 def test_TT_AFF_4_paying_on_the_counting_day_is_policy_data(tmp_path: Path) -> None:
-    # with pay_on_count_day = true: counted 2025-03-02 + 14 = 03-16, a pay day → paid 03-16
+    # with pay_on_count_day = true: counted 2027-03-02 + 14 = 03-16, a pay day → paid 03-16
     engine = with_merchant_period(tmp_path, "tiktok-vn", extra=(
         ("tiktok-vn", "TT-AFF-4", "creator_payout.pay_on_count_day", True),))
-    assert creator_line(engine, creator_order("tiktok-vn", delivered_at="2025-03-02")).date == dt.date(2025, 3, 16)
+    assert creator_line(engine, creator_order("tiktok-vn", delivered_at="2027-03-02")).date == dt.date(2027, 3, 16)

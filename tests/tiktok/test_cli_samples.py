@@ -41,7 +41,7 @@ def test_quote_sample_orders() -> None:
         # order: (merchant date, creator commission, creator date)
         "us-pop-1031": ("2024-11-15", "0", None),            # TT-PAY-1: 10-31 + 15
         "us-pop-1101": ("2024-11-09", "20.00", None),        # TT-PAY-1: 11-01 + 8; 100.00 × 0.20; US creator: gap
-        "id-creator": (None, "18751", "2025-03-17"),         # 150005 × 0.125 = 18750.625 → 18751; 03-10 + 6 + 1
+        "id-creator": (None, "18751", "2025-11-17"),         # 150005 × 0.125 = 18750.625 → 18751; 11-10 + 6 + 1
         "uk-creator": (None, "6.00", "2025-03-25"),          # 40.00 × 0.15; 03-10 + 14 + 1
     }
     assert {k: (q["payout_date"], q["creator_commission"], q["creator_payout_date"]) for k, q in quotes.items()} \

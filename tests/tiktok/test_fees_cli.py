@@ -22,7 +22,8 @@ from .test_fees import OVERRIDES, ROOT, engine_with, fee_amounts, order
 EXAMPLE = ROOT / "examples" / "tiktok-fees.jsonl"
 POLICY = ROOT / "plugins" / "tiktok" / "src" / "shoppolicy_tiktok" / "policy"
 NEEDED = ("--policy", str(OVERRIDES / "tiktok-sg-subcategory-rate.toml"),
-          "--policy", str(OVERRIDES / "tiktok-vn-commission.toml"))
+          "--policy", str(OVERRIDES / "tiktok-vn-commission.toml"),
+          "--policy", str(OVERRIDES / "tiktok-th-subcategory-rate.toml"))
 
 #: The fee lines of each example order, worked out by hand:
 EXPECTED = {
@@ -30,10 +31,11 @@ EXPECTED = {
     "uk-commission": {"commission": "8.55"},                           # 9% × (90 + 5): the catalogue's example
     "id-beauty": {"commission": "4300"},                               # 4.3% × 100,000
     "my-flat": {"commission": "2.12", "transaction_fee": "2.33"},      # 2.12% × 100; 2.12% × 110 = 2.332
-    "th-cross-border": {"commission": "57.78", "transaction_fee": "28.89"},  # 6.42% × 900; 3.21% × 900 = 28.889
-    "ph-new-shop": {"commission": "0.00"},                             # new shop: 0%
+    # example 7.49% × 900 = 67.41; growth fee 6.42% × 900 = 57.78; 3.21% × 900 = 28.889
+    "th-cross-border": {"commission": "67.41", "commerce_growth_fee": "57.78", "transaction_fee": "28.89"},
+    "ph-new-shop": {"commission": "0.00", "transaction_fee": "2.24"},  # new shop: 0%; 2.24% × 100
     "sg-t-shirt": {"commission": "22.07", "transaction_fee": "11.55"},  # 4.905% × 450 = 22.0725; 2.18% × 530
-    "vn-payment": {"commission": "5000", "payment_fee": "4800"},       # example 5% × 100,000; 4% × 120,000
+    "vn-payment": {"commission": "4750", "payment_fee": "5045"},       # example 5% × 95,000; 5% × 100,900
 }
 
 
@@ -67,30 +69,31 @@ def test_TT_FEE_examples_print_every_markets_fee_lines() -> None:
         assert Decimal(q["net"]) == Decimal(q["amount"]) - total
 
 
-def test_TT_FEE_examples_without_the_overrides_name_singapores_and_vietnams_policy_gaps() -> None:
-    # US, UK, ID, MY, TH and PH are complete; Singapore's 2025 sub-category rate and Vietnam's
-    # commission are not published: those two orders show their other fee and name the gap
+def test_TT_FEE_examples_without_the_overrides_name_the_thai_singapore_and_vietnam_gaps() -> None:
+    # US, UK, ID, MY and PH are complete.  Thailand's 2025-10-01 sub-category table, Singapore's
+    # 2025 sub-category rate and Vietnam's commission are not published: those three orders
+    # show their other fees and name the commission's gap.
     result = run("quote", str(EXAMPLE))
     assert result.exit_code == 3
     printed = {q["order_id"]: q for q in quotes(result)}
     assert list(printed) == list(EXPECTED)
-    for order_id in list(EXPECTED)[:6]:
+    for order_id in ("us-referral", "uk-commission", "id-beauty", "my-flat", "ph-new-shop"):
         q = printed[order_id]
         assert (q["complete"], q["gaps"]) == (True, [])
         assert {f["code"]: f["amount"] for f in q["fees"]} == EXPECTED[order_id], order_id
-    sg, vn = printed["sg-t-shirt"], printed["vn-payment"]
-    assert {f["code"]: f["amount"] for f in sg["fees"]} == {"transaction_fee": "11.55"}  # 2.18% × 530
-    assert {f["code"]: f["amount"] for f in vn["fees"]} == {"payment_fee": "4800"}  # 4% × 120,000
-    for q in (sg, vn):
+    th, sg, vn = printed["th-cross-border"], printed["sg-t-shirt"], printed["vn-payment"]
+    for q in (th, sg, vn):
+        others = {code: amount for code, amount in EXPECTED[q["order_id"]].items() if code != "commission"}
+        assert {f["code"]: f["amount"] for f in q["fees"]} == others  # every other fee stands
         assert (q["complete"], q["net"], q["total_fees"]) == (False, None, None)
-    [gap] = sg["gaps"]
-    assert (gap["figure"], gap["market"], gap["rule"], gap["category"], gap["key"], gap["date"]) == (
-        "commission", "tiktok-sg", "TT-FEE-6", "t_shirts", "fee.commission.rate.t_shirts", "2025-06-01")
-    assert "--policy FILE" in gap["supply"]
-    [gap] = vn["gaps"]
-    assert (gap["figure"], gap["market"], gap["rule"], gap["key"]) == (
-        "commission", "tiktok-vn", "TT-FEE-12", "fee.commission.rate")
-    assert error_lines(result) == ["2 result(s) incomplete: policy gaps named in the output; "
+    gaps = {q["order_id"]: [(g["figure"], g["rule"], g["key"], g["date"]) for g in q["gaps"]] for q in (th, sg, vn)}
+    assert gaps == {
+        "th-cross-border": [("commission", "TT-FEE-13, TT-FEE-14", "fee.commission.rate.marketplace.guitars",
+                             "2026-11-23")],
+        "sg-t-shirt": [("commission", "TT-FEE-6", "fee.commission.rate.t_shirts", "2025-06-01")],
+        "vn-payment": [("commission", "TT-FEE-21", "fee.commission.rate", "2024-07-17")]}
+    assert "--policy FILE" in sg["gaps"][0]["supply"]
+    assert error_lines(result) == ["3 result(s) incomplete: policy gaps named in the output; "
                                    "`shoppolicy gaps FILE --template` writes an override to fill them"]
 
 
@@ -103,20 +106,26 @@ def test_TT_FEE_a_market_and_date_with_no_published_rate_gives_the_policy_gap_li
     [line] = error_lines(result)
     assert line.startswith("1 result(s) incomplete: policy gaps named in the output")
     [q] = quotes(result)
-    assert (q["complete"], q["fees"], q["net"], q["total_fees"]) == (False, [], None, None)
+    assert (q["complete"], q["net"], q["total_fees"]) == (False, None, None)
+    # the transaction fee stands (TT-FEE-11: 2.24% × 100 from 2023-06-01 10:00)
+    assert [(f["code"], f["amount"]) for f in q["fees"]] == [("transaction_fee", "2.24")]
     [gap] = q["gaps"]
     assert (gap["figure"], gap["market"], gap["rule"], gap["category"], gap["key"], gap["date"], gap["state"]) == (
         "commission", "tiktok-ph", "TT-FEE-11", "beauty", "fee.commission.rate.beauty", "2024-06-01", "gap")
     assert 'market = "tiktok-ph", rule = "TT-FEE-11", key = "fee.commission.rate.beauty"' in gap["supply"]
 
 
-def test_TT_FEE_a_missing_category_is_an_input_error_naming_the_field(tmp_path: Path) -> None:
-    path = tmp_path / "th.jsonl"
-    path.write_text(json.dumps(order("tiktok-th", "2026-11-23T10:00:00", "900.00")) + "\n")
+def test_TT_FEE_a_missing_category_is_a_gap_naming_the_field(tmp_path: Path) -> None:
+    # Singapore from 2024-09-01: 3.27%, but 2.18% for three categories, so the category decides
+    path = tmp_path / "sg.jsonl"
+    path.write_text(json.dumps(order("tiktok-sg", "2024-10-01T10:00:00", "900.00")) + "\n")
     result = run("quote", str(path))
-    assert result.exit_code == 1
-    [line] = error_lines(result)
-    assert "line 1" in line and "field 'category'" in line
+    assert result.exit_code == 3
+    [q] = quotes(result)
+    [commission] = [g for g in q["gaps"] if g["figure"] == "commission"]
+    assert commission["key"] == "fee.commission.rate.<category>" and "gives no category" in commission["detail"]
+    # bounds from the published rates: 900 × 2.18% = 19.62 .. 900 × 3.27% = 29.43
+    assert commission["bounds"]["low"] == "19.62" and commission["bounds"]["high"] == "29.43"
 
 
 # --- shoppolicy rules ---------------------------------------------------------------
@@ -154,9 +163,10 @@ def test_TT_FEE_8_rules_tiktok_th_shows_what_the_parent_holds_and_what_the_varia
     listed = rules("tiktok-th", "2025-06-01")
     assert listed["fee.commission.base"]["defined_for"] == "tiktok-sea"
     assert listed["fee.transaction_fee.base"]["defined_for"] == "tiktok-sea"
-    assert listed["fee.commission.on_refund"]["defined_for"] == "tiktok-th"  # the growth fee is not refunded
-    assert (listed["fee.commission.rate"]["defined_for"], listed["fee.commission.rate"]["state"]) == ("tiktok-th",
-                                                                                                      "not_yet")
+    assert listed["fee.commission.on_refund"]["defined_for"] == "tiktok-sea"  # the commission is refunded
+    assert listed["fee.commerce_growth_fee.on_refund"]["defined_for"] == "tiktok-th"  # the growth fee is not
+    growth = listed["fee.commerce_growth_fee.rate"]
+    assert (growth["defined_for"], growth["state"]) == ("tiktok-th", "not_yet")
     later = rules("tiktok-th", "2026-04-01")
     assert (later["fee.transaction_fee.base"]["defined_for"], later["fee.transaction_fee.base"]["value"]) == (
         "tiktok-th", "customer_payment+discount")
@@ -232,7 +242,10 @@ def test_TT_FEE_every_shipped_fee_value_is_sourced_dated_and_graded(path: Path) 
         assert e.rule.startswith("TT-FEE-") and e.key.startswith("fee."), e.path
         if e.is_gap:
             assert e.note, e.path  # the reason
+            if e.low is not None or e.candidate is not None:  # what the sources say, and where
+                assert e.gap_source and source_problems(e.gap_source, e.retrieved) == [], e.path
             continue
-        assert e.confidence in ("official", "third-party"), e.path
-        assert e.retrieved is not None and e.retrieved.isoformat() == "2026-11-23", e.path
+        assert e.confidence in ("official", "third-party", "derived"), e.path
+        # read for the catalogue of 2026-11-23 or its revision of 2026-11-30
+        assert e.retrieved is not None and e.retrieved.isoformat() in ("2026-11-23", "2026-11-30"), e.path
         assert source_problems(e.source, e.retrieved) == [], e.path

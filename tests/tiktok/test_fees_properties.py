@@ -20,26 +20,28 @@ from shoppolicy_tiktok.fees_samples import SAMPLE_ORDERS
 from .test_fees import CURRENCY, OVERRIDES
 
 #: One computable situation per market and fee regime: (market, placed_at, extra fields).
-#: Singapore and Vietnam need a rate the catalogue does not give: the example overrides.
+#: Singapore in 2025, Vietnam and Thailand need a rate the catalogue does not give: the example overrides.
 SCENARIOS: list[tuple[str, str, dict[str, Any]]] = [
     ("tiktok-us", "2023-11-01T10:00:00", {}),                              # 2% of C + D + 0.30
     ("tiktok-us", "2024-05-01T10:00:00", {}),                              # 6% of amount + H
     ("tiktok-us", "2025-06-01T10:00:00", {}),                              # 8% + refund administration fee
     ("tiktok-uk", "2024-10-01T10:00:00", {}),                              # 9% of amount + H − R
-    ("tiktok-id", "2023-05-01T10:00:00", {"category": "beauty"}),          # 1% + IDR 2,000
+    ("tiktok-id", "2023-05-31T10:00:00", {"category": "beauty"}),          # 1% + IDR 2,000
     ("tiktok-id", "2023-07-01T10:00:00", {"category": "beauty"}),          # June 2023 table
     ("tiktok-id", "2025-11-01T10:00:00", {"category": "marketplace_10pct"}),  # discount + VAT line
     ("tiktok-id", "2026-03-01T10:00:00", {"category": "unlisted"}),        # 6.97% tax included
     ("tiktok-my", "2023-08-20T10:00:00", {}),                              # 2.12% + 2.12% of C − R
     ("tiktok-my", "2025-08-20T10:00:00", {"store_type": "marketplace", "category": "gold_jewellery"}),
-    ("tiktok-th", "2026-11-23T10:00:00", {"category": "electronics", "seller_type": "cross_border"}),  # cap
-    ("tiktok-th", "2026-11-23T10:00:00", {"category": "fashion"}),
+    ("tiktok-th", "2026-11-23T10:00:00", {"store_type": "marketplace", "category": "guitars",
+                                          "seller_type": "cross_border"}),  # commission, growth fee, C + D
     ("tiktok-ph", "2024-06-01T10:00:00", {"seller_type": "new_shop"}),
+    ("tiktok-sg", "2024-10-01T10:00:00", {"category": "phones_electronics"}),  # 2.18% + 2.18% of C − R
     ("tiktok-sg", "2025-06-01T10:00:00", {"category": "t_shirts"}),
-    ("tiktok-vn", "2026-11-24T10:00:00", {}),
+    ("tiktok-vn", "2024-08-01T10:00:00", {}),                              # example commission + 5% of C − R
 ]
 ENGINE = Engine(policy_files=[str(OVERRIDES / "tiktok-sg-subcategory-rate.toml"),
-                              str(OVERRIDES / "tiktok-vn-commission.toml")])
+                              str(OVERRIDES / "tiktok-vn-commission.toml"),
+                              str(OVERRIDES / "tiktok-th-subcategory-rate.toml")])
 
 
 def test_every_tiktok_currency_is_covered() -> None:
@@ -100,7 +102,7 @@ def test_TT_FEE_sample_orders_quote_and_split_exactly(engine: Engine) -> None:
     for sample in SAMPLE_ORDERS:
         q = engine.quote(sample)
         assert q.fees and split_problems(q) == [], sample["order_id"]
-    assert {s["market"] for s in SAMPLE_ORDERS} == set(CURRENCY) - {"tiktok-sg", "tiktok-vn"}
+    assert {s["market"] for s in SAMPLE_ORDERS} == set(CURRENCY) - {"tiktok-th", "tiktok-vn"}
 
 
 def test_TT_FEE_sample_orders_pass_the_kits_split_property(engine: Engine) -> None:

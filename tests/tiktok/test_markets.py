@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from shoppolicy import Engine, InputError
 from shoppolicy.cli import cli
 
-from .helpers import CURRENCY, order
+from .helpers import CURRENCY, order, quotable
 
 VARIANTS = ["tiktok-id", "tiktok-my", "tiktok-th", "tiktok-vn", "tiktok-ph", "tiktok-sg"]
 
@@ -81,7 +81,8 @@ def test_the_regional_parent_quotes_no_order(engine: Engine) -> None:
     ("tiktok-uk", "99.94", "9.99"),    # 99.94 × 0.10 = 9.994 → 9.99 GBP
 ])
 def test_money_rounds_to_the_currency_minor_unit(engine: Engine, market: str, amount: str, commission: str) -> None:
-    quote = engine.quote(order(market, amount=amount, affiliate_plan="open", commission_rate="0.10"))
+    quote = engine.quote(order(market, amount=amount, affiliate_plan="open", commission_rate="0.10",
+                               **quotable(market)))
     assert quote.creator is not None and str(quote.creator.commission) == commission
     assert quote.net == quote.amount - sum((f.amount for f in quote.fees), Decimal(0)) - Decimal(commission)
 

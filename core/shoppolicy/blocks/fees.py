@@ -151,11 +151,18 @@ class RateTable:
         for field in keyed_by:
             value = getattr(order, field)
             if value is None:
-                if self.rates:  # the rate depends on the field
+                if self.rates:  # the rate depends on an input the order lacks: a gap naming it
                     other = "; any other key pays the flat rate" if self.default is not None else ""
-                    raise InputError(f"{self.market} charges {self.code} by {' and '.join(keyed_by)}; "
-                                     f"keys with a published rate: {', '.join(sorted(self.rates))}{other}",
-                                     field=field)
+                    placeholder = ".".join(f"<{f}>" for f in keyed_by)
+                    # Every key either has a rate or pays the flat one: the rate lies among them.
+                    known = [c.rate for c in self.rates.values()] + [self.default.rate] if self.default else []
+                    raise PolicyGapError(
+                        market=self.market, rule=self.flat_gap.rule, key=f"{self.prefix}rate.{placeholder}",
+                        on=order.placed_at.date(), category=order.category,
+                        low=min(known) if known else None, high=max(known) if known else None,
+                        detail=f"the order gives no {field}: {self.code} is charged by {' and '.join(keyed_by)}; "
+                               f"keys with a published rate: {', '.join(sorted(self.rates))}{other}; give the "
+                               f"order's {field} (or supply the rate of its key)")
                 if self.per_key_gap is not None:  # no rate published for any key: the gap, and its key
                     placeholder = ".".join(f"<{f}>" for f in keyed_by)
                     raise self.per_key_gap.error(order.placed_at.date(), key=f"{self.prefix}rate.{placeholder}")

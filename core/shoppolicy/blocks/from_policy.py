@@ -316,7 +316,7 @@ def _rate_table(policy: PolicyView, market: Market, code: str, prefix: str, rule
     for state in policy.all_states():  # keys with no rate now: announced, ended, not yet, or a gap of their own
         key = state.key
         if state.state != "in_force" and state.entry is not None and key.startswith(prefix + "rate.") \
-                and not key.endswith("*") and not policy.explained_by_family_gap(key, state):
+                and not key.endswith("*") and not policy.explained_by_family_gap(key, state, prefix + "rate"):
             key_gaps[key.removeprefix(prefix + "rate.")] = GapSpec.of(policy.gap(key, rule, found=state))
     seller_rates = {key.removeprefix(prefix + "seller_rate."): make(entry, key.removeprefix(prefix))
                     for key, entry in policy.with_prefix(prefix + "seller_rate.")}
