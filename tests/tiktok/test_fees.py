@@ -572,7 +572,7 @@ def test_TT_FEE_10_the_10_percent_marketplace_rate_is_cut_to_8_from_2025_10_01_t
     for q in (first, last):
         assert fee_amounts(q) == {"commission": Decimal("8000"), "commission_vat": Decimal("880")}
         assert line(q, "commission").rate == Decimal("0.08")
-        assert line(q, "commission").confidence == "official"
+        assert line(q, "commission").confidence == "derived"  # an official rate on the derived SEA base
     for placed in ("2025-09-30T23:59:59", "2026-02-11T00:00:00"):
         error = gap(engine, order("tiktok-id", placed, "100000", category="marketplace_10pct"))
         assert error.key == "fee.commission.rate.marketplace_10pct"
@@ -590,7 +590,7 @@ def test_TT_FEE_10_from_2026_02_13_categories_outside_the_table_pay_6_97_tax_inc
     # 6.97% × 100,000 = 6,970, no VAT line (the rate includes it)
     q = engine.quote(order("tiktok-id", "2026-02-13T00:00:00", "100000", category="unlisted"))
     assert fee_amounts(q) == {"commission": Decimal("6970")}
-    assert line(q, "commission").confidence == "official"
+    assert line(q, "commission").confidence == "derived"  # an official rate on the derived SEA base
     error = gap(engine, order("tiktok-id", "2026-02-13T00:00:00", "100000", category="jewellery"))
     assert error.key == "fee.commission.rate.jewellery" and "2026 published category table" in (error.detail or "")
     # 2026-02-11..12 is in neither window (TT-FEE-10 revised): a gap even for category unlisted
