@@ -269,6 +269,8 @@ class Quote:
     pending: tuple[str, ...] = ()
     trail: tuple[TrailEntry, ...] = ()
     gaps: tuple[Gap, ...] = ()
+    #: The sum of the fee lines, as the pricing path added them up (not output: see total_fees).
+    fees_sum: Decimal | None = attrs.field(default=None, eq=False, repr=False, metadata={"internal": True})
 
     @property
     def complete(self) -> bool:
@@ -283,6 +285,8 @@ class Quote:
         """The sum of the fee lines; ``None`` while a fee (or the commission) is a gap."""
         if self.net is None:
             return None
+        if self.fees_sum is not None:
+            return self.fees_sum
         return sum((f.amount for f in self.fees), ZERO)
 
     @property

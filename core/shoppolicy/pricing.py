@@ -82,7 +82,7 @@ def price(record: OrderRecord, market: Market, charges: Sequence[Charge], plan_o
     shown = passthrough(record) if (record.platform_discount or record.buyer_shipping or record.tax
                                     or record.refunded) else {}
     return Quote(record.order_id, market.id, record.currency, record.amount, tuple(fees), net, creator,
-                 merchant, creator_date, tuple(payouts), shown, tuple(pending), tuple(trail), tuple(gaps))
+                 merchant, creator_date, tuple(payouts), shown, tuple(pending), tuple(trail), tuple(gaps), total)
 
 
 def _payouts(record: OrderRecord, creator: CreatorShare | None, rules: Sequence[PayoutRule],

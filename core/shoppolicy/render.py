@@ -14,6 +14,7 @@ from typing import Any
 from shoppolicy.convert import unstructure
 from shoppolicy.model import (
     CreatorShare,
+    FeeLine,
     Gap,
     IncentiveResult,
     PayoutLine,
@@ -53,6 +54,31 @@ def trail_dict(entry: TrailEntry) -> dict[str, Any]:
     return data
 
 
+# A fee line's text other than its amount and base is its form's (FeeLine.form): built once
+# per form and copied, by identity like the trail's.
+_FORMS: dict[int, tuple[object, dict[str, Any]]] = {}
+
+
+def fee_dict(f: FeeLine) -> dict[str, Any]:
+    """One fee line as JSON: code, amount, rule, source, base, rate, fixed part, confidence, note."""
+    form = f.form
+    if form is not None:
+        hit = _FORMS.get(id(form))
+        if hit is not None and hit[0] is form:
+            data = hit[1].copy()
+            data["amount"] = str(f.amount)
+            data["base"] = None if f.base is None else str(f.base)
+            return data
+    data = {"code": f.code, "amount": str(f.amount), "rule": f.rule, "source": f.source,
+            "base": None if f.base is None else str(f.base), "rate": None if f.rate is None else str(f.rate),
+            "fixed": None if f.fixed is None else str(f.fixed), "confidence": f.confidence, "note": f.note}
+    if form is not None:
+        if len(_FORMS) > _CACHE_LIMIT:
+            _FORMS.clear()
+        _FORMS[id(form)] = (form, data.copy())
+    return data
+
+
 def _core(quote: Quote) -> dict[str, Any]:
     # Written out by hand (no helper calls per field): this runs once per order of a batch.
     creator = quote.creator
@@ -61,10 +87,7 @@ def _core(quote: Quote) -> dict[str, Any]:
         "market": quote.market,
         "currency": quote.currency,
         "amount": str(quote.amount),
-        "fees": [{"code": f.code, "amount": str(f.amount), "rule": f.rule, "source": f.source,
-                  "base": None if f.base is None else str(f.base), "rate": None if f.rate is None else str(f.rate),
-                  "fixed": None if f.fixed is None else str(f.fixed), "confidence": f.confidence, "note": f.note}
-                 for f in quote.fees],
+        "fees": [fee_dict(f) for f in quote.fees],
         "total_fees": money_text(quote.total_fees),
         "creator_commission": str(quote.creator_commission),
         "creator": creator_dict(creator) if creator is not None else None,
