@@ -184,20 +184,15 @@ class Engine:
         return list(quote.payouts)
 
     def payout_quote(self, order: OrderRecord | Mapping[str, Any]) -> Quote:
-        """The quote of an order whose payout dates are asked for: an input the dates need
-        (the basis date, a settlement tier) is refused with its field rather than left
+        """The quote of an order whose payout dates are asked for: an order without the
+        basis date (delivery or completion) is refused with its field rather than left
         pending; a date the policy data cannot give is a gap in the quote."""
         record = self._order(order)
         market = self._order_market(record)
         if getattr(record, market.payout_basis) is None:
             raise InputError(f"required for a payout date in {market.id} (payouts count from it)",
                              field=market.payout_basis)
-        quote = self.quote(record)
-        if quote.pending:  # priced again for the error itself, with its field
-            local = self._localised(record, market)
-            for rule in self._plan(PAYOUTS, market, getattr(local, market.payout_basis)):
-                rule.apply(local, quote.creator)
-        return quote
+        return self.quote(record)
 
     # -- violations and incentives -------------------------------------------------------
 

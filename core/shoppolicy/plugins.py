@@ -187,9 +187,11 @@ class PluginHost:
         for it, and so on up the chain.  ``None``: nobody prices the market.
         """
         hook = "shoppolicy_fee_rules" if kind == "fee" else "shoppolicy_payout_rules"
+        implemented = {id(impl.plugin) for impl in getattr(self.pm.hook, hook).get_hookimpls()
+                       if not (impl.hookwrapper or impl.wrapper)}
         for owned in reversed(chain):  # the market itself first, then its parents
             plugin = self._owners.get(owned.id)
-            if plugin is None:
+            if plugin is None or id(plugin) not in implemented:  # an owner with data only: its parent's answer
                 continue
             found = self._call(plugin, hook, market=market, policy=policy)
             if found is not None:

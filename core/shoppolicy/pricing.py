@@ -4,10 +4,11 @@ figure the policy data cannot determine.
 
 Every entrance (``Engine.quote``, ``payout``, ``settle``, the author kit) prices orders
 here.  Each figure depends only on its own inputs: a fee gap does not hide the creator's
-commission or payout date, a merchant settlement gap does not hide the creator's.
-``net`` is ``None`` while a fee or the commission is unknown.  Wrong input (an
-:class:`~shoppolicy.errors.InputError` from a fee or the commission) still refuses the
-order; for a payout it leaves that date pending with the reason.
+commission or payout date, a merchant settlement gap does not hide the creator's, and an
+input a figure needs that the order lacks (a category, a seller type) is a gap naming the
+field.  ``net`` is ``None`` while a fee or the commission is unknown.  Wrong input (an
+:class:`~shoppolicy.errors.InputError`: a value the market does not know) still refuses
+the order; an order not delivered (or completed) yet has its payout dates pending.
 
 What does not live here: compiling plans (:mod:`shoppolicy.engine`) and the blocks
 themselves (:mod:`shoppolicy.blocks`).
@@ -88,15 +89,12 @@ def price(record: OrderRecord, market: Market, charges: Sequence[Charge], plan_o
 def _payouts(record: OrderRecord, creator: CreatorShare | None, rules: Sequence[PayoutRule],
              gaps: list[Gap]) -> tuple[list[PayoutLine], list[str]]:
     lines: list[PayoutLine] = []
-    pending: list[str] = []
+    pending: list[str] = []  # reasons a plugin's own rule gives for leaving a date open
     for rule in rules:
         try:
             found = rule.apply(record, creator)
         except PolicyGapError as gap:
             gaps.append(gap_of(f"payout:{getattr(rule, 'party', rule.rule)}", gap))
-            continue
-        except InputError as exc:  # the date waits on the order; every other figure stands
-            pending.append(f"payout: {exc}")
             continue
         if found is None:
             continue

@@ -16,7 +16,7 @@ from operator import attrgetter
 import attrs
 
 from shoppolicy.blocks.fees import GapSpec, gap_of
-from shoppolicy.errors import InputError
+from shoppolicy.errors import InputError, PolicyGapError
 from shoppolicy.model import CreatorShare, Gap, OrderRecord, PayoutLine, TrailEntry
 
 
@@ -86,17 +86,21 @@ class PayoutDays:
         inputs = self._inputs(order)
         found = self._answers.get(inputs)
         if found is None:
-            key = tuple(self._value(order, field) for field in self.keyed_by)
             when = getattr(order, self.basis)
             if when is None:
                 raise InputError(f"required for the {self.party} payout date ({self.rule})", field=self.basis)
             basis = when.date()  # local: the engine hands blocks the market's wall-clock times
             if len(self._answers) >= 4096:  # bounded, for deliveries spanning years
                 self._answers.clear()
-            found = self._answers[inputs] = self._answer(order, key, basis)
+            found = self._answers[inputs] = self._answer(order, basis)
         return found
 
-    def _answer(self, order: OrderRecord, key: tuple[str, ...], basis: dt.date) -> PayoutLine | Gap:
+    def _answer(self, order: OrderRecord, basis: dt.date) -> PayoutLine | Gap:
+        values = [self._value(order, field) for field in self.keyed_by]
+        if None in values:  # the period depends on an input the order lacks: a gap naming it
+            field = self.keyed_by[values.index(None)]
+            return gap_of(f"payout:{self.party}", self._missing_input(field, values, basis))
+        key = tuple(v for v in values if v is not None)
         period = self.periods.get(key)
         if period is None:
             spec = self.missing.get(key, self.fallback)
@@ -107,18 +111,23 @@ class PayoutDays:
                           tier=order.settlement_tier or self.defaults.get("settlement_tier"), basis=self.basis,
                           basis_date=basis, days=(paid - basis).days, trail=period.trail)
 
-    def _value(self, order: OrderRecord, field: str) -> str:
+    def _missing_input(self, field: str, values: list[str | None], basis: dt.date) -> PolicyGapError:
+        allowed = self.choices.get(field)
+        known = sorted({k[self.keyed_by.index(field)] for k in self.periods})
+        hint = f"periods are published for: {', '.join(known)}" if known else \
+            "no value has a published period here; an override file supplies one"
+        extra = f" (one of {', '.join(allowed)})" if allowed else ""
+        parts = ".".join(v if v is not None else f"<{f}>" for f, v in zip(self.keyed_by, values, strict=True))
+        key = self.fallback.key.replace("*", parts) if "*" in self.fallback.key else self.fallback.key
+        return PolicyGapError(market=self.market, rule=self.rule, key=key, on=basis,
+                              detail=f"the order gives no {field}{extra}: the {self.party} payout date "
+                                     f"({self.what or self.rule}) depends on it; {hint}")
+
+    def _value(self, order: OrderRecord, field: str) -> str | None:
         value = getattr(order, field)
         allowed = self.choices.get(field)
         if value is None:
-            value = self.defaults.get(field)
-            if value is None:
-                known = sorted({k[self.keyed_by.index(field)] for k in self.periods})
-                hint = f"periods are published for: {', '.join(known)}" if known else \
-                    "no value has a published period here; an override file supplies one"
-                extra = f"; one of {', '.join(allowed)}" if allowed else ""
-                raise InputError(f"required for the {self.party} payout date on {self.market} ({self.rule}"
-                                 f"{', ' + self.what if self.what else ''}){extra}; {hint}", field=field)
+            return self.defaults.get(field)
         if allowed is not None and value not in allowed:
             default = f" (default {self.defaults[field]})" if field in self.defaults else ""
             raise InputError(f"expected one of {', '.join(allowed)}{default}, got {value!r}", field=field)
