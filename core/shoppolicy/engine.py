@@ -75,12 +75,27 @@ class Engine:
         self._handlers: dict[str, dict[str, ViolationHandler]] = {}
         self._programs: dict[str, IncentiveProgram] | None = None
         self._zones: dict[str, zoneinfo.ZoneInfo] = {}
-        # Compile once: an override's overlapping or misplaced values are reported now, at
-        # load, not once per order of a batch.
+        # Compile once: an override's overlapping, misplaced or refused values are reported
+        # now, at load, not once per order of a batch.
         touched = {entry.market for entry in overrides}
-        for market in self._host.markets.values():
-            if touched & {m.id for m in self.chain(market)}:
-                self.policy(market.id)
+        paths = {entry.path for entry in overrides}
+        for market in list(self._host.markets.values()):
+            if not market.abstract and touched & {m.id for m in self.chain(market)}:
+                self._compile_every_slice(market, paths)
+
+    def _compile_every_slice(self, market: Market, override_paths: set[str]) -> None:
+        """Build ``market``'s fee and payout plans for every policy time slice; a value of
+        an override that a block refuses (a rate outside its published range) stops here."""
+        policy = self.policy(market.id)
+        points = policy.boundaries
+        instants = [points[0] - dt.timedelta(days=1), *points] if points else [dt.datetime(2000, 1, 1)]
+        for at in instants:
+            self._plan(PAYOUTS, market, at)
+            for block in self._plan(FEES, market, at):
+                table = getattr(block, "table", None)
+                for refused in getattr(table, "refused", {}).values():
+                    if isinstance(refused, PolicyFileError) and refused.file in override_paths:
+                        raise refused
 
     def _check_keys(self, entries: Sequence[Entry], *, strict: bool) -> list[Entry]:
         """``entries`` checked against the keys the markets' plugins declare.  An override
@@ -88,6 +103,7 @@ class Engine:
         out and reported in :attr:`problems` (one broken plugin file never stops the SDK)."""
         kept = []
         specs_of: dict[str, Any] = {}
+        failed: dict[str, str] = {}  # distribution -> the first of its values refused
         for entry in entries:
             market = self._host.markets.get(entry.market)
             if market is None:
@@ -104,10 +120,12 @@ class Engine:
             except PolicyFileError as exc:
                 if strict:
                     raise
-                self._host.problems.append(f"{entry.layer.name}: {exc}")
+                failed.setdefault(entry.layer.distribution or entry.layer.name, str(exc))
                 continue
             kept.append(entry)
-        return kept
+        for distribution, why in failed.items():  # a plugin whose own data is refused is not used
+            self._host.withdraw(distribution, f"its policy data does not match the declared keys: {why}")
+        return [e for e in kept if e.layer.distribution not in failed] if failed else kept
 
     # -- what is installed -------------------------------------------------------------
 

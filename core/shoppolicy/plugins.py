@@ -125,6 +125,25 @@ class PluginHost:
                                      markets=tuple(claimed)))
         return True
 
+    def withdraw(self, distribution: str, why: str) -> None:
+        """Unregister ``distribution``'s plugins after loading (their data was refused):
+        their markets, and the variants that depend on them, become unavailable."""
+        for plugin in {id(p): p for m, p in self._owners.items()
+                       if self.markets.get(m) is not None and self.markets[m].plugin == distribution}.values():
+            if self.pm.is_registered(plugin):
+                self.pm.unregister(plugin)
+        self.infos = [attrs.evolve(i, status="failed", error=why, markets=()) if i.distribution == distribution
+                      else i for i in self.infos]
+        self.problems.append(str(PluginError(f"not used: {why}", distribution=distribution)))
+        for market_id in [m.id for m in self.markets.values() if m.plugin == distribution]:
+            self.markets.pop(market_id, None)
+            self._owners.pop(market_id, None)
+        self.entries = [e for e in self.entries if e.layer.distribution != distribution]
+        self.key_specs.pop(distribution, None)
+        self.rule_specs.pop(distribution, None)
+        self._callers.clear()
+        self.finish()
+
     def finish(self) -> None:
         """Check what needs every plugin loaded: each market's parent exists."""
         for market in list(self.markets.values()):

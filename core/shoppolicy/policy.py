@@ -217,6 +217,9 @@ def parse_policy(text: str, file: str, layer: Layer) -> list[Entry]:
                 raise PolicyFileError(file, f"expected one of {', '.join(CONFIDENCE_LEVELS)}, "
                                       f"got {item.confidence!r}", f"{path}.confidence")
             if isinstance(item, _ValueSpec):
+                if "*" in item.key:
+                    raise PolicyFileError(file, f"{item.key}: a value names one key; a key with '*' stands for a "
+                                          "family and only a [[gaps]] entry may use it", f"{path}.key")
                 if item.value == "":
                     raise PolicyFileError(file, f"{item.key}: value left empty; fill in the value and its source, "
                                           "or remove the entry", f"{path}.value")

@@ -88,7 +88,8 @@ def check_entry(entry: Entry, specs: Sequence[KeySpec], currency: str | None) ->
         raise PolicyFileError(entry.path, f"key {entry.key!r} is not declared for {entry.market}{hint} "
                               "(`shoppolicy coverage` lists every declared key)")
     rules = [r.strip() for r in entry.rule.split(",") if r.strip()]
-    wrong = [r for r in rules if not fnmatch.fnmatchcase(r, spec.rules)]
+    allowed = spec.rules.split("|")
+    wrong = [r for r in rules if not any(fnmatch.fnmatchcase(r, pattern) for pattern in allowed)]
     if wrong or not rules:
         raise PolicyFileError(entry.path, f"key {entry.key!r}: rule {', '.join(wrong) or repr(entry.rule)} is not "
                               f"declared with it (expected {spec.rules})")
@@ -98,6 +99,12 @@ def check_entry(entry: Entry, specs: Sequence[KeySpec], currency: str | None) ->
     if problem is not None:
         raise PolicyFileError(entry.path, f"key {entry.key!r}: expected {TYPES[spec.type]}, got "
                               f"{entry.value!r}{problem}")
+    if spec.choices:
+        given = entry.value if isinstance(entry.value, list) else [entry.value]
+        unknown = [v for v in given if v not in spec.choices]
+        if unknown:
+            raise PolicyFileError(entry.path, f"key {entry.key!r}: {', '.join(map(repr, unknown))} is not one of "
+                                  f"{', '.join(spec.choices)}")
 
 
 def value_problem(value: Any, kind: str, currency: str | None) -> str | None:

@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 
 from shoppolicy.blocks.bases import base_named
 from shoppolicy.blocks.commission import CommissionGap, CreatorCommission
+from shoppolicy.blocks.keys import KEY_FIELDS, ON_REFUND
 from shoppolicy.blocks.fees import (
     AddOn,
     GapFee,
@@ -40,8 +41,6 @@ from shoppolicy.money import ZERO, quantum, to_decimal
 from shoppolicy.policy import Entry, PolicyView
 from shoppolicy.trail import trail_for
 
-KEY_FIELDS = ("category", "store_type")
-ON_REFUND = ("return_refunded_share", "keep")
 TAX_ON, REFUND_SHARE = "tax_on", "refund_share"
 
 Block = PercentFee | GapFee | CreatorCommission | CommissionGap

@@ -12,6 +12,12 @@ from __future__ import annotations
 
 import attrs
 
+from shoppolicy.blocks.bases import BASES
+
+#: The order fields a rate key may be made of, and how refunds touch a fee.
+KEY_FIELDS = ("category", "store_type")
+ON_REFUND = ("return_refunded_share", "keep")
+
 #: The value types a key may declare, and what each accepts.
 TYPES = {
     "rate": "a decimal string between \"0\" and \"1\" (e.g. \"0.05\")",
@@ -33,9 +39,10 @@ class KeySpec:
     """One declared key (or key pattern: ``*`` matches one part of a key, ``**`` one or
     more) of a plugin's markets.
 
-    ``rules`` is a pattern of the rule ids a value of the key may cite (``TT-FEE-*``);
-    ``markets`` restricts the declaration to some markets (and their variants); empty:
-    every market the plugin owns.
+    ``rules`` is a pattern of the rule ids a value of the key may cite (``TT-FEE-*``;
+    alternatives joined by ``|``: ``TT-FEE-4|TT-FEE-5``); ``markets`` restricts the
+    declaration to some markets (and their variants); empty: every market the plugin
+    owns.  ``choices`` are the values a ``text`` (or each name of a ``names``) may take.
     """
 
     pattern: str
@@ -43,6 +50,7 @@ class KeySpec:
     rules: str
     description: str = ""
     markets: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
 
     @type.validator
     def _known_type(self, attribute: object, value: str) -> None:
@@ -63,7 +71,8 @@ class RuleSpec:
 
 def fee_keys(prefix: str, rules: str, *, markets: tuple[str, ...] = ()) -> list[KeySpec]:
     """The keys :func:`~shoppolicy.blocks.from_policy.fee` reads under ``prefix``
-    (``fee.*.`` for every fee of a ``fee.charged`` list)."""
+    (``fee.commission.`` for the commission of a ``fee.charged`` list)."""
+    choices = {"base": tuple(BASES), "on_refund": ON_REFUND, "keyed_by": KEY_FIELDS}
     spec = [
         ("base", "text", "the fee base: amount, amount+shipping, amount+shipping-refund, "
                          "customer_payment-refund, customer_payment+discount or none"),
@@ -88,5 +97,5 @@ def fee_keys(prefix: str, rules: str, *, markets: tuple[str, ...] = ()) -> list[
         ("cap_per_sku", "money", "a refund-share add-on: the cap per SKU"),
         ("base_fraction", "fraction", "a tax add-on: the fraction of its parent fee taxed"),
     ]
-    return [KeySpec(pattern=prefix + suffix, type=kind, rules=rules, description=what, markets=markets)
-            for suffix, kind, what in spec]
+    return [KeySpec(pattern=prefix + suffix, type=kind, rules=rules, description=what, markets=markets,
+                    choices=choices.get(suffix, ())) for suffix, kind, what in spec]

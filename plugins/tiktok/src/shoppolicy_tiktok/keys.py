@@ -8,25 +8,48 @@ wrong type refuses the file at load.
 from __future__ import annotations
 
 from shoppolicy.blocks.keys import KeySpec, RuleSpec, fee_keys
+from shoppolicy_tiktok.affiliate import SCHEDULES
+from shoppolicy_tiktok.markets import SEA, UK, US
+from shoppolicy_tiktok.payout import TIERS
 
 #: The fee codes the data may name (``fee.<code>.*``); a new code is declared here first.
 FEE_CODES = ("referral_fee", "refund_admin_fee", "commission", "commission_vat", "commerce_growth_fee",
              "transaction_fee", "payment_fee", "processing_fee", "order_processing_fee", "platform_support_fee",
              "mall_service_fee", "dynamic_commission_fee", "pre_order_fee")
 
+#: The fee rules each market's values may cite (the catalogue's ids for that market; the
+#: Southeast Asian parent holds what its countries share, so it may cite any of theirs).
+FEE_RULES = {
+    US: "TT-FEE-1|TT-FEE-2",
+    UK: "TT-FEE-3",
+    SEA: "|".join(f"TT-FEE-{n}" for n in range(4, 24)),
+    "tiktok-my": "TT-FEE-4|TT-FEE-5|TT-FEE-19|TT-FEE-20",
+    "tiktok-sg": "TT-FEE-6|TT-FEE-7",
+    "tiktok-th": "TT-FEE-8|TT-FEE-9|TT-FEE-13|TT-FEE-14",
+    "tiktok-id": "TT-FEE-10|TT-FEE-15|TT-FEE-16|TT-FEE-17|TT-FEE-18",
+    "tiktok-ph": "TT-FEE-11|TT-FEE-23",
+    "tiktok-vn": "TT-FEE-12|TT-FEE-21|TT-FEE-22",
+}
+
+
+def _fee_keys_of(market: str, rules: str) -> list[KeySpec]:
+    return [KeySpec("fee.charged", "names", rules, "the fee codes the market charges", (market,), FEE_CODES),
+            *(spec for code in FEE_CODES for spec in fee_keys(f"fee.{code}.", rules, markets=(market,)))]
+
+
 KEYS: list[KeySpec | RuleSpec] = [
     RuleSpec("TT-VIO-1", "security deposit and livestream stops: a deduction only when the platform ordered the "
                          "stop for a violation or the contract names one; the amount comes from the event"),
-    KeySpec("fee.charged", "names", "TT-FEE-*", "the fee codes the market charges"),
-    *(spec for code in FEE_CODES for spec in fee_keys(f"fee.{code}.", "TT-FEE-*")),
+    *(spec for market, rules in FEE_RULES.items() for spec in _fee_keys_of(market, rules)),
     KeySpec("affiliate.plan_precedence", "names", "TT-AFF-1", "the affiliate plans, the one that wins first"),
     KeySpec("affiliate.platform_take", "rate", "TT-AFF-2", "the platform's share of the creator commission"),
-    KeySpec("creator_payout.schedule", "text", "TT-AFF-*", "after_window or semi_monthly"),
+    KeySpec("creator_payout.schedule", "text", "TT-AFF-*", "after_window or semi_monthly", choices=SCHEDULES),
     KeySpec("creator_payout.after_sales_days", "days", "TT-AFF-*", "the after-sales window after delivery"),
     KeySpec("creator_payout.paid_days_after_window", "days", "TT-AFF-*", "days after the window ends"),
     KeySpec("creator_payout.pay_days_of_month", "days_of_month", "TT-AFF-*", "the month's pay days"),
     KeySpec("creator_payout.pay_on_count_day", "flag", "TT-AFF-*", "a pay day on the counting day pays"),
-    KeySpec("settlement.*.*.days", "days", "TT-PAY-*", "days after delivery, by seller type and tier"),
+    *(KeySpec(f"settlement.*.{tier}.days", "days", "TT-PAY-*", f"days after delivery on the {tier} tier, by "
+              "seller type") for tier in TIERS),
     KeySpec("reputation_star.period_from", "date", "TT-INC-1", "the policy period's first day"),
     KeySpec("reputation_star.period_to", "date", "TT-INC-1", "the policy period's last day"),
     KeySpec("reputation_star.region", "text", "TT-INC-1", "the ranking region of the market"),
