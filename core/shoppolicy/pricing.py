@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import cast
 
 from shoppolicy.blocks.fees import gap_of
-from shoppolicy.errors import InputError, PolicyGapError, ShopPolicyError
+from shoppolicy.errors import PolicyGapError, ShopPolicyError
 from shoppolicy.model import CreatorShare, FeeLine, Gap, Market, OrderRecord, PayoutLine, Quote, TrailEntry
 from shoppolicy.money import ZERO
 from shoppolicy.rules import Charge, PayoutRule

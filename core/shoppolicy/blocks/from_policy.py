@@ -23,7 +23,6 @@ from decimal import Decimal, InvalidOperation
 
 from shoppolicy.blocks.bases import base_named
 from shoppolicy.blocks.commission import CommissionGap, CreatorCommission
-from shoppolicy.blocks.keys import KEY_FIELDS, ON_REFUND
 from shoppolicy.blocks.fees import (
     AddOn,
     GapFee,
@@ -34,6 +33,7 @@ from shoppolicy.blocks.fees import (
     RefundShareFee,
     TaxOnFee,
 )
+from shoppolicy.blocks.keys import KEY_FIELDS, ON_REFUND
 from shoppolicy.blocks.payouts import PayoutDays, Period
 from shoppolicy.errors import PolicyFileError, PolicyGapError
 from shoppolicy.model import Market
