@@ -415,9 +415,10 @@ def _summary(summary: Summary, path: str | None) -> None:
     lines = [f"settled {data['accepted']} of {data['orders']} orders: {data['complete']} complete, "
              f"{data['incomplete']} incomplete (policy gaps); {data['rejected']} rejected"]
     for t in data["totals"]:
+        priced = (f"{t['priced']} with a known net (amount {t['priced_amount']}): fees {t['fees']}, creator "
+                  f"commission {t['creator_commission']}, net {t['net']}" if t["priced"] else "no net known")
         lines.append(f"  {t['market']} {t['currency']}: {t['orders']} orders ({t['complete']} complete, "
-                     f"{t['incomplete']} incomplete), amount {t['amount']}; orders with a known net: "
-                     f"fees {t['fees']}, creator commission {t['creator_commission']}, net {t['net']}")
+                     f"{t['incomplete']} incomplete), amount {t['amount']}; {priced}")
     for market, count in data["rejected_by_market"].items():
         lines.append(f"  {market or '(no market named)'}: {count} rejected")
     for m in data["missing"][:20]:

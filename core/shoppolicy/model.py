@@ -282,8 +282,8 @@ class Quote:
 
     @property
     def total_fees(self) -> Decimal | None:
-        """The sum of the fee lines; ``None`` while a fee (or the commission) is a gap."""
-        if self.net is None:
+        """The sum of the fee lines; ``None`` while a fee is a gap."""
+        if self.net is None and self.fee_gaps:
             return None
         if self.fees_sum is not None:
             return self.fees_sum

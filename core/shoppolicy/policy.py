@@ -228,11 +228,13 @@ def parse_policy(text: str, file: str, layer: Layer) -> list[Entry]:
                     raise PolicyFileError(file, "every value needs a source (a catalogue id or a URL)",
                                           f"{path}.source")
                 announced = _start(item.announced_on, f"{path}.announced_on", file)
+                # A user's own value with no confidence is the user's: never stronger than a source.
+                confidence = item.confidence or ("user" if layer.origin == ORIGIN_OVERRIDE else None)
                 retrieved = _start(item.retrieved, f"{path}.retrieved", file)
                 entries.append(Entry(
                     market=market, rule=item.rule, key=item.key, value=item.value, source=item.source,
                     layer=layer, path=f"{file}: {path}", start=start, end=end, announced=announced,
-                    confidence=item.confidence, retrieved=retrieved.date() if retrieved else None,
+                    confidence=confidence, retrieved=retrieved.date() if retrieved else None,
                     note=item.note, interpretation=item.interpretation))
             else:
                 low, high, candidate = (_fraction(getattr(item, name), f"{path}.{name}", file)
@@ -327,7 +329,6 @@ class MarketPolicy:
             for _, e in items:
                 points.update(p for p in (e.start, e.end, e.announced) if p is not None)
         self.boundaries: list[dt.datetime] = sorted(points)
-        self._views: dict[int, PolicyView] = {}
 
     def all_keys(self) -> list[str]:
         return sorted(self._candidates)
@@ -336,12 +337,8 @@ class MarketPolicy:
         return bisect.bisect_right(self.boundaries, at)
 
     def view(self, at: dt.datetime) -> PolicyView:
-        """The policy in force at ``at`` (cached per time slice)."""
-        idx = bisect.bisect_right(self.boundaries, at)
-        found = self._views.get(idx)
-        if found is None:
-            found = self._views[idx] = PolicyView(self, at, idx)
-        return found
+        """The policy in force at ``at`` (its time slice is ``view.epoch``)."""
+        return PolicyView(self, at, bisect.bisect_right(self.boundaries, at))
 
     def resolve(self, key: str, at: dt.datetime) -> Resolved:
         items = self._candidates.get(key, ())

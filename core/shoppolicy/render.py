@@ -7,6 +7,7 @@ currency is named once per result.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -138,9 +139,12 @@ def _gap_dict(gap: Gap) -> dict[str, Any]:
 
 
 def quote_dict(quote: Quote) -> dict[str, Any]:
-    """A quote (statement) line: design.md's result contract, trail included."""
-    data = _core(quote)
-    data["trail"] = [trail_dict(t) for t in quote.trail]
+    """A quote (statement) line: design.md's result contract, trail included.
+
+    The dict is the caller's own: the renderings cached for statement lines are copied.
+    """
+    data = copy.deepcopy(_core(quote))
+    data["trail"] = [copy.deepcopy(trail_dict(t)) for t in quote.trail]
     return data
 
 

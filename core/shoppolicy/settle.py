@@ -43,12 +43,15 @@ class Rejected:
 @attrs.define(slots=True)
 class Totals:
     """One market and currency's orders: how many, how many complete, and the money
-    totals.  Fees, commission and net are summed over the orders whose net is known
-    (complete ones, and those whose only gap is a payout date); ``amount`` over all."""
+    totals.  ``amount`` is summed over every order; fees, commission and net over the
+    ``priced`` orders, those whose net is known (complete ones, and those whose only gap
+    is a payout date) — so the three add up: amount of the priced = fees + commission + net."""
 
     orders: int = 0
     complete: int = 0
+    priced: int = 0
     amount: Decimal = ZERO
+    priced_amount: Decimal = ZERO
     fees: Decimal = ZERO
     creator_commission: Decimal = ZERO
     net: Decimal = ZERO
@@ -60,6 +63,8 @@ class Totals:
     def merge(self, other: Totals) -> None:
         self.orders += other.orders
         self.complete += other.complete
+        self.priced += other.priced
+        self.priced_amount += other.priced_amount
         self.amount += other.amount
         self.fees += other.fees
         self.creator_commission += other.creator_commission
@@ -102,12 +107,11 @@ class Summary:
         if net is not None:  # complete, or only a payout date is a gap: the money figures stand
             creator = quote.creator
             commission = creator.commission if creator is not None else ZERO
+            totals.priced += 1
+            totals.priced_amount += amount
             totals.net += net
             totals.fees += amount - net - commission
             totals.creator_commission += commission
-            if not gaps:
-                totals.complete += 1
-                return
         if not gaps:
             totals.complete += 1
             return
@@ -160,13 +164,20 @@ class Summary:
             "complete": self.accepted - self.incomplete, "incomplete": self.incomplete, "rejected": self.rejected,
             "rejected_by_market": dict(sorted(self.rejected_by_market.items())),
             "totals": [{"market": m, "currency": c, "orders": t.orders, "complete": t.complete,
-                        "incomplete": t.incomplete, "amount": str(t.amount), "fees": str(t.fees),
-                        "creator_commission": str(t.creator_commission), "net": str(t.net)}
+                        "incomplete": t.incomplete, "amount": str(t.amount), "priced": t.priced,
+                        "priced_amount": _known(t.priced, t.priced_amount), "fees": _known(t.priced, t.fees),
+                        "creator_commission": _known(t.priced, t.creator_commission),
+                        "net": _known(t.priced, t.net)}
                        for (m, c), t in sorted(self.totals.items())],
             "missing": [{"market": m, "rule": r, "key": k, "orders": found.orders,
                          "needed_from": found.needed_from.isoformat()}
                         for (m, r, k), found in self.missing_keys()],
         }
+
+
+def _known(priced: int, total: Decimal) -> str | None:
+    """A total over the priced orders; ``None`` when no order's figures are known."""
+    return str(total) if priced else None
 
 
 def rejected(number: int, item: Mapping[str, Any] | OrderRecord | None, exc: ShopPolicyError) -> Rejected:

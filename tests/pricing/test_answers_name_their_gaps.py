@@ -213,3 +213,22 @@ def test_an_overlapping_override_is_reported_once_at_load(tmp_path: Path) -> Non
     [line] = result.stderr.strip().splitlines()
     assert str(override) in line and "overlaps" in line and "settlement.cross_border_pop.accelerated.days" in line
     assert not out.exists() or out.read_text() == ""
+
+
+def test_batch_totals_are_null_where_no_orders_net_is_known(tmp_path: Path) -> None:
+    orders = _write(tmp_path / "o.jsonl", DOUYIN_ORDER, {**DOUYIN_ORDER, "order_id": "DY-8", "amount": "50.00"},
+                    {"order_id": "US-1", "market": "tiktok-us", "amount": "100.00", "currency": "USD",
+                     "placed_at": "2025-01-05", "delivered_at": "2025-01-08", "seller_type": "cross_border_pop"})
+    summary = tmp_path / "summary.json"
+    result = CliRunner().invoke(cli, ["settle", str(orders), "--out", str(tmp_path / "s.jsonl"),
+                                      "--summary", str(summary)])
+    assert result.exit_code == 3
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    assert (data["complete"], data["incomplete"], data["rejected"]) == (1, 2, 0)
+    douyin, us = data["totals"]
+    # Douyin: no order's fee is known, so no money total is given (never a "0" that means nothing)
+    assert (douyin["orders"], douyin["amount"], douyin["priced"], douyin["fees"], douyin["net"]) == (
+        2, "10050.00", 0, None, None)
+    # tiktok-us: 8% × 100 = 8.00, net 92.00, over the one priced order
+    assert (us["priced"], us["priced_amount"], us["fees"], us["net"]) == (1, "100.00", "8.00", "92.00")
+    assert [(m["key"], m["orders"]) for m in data["missing"]] == [("technical_service_fee.rate.pet_food", 2)]
