@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from shoppolicy.blocks.fees import gap_of
+from shoppolicy.blocks.fees import GapSpec
 from shoppolicy.blocks.keys import KeySpec, RuleSpec
 from shoppolicy.convert import parse_datetime, structure
 from shoppolicy.errors import InputError, MarketError, PolicyFileError, PolicyGapError, ShopPolicyError
@@ -198,7 +198,7 @@ class Engine:
         quote = self.payout_quote(order)
         for gap in quote.gaps:
             if gap.figure.startswith("payout:"):
-                raise gap_error(gap)
+                raise gap.as_error()
         return list(quote.payouts)
 
     def payout_quote(self, order: OrderRecord | Mapping[str, Any]) -> Quote:
@@ -396,12 +396,12 @@ class Engine:
         try:
             blocks = self._host.compile(kind, market, self.chain(market), view)
         except PolicyGapError as gap:  # a plugin that raises while compiling: the gap on every order
-            return (_Unpriced(kind, gap),)
+            return (_Unpriced(kind, market, GapSpec.of(gap)),)
         if blocks is None:  # nobody prices this market: a named gap on every order, never a zero
-            return (_Unpriced(kind, PolicyGapError(
+            return (_Unpriced(kind, market, GapSpec(
                 market=market.id, rule="(none)", key="fee rules" if kind == FEES else "payout rules",
-                on=view.at.date(), detail=f"no installed plugin gives {kind} rules for {market.id} or its "
-                f"parents; install the market's plugin or one that prices it")),)
+                detail=f"no installed plugin gives {kind} rules for {market.id} or its parents; install the "
+                       "market's plugin or one that prices it")),)
         return tuple(sorted(blocks, key=lambda r: r.rule))
 
     def _violation_handlers(self, market: Market) -> dict[str, ViolationHandler]:
@@ -418,29 +418,17 @@ class Engine:
 
 
 class _Unpriced:
-    """The plan of a market no plugin prices, or whose compilation raised a gap: a gap
-    on every order (for payouts, on the merchant's date)."""
+    """The plan of a market no plugin prices, or whose compilation raised a gap: a gap on
+    every order, dated at the order (its placement for fees, its payout basis for payouts)."""
 
-    def __init__(self, kind: str, gap: PolicyGapError) -> None:
-        self.kind, self.gap, self.rule = kind, gap, gap.rule
+    def __init__(self, kind: str, market: Market, gap: GapSpec) -> None:
+        self.kind, self.gap, self.rule, self.basis = kind, gap, gap.rule, market.payout_basis
         self.code = "fees" if kind == FEES else None
 
     def apply(self, order: OrderRecord, creator: CreatorShare | None = None) -> tuple[Gap, ...] | Gap:
-        on = order.placed_at.date()
-        error = PolicyGapError(market=self.gap.market, rule=self.gap.rule, key=self.gap.key, on=on,
-                               state=self.gap.state, detail=self.gap.detail, category=self.gap.category,
-                               low=self.gap.low, high=self.gap.high, candidate=self.gap.candidate,
-                               source=self.gap.source)
         if self.kind == FEES:
-            return (gap_of("fees", error),)
-        return gap_of("payout:merchant", error)
-
-
-def gap_error(gap: Gap) -> PolicyGapError:
-    """The :class:`PolicyGapError` of a :class:`~shoppolicy.model.Gap` (to raise it)."""
-    return PolicyGapError(market=gap.market, rule=gap.rule, key=gap.key, on=gap.on, state=gap.state,
-                          detail=gap.detail, category=gap.category, low=gap.low, high=gap.high,
-                          candidate=gap.candidate, source=gap.source)
+            return (self.gap.gap("fees", order.placed_at.date()),)
+        return self.gap.gap("payout:merchant", getattr(order, self.basis).date())
 
 
 def _apply_deposit(market: Market, shop_id: str, lines: list[PenaltyLine],

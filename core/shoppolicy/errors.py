@@ -69,7 +69,7 @@ class PolicyGapError(ShopPolicyError, LookupError):
     def __init__(self, *, market: str, rule: str, key: str, on: dt.date | dt.datetime,
                  state: str = "gap", detail: str | None = None, category: str | None = None,
                  low: Decimal | None = None, high: Decimal | None = None, candidate: Decimal | None = None,
-                 source: str | None = None) -> None:
+                 source: str | None = None, until: dt.datetime | None = None) -> None:
         self.market = market
         self.rule = rule
         self.key = key
@@ -81,6 +81,7 @@ class PolicyGapError(ShopPolicyError, LookupError):
         self.high = high
         self.candidate = candidate
         self.source = source
+        self.until = until  # when the gap ends (a value starts), where the data says
         super().__init__(_gap_message(market, rule, key, on, detail, category))
 
 

@@ -54,6 +54,17 @@ def _toml_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+def _comment(text: str) -> str:
+    return " ".join(text.split())  # one line: a reason may hold line breaks
+
+
+def _effective_to(until: dt.datetime) -> str:
+    """``effective_to`` for a value that fills a gap ending at ``until`` (exclusive)."""
+    if until.time() == dt.time():
+        return (until - dt.timedelta(days=1)).date().isoformat()  # a date: its last day, inclusive
+    return until.isoformat()
+
+
 def template(missing: Iterable[MissingKey], *, source_file: str) -> str:
     """An override file (TOML) with one entry to fill in per missing key."""
     lines = [
@@ -67,20 +78,23 @@ def template(missing: Iterable[MissingKey], *, source_file: str) -> str:
     for m in missing:
         gap = m.example
         if not m.fillable:
-            lines += [f"# not fillable here: {m.market} {m.rule} {m.key} ({gap.detail or gap.state}); "
-                      f"{m.orders} order(s)", ""]
+            lines += [_comment(f"# not fillable here: {m.market} {m.rule} {m.key} ({gap.detail or gap.state}); "
+                               f"{m.orders} order(s)"), ""]
             continue
-        lines.append(f"# {m.orders} order(s) need this from {m.needed_from}; {gap.detail or gap.state}")
+        lines.append(_comment(f"# {m.orders} order(s) need this from {m.needed_from}; {gap.detail or gap.state}"))
         if gap.low is not None:
-            lines.append(f"# published range: {gap.low} to {gap.high}" + (f" ({gap.source})" if gap.source else ""))
+            lines.append(_comment(f"# published range: {gap.low} to {gap.high}"
+                                  + (f" ({gap.source})" if gap.source else "")))
         if gap.candidate is not None:
-            lines.append(f"# unconfirmed candidate: {gap.candidate}" + (f" ({gap.source})" if gap.source else ""))
+            lines.append(_comment(f"# unconfirmed candidate: {gap.candidate}"
+                                  + (f" ({gap.source})" if gap.source else "")))
         lines += [
             "[[values]]",
             f"market = {_toml_string(m.market)}",
             f"rule = {_toml_string(m.rule)}",
             f"key = {_toml_string(m.key)}",
             f"effective_from = {m.needed_from.isoformat()}",
+            *([f"effective_to = {_effective_to(gap.until)}  # the gap ends here"] if gap.until else []),
             'value = ""',
             'source = ""',
             'confidence = "user"',

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from shoppolicy.convert import field_error
+from shoppolicy.errors import PolicyGapError
 from shoppolicy.money import MINOR_UNITS, QUANTA, ZERO, on_minor_unit, too_precise, unknown_currency
 
 ONE = Decimal(1)
@@ -233,6 +234,25 @@ class Gap:
     source: str | None = None
     low_amount: Decimal | None = None
     high_amount: Decimal | None = None
+    #: When the gap ends, where the data says (the end of a declared gap, the start of a
+    #: coming value): an override that fills it needs no value beyond.
+    until: dt.datetime | None = None
+
+    @classmethod
+    def from_error(cls, figure: str, error: PolicyGapError, *, low_amount: Decimal | None = None,
+                   high_amount: Decimal | None = None) -> Gap:
+        """The gap of ``figure`` that ``error`` describes."""
+        on = error.on.date() if isinstance(error.on, dt.datetime) else error.on
+        return cls(figure=figure, rule=error.rule, market=error.market, key=error.key, on=on, state=error.state,
+                   category=error.category, detail=error.detail, low=error.low, high=error.high,
+                   candidate=error.candidate, source=error.source, low_amount=low_amount,
+                   high_amount=high_amount, until=error.until)
+
+    def as_error(self) -> PolicyGapError:
+        """The gap as the :class:`~shoppolicy.errors.PolicyGapError` an API that refuses raises."""
+        return PolicyGapError(market=self.market, rule=self.rule, key=self.key, on=self.on, state=self.state,
+                              detail=self.detail, category=self.category, low=self.low, high=self.high,
+                              candidate=self.candidate, source=self.source, until=self.until)
 
     @property
     def supply(self) -> str:

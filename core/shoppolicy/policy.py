@@ -469,7 +469,9 @@ class PolicyView:
             detail=found.detail or (declared.note if declared is not None else None),
             category=category, low=declared.low if declared else None, high=declared.high if declared else None,
             candidate=declared.candidate if declared else None,
-            source=declared.gap_source if declared else None)
+            source=declared.gap_source if declared else None,
+            until=declared.end if declared else (found.entry.start if found.state in ("not_yet", "announced")
+                                                 and found.entry is not None else None))
 
     def get(self, key: str, rule: str, category: str | None = None) -> Any:
         return self.entry(key, rule, category).value

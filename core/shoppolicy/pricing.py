@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import cast
 
-from shoppolicy.blocks.fees import gap_of
 from shoppolicy.errors import PolicyGapError, ShopPolicyError
 from shoppolicy.model import CreatorShare, FeeLine, Gap, Market, OrderRecord, PayoutLine, Quote, TrailEntry
 from shoppolicy.money import ZERO
@@ -42,7 +41,7 @@ def price(record: OrderRecord, market: Market, charges: Sequence[Charge], plan_o
         try:
             priced = charge.apply(record)
         except PolicyGapError as gap:  # a plugin's own charge may raise its gap
-            gaps.append(gap_of(getattr(charge, "code", None) or charge.rule, gap))
+            gaps.append(Gap.from_error(getattr(charge, "code", None) or charge.rule, gap))
             continue
         for item in priced:
             kind = type(item)
@@ -94,7 +93,7 @@ def _payouts(record: OrderRecord, creator: CreatorShare | None, rules: Sequence[
         try:
             found = rule.apply(record, creator)
         except PolicyGapError as gap:
-            gaps.append(gap_of(f"payout:{getattr(rule, 'party', rule.rule)}", gap))
+            gaps.append(Gap.from_error(f"payout:{getattr(rule, 'party', rule.rule)}", gap))
             continue
         if found is None:
             continue

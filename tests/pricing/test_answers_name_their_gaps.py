@@ -232,3 +232,14 @@ def test_batch_totals_are_null_where_no_orders_net_is_known(tmp_path: Path) -> N
     # tiktok-us: 8% × 100 = 8.00, net 92.00, over the one priced order
     assert (us["priced"], us["priced_amount"], us["fees"], us["net"]) == (1, "100.00", "8.00", "92.00")
     assert [(m["key"], m["orders"]) for m in data["missing"]] == [("technical_service_fee.rate.pet_food", 2)]
+
+
+def test_gaps_template_ends_each_entry_where_the_gap_ends(tmp_path: Path) -> None:
+    # TT-FEE-1: nothing is published before 2023-10-01, so a value supplied for an order of
+    # 2023-09-15 must stop on 2023-09-30 and never shadow the published figures after it.
+    orders = _write(tmp_path / "o.jsonl", {"order_id": "U1", "market": "tiktok-us", "amount": "100.00",
+                                            "currency": "USD", "placed_at": "2023-09-15", "category": "beauty"})
+    result = CliRunner().invoke(cli, ["gaps", str(orders), "--template", "-"])
+    assert result.exit_code == 0
+    assert 'key = "fee.charged"\neffective_from = 2023-09-15\neffective_to = 2023-09-30' in result.stdout
+    assert all(line.startswith("#") or "\n" not in line for line in result.stdout.split("\n#"))

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
 
-from shoppolicy.blocks.fees import GapSpec, gap_of
+from shoppolicy.blocks.fees import GapSpec
 from shoppolicy.errors import InputError
 from shoppolicy.model import CreatorShare, Gap, OrderRecord, TrailEntry
 from shoppolicy.money import ZERO
@@ -69,4 +69,4 @@ class CommissionGap:
     def apply(self, order: OrderRecord) -> tuple[Gap, ...]:
         if order.affiliate_plan is None and order.commission_rate is None:
             return ()
-        return (gap_of(self.code, self.gap.error(order.placed_at.date())),)
+        return (self.gap.gap(self.code, order.placed_at.date()),)

@@ -65,25 +65,24 @@ class GapSpec:
     high: Decimal | None = None
     candidate: Decimal | None = None
     source: str | None = None
+    until: dt.datetime | None = None
 
     def error(self, on: dt.date, *, key: str | None = None, category: str | None = None) -> PolicyGapError:
+        """The gap, dated ``on``, as the error a rate look-up raises."""
         return PolicyGapError(market=self.market, rule=self.rule, key=key or self.key, on=on, state=self.state,
                               detail=self.detail, category=category, low=self.low, high=self.high,
-                              candidate=self.candidate, source=self.source)
+                              candidate=self.candidate, source=self.source, until=self.until)
+
+    def gap(self, figure: str, on: dt.date, *, key: str | None = None, category: str | None = None) -> Gap:
+        """The gap of ``figure`` on an order dated ``on``."""
+        return Gap(figure=figure, rule=self.rule, market=self.market, key=key or self.key, on=on, state=self.state,
+                   category=category, detail=self.detail, low=self.low, high=self.high, candidate=self.candidate,
+                   source=self.source, until=self.until)
 
     @classmethod
     def of(cls, gap: PolicyGapError) -> GapSpec:
         return cls(market=gap.market, rule=gap.rule, key=gap.key, state=gap.state, detail=gap.detail,
-                   low=gap.low, high=gap.high, candidate=gap.candidate, source=gap.source)
-
-
-def gap_of(figure: str, error: PolicyGapError, *, low_amount: Decimal | None = None,
-           high_amount: Decimal | None = None) -> Gap:
-    """The :class:`~shoppolicy.model.Gap` of ``figure`` that ``error`` describes."""
-    on = error.on.date() if isinstance(error.on, dt.datetime) else error.on
-    return Gap(figure=figure, rule=error.rule, market=error.market, key=error.key, on=on, state=error.state,
-               category=error.category, detail=error.detail, low=error.low, high=error.high,
-               candidate=error.candidate, source=error.source, low_amount=low_amount, high_amount=high_amount)
+                   low=gap.low, high=gap.high, candidate=gap.candidate, source=gap.source, until=gap.until)
 
 
 class AddOn(Protocol):
@@ -278,7 +277,7 @@ class PercentFee:
     def _gap(self, order: OrderRecord, gap: PolicyGapError) -> Gap:
         """The fee's gap on this order, with its bounds where the missing rate has a range."""
         if gap.low is None or gap.high is None:
-            return gap_of(self.code, gap)
+            return Gap.from_error(self.code, gap)
         full = self.base(order)
         refunded = refunded_part(order, full, self.unit) if order.refunded else ZERO
         base = full - refunded if self.returns_refunded_share else full
@@ -286,7 +285,7 @@ class PercentFee:
         if self.cap_per_unit is not None:
             cap = self.cap_per_unit * order.quantity
             low, high = min(low, cap), min(high, cap)
-        return gap_of(self.code, gap, low_amount=low, high_amount=high)
+        return Gap.from_error(self.code, gap, low_amount=low, high_amount=high)
 
 
 @attrs.frozen(slots=True)
@@ -355,4 +354,4 @@ class GapFee:
             return ()
         if self.store_types is not None and order.store_type not in self.store_types:
             return ()
-        return (gap_of(self.code, self.gap.error(order.placed_at.date(), category=order.category)),)
+        return (self.gap.gap(self.code, order.placed_at.date(), category=order.category),)

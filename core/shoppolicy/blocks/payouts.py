@@ -15,7 +15,7 @@ from operator import attrgetter
 
 import attrs
 
-from shoppolicy.blocks.fees import GapSpec, gap_of
+from shoppolicy.blocks.fees import GapSpec
 from shoppolicy.errors import InputError, PolicyGapError
 from shoppolicy.model import CreatorShare, Gap, OrderRecord, PayoutLine, TrailEntry
 
@@ -99,13 +99,13 @@ class PayoutDays:
         values = [self._value(order, field) for field in self.keyed_by]
         if None in values:  # the period depends on an input the order lacks: a gap naming it
             field = self.keyed_by[values.index(None)]
-            return gap_of(f"payout:{self.party}", self._missing_input(field, values, basis))
+            return Gap.from_error(f"payout:{self.party}", self._missing_input(field, values, basis))
         key = tuple(v for v in values if v is not None)
         period = self.periods.get(key)
         if period is None:
             spec = self.missing.get(key, self.fallback)
             what = ".".join(key)
-            return gap_of(f"payout:{self.party}", spec.error(basis, key=spec.key.replace("*", what)))
+            return spec.gap(f"payout:{self.party}", basis, key=spec.key.replace("*", what))
         paid = period.pay_date(basis)
         return PayoutLine(party=self.party, date=paid, rule=period.rule, source=period.source,
                           tier=order.settlement_tier or self.defaults.get("settlement_tier"), basis=self.basis,
