@@ -250,3 +250,15 @@ def test_gaps_template_ends_each_entry_where_the_gap_ends(tmp_path: Path) -> Non
     assert 'key = "fee.charged"\neffective_from = 2023-09-15\neffective_to = 2023-09-30' in result.stdout
     [entry] = tomllib.loads(result.stdout)["values"]  # the template is valid TOML
     assert (entry["value"], entry["source"]) == ("", "")
+
+
+def test_TT_FEE_10_an_unknown_commission_rate_makes_its_vat_a_gap_with_bounds(engine: Engine) -> None:
+    # From 2024-09-01 the Indonesian commission is 1%..10% by category (a gap with that range);
+    # from 2025-03-06 VAT of 12% on 11/12 of it is added on top: 11% of the commission.
+    quote = engine.quote({"order_id": "ID-2", "market": "tiktok-id", "category": "beauty", "amount": "100000",
+                          "currency": "IDR", "placed_at": "2025-06-01"})
+    gaps = {g.figure: g for g in quote.gaps}
+    assert (gaps["commission"].low_amount, gaps["commission"].high_amount) == (Decimal("1000"), Decimal("10000"))
+    assert (gaps["commission_vat"].low_amount, gaps["commission_vat"].high_amount) == (Decimal("110"),
+                                                                                      Decimal("1100"))
+    assert quote.net is None

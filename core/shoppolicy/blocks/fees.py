@@ -88,6 +88,9 @@ class GapSpec:
 class AddOn(Protocol):
     """A fee line computed from another fee's line (a tax on it, a share of its refund)."""
 
+    @property
+    def code(self) -> str: ...
+
     def apply(self, order: OrderRecord, line: FeeLine, rate: Decimal, refunded_base: Decimal) -> FeeLine | None: ...
 
 
@@ -216,6 +219,9 @@ class PercentFee:
     store_types: frozenset[str] | None = None
     exempt_if: tuple[str, ...] = ()
     label: str | None = None
+    #: The add-ons computed from this fee (a tax on it, a share of it on refund), as they
+    #: apply to a rate that excludes tax: each is a gap too while the fee's rate is one.
+    gap_addons: tuple[AddOn, ...] = ()
 
     def applies_to(self, order: OrderRecord) -> bool:
         if self.seller_types is not None and order.seller_type not in self.seller_types:
@@ -234,35 +240,21 @@ class PercentFee:
         try:
             choice = table.choose(order)
         except PolicyGapError as gap:
-            return (self._gap(order, gap),)
-        if not order.refunded and self.cap_per_unit is None and not choice.addons and self.label is None:
-            # Nothing of the order's own beyond its figures (no refund, cap, add-on or label).
-            base = self.base(order)
-            trail = choice.trail
-            amount = (base * choice.rate).quantize(self.unit, ROUND_HALF_UP) + self.fixed
-            return (FeeLine(self.code, amount, choice.rule, choice.source, base, choice.rate, self.fixed or None,
-                            trail.confidence, choice.note, trail, choice),)
-        full = self.base(order)
-        refunded = refunded_part(order, full, self.unit) if order.refunded else ZERO
-        base = full - refunded if self.returns_refunded_share else full
-        amount = money(base * choice.rate, self.unit) + self.fixed
-        notes = [n for n in (self.label, choice.note) if n] if self.label or choice.note else []
-        own_note = False  # a note of this order's own (a refund, a cap)
-        if refunded and self.returns_refunded_share:
-            notes.append(f"the fee on the refunded share of the base ({refunded}) is returned")
-            own_note = True
-        if self.cap_per_unit is not None:
-            cap = self.cap_per_unit * order.quantity
-            if amount > cap:
-                amount = cap
-                notes.append(f"capped at {self.cap_per_unit} × {order.quantity} unit(s)")
-                own_note = True
-        trail = choice.trail_refund if refunded and self.returns_refunded_share else choice.trail
-        # Lines of one rate with no note of their own differ only in their figures: one form.
-        line = FeeLine(code=self.code, amount=amount, rule=choice.rule, source=choice.source, base=base,
-                       rate=choice.rate, fixed=self.fixed or None, confidence=trail.confidence,
-                       note="; ".join(notes) or None, trail=trail,
-                       form=None if own_note or trail is not choice.trail else choice)
+            return self._gaps(order, gap)
+        base, refunded, amount, capped = self._figures(order, choice.rate)
+        returned = bool(refunded) and self.returns_refunded_share
+        note = choice.note if self.label is None else "; ".join(n for n in (self.label, choice.note) if n)
+        trail = choice.trail
+        form: RateChoice | None = choice  # lines of one rate and note share their form
+        if returned or capped:  # a note of this order's own: its line is encoded in full
+            own = [f"the fee on the refunded share of the base ({refunded}) is returned"] if returned else []
+            if capped:
+                own.append(f"capped at {self.cap_per_unit} × {order.quantity} unit(s)")
+            note, form = "; ".join(filter(None, (note, *own))), None
+            if returned:
+                trail = choice.trail_refund
+        line = FeeLine(self.code, amount, choice.rule, choice.source, base, choice.rate, self.fixed or None,
+                       trail.confidence, note, trail, form)
         if not choice.addons:
             return (line,)
         extra = (addon.apply(order, line, choice.rate, refunded) for addon in choice.addons)
@@ -274,18 +266,30 @@ class PercentFee:
                        rate=None, fixed=self.fixed, confidence=trail.confidence if trail else None,
                        note=self.label, trail=trail, form=self)
 
-    def _gap(self, order: OrderRecord, gap: PolicyGapError) -> Gap:
-        """The fee's gap on this order, with its bounds where the missing rate has a range."""
+    def _figures(self, order: OrderRecord, rate: Decimal) -> tuple[Decimal, Decimal, Decimal, bool]:
+        """``(base, refunded share of it, amount, capped)`` of the fee at ``rate``."""
+        base = self.base(order)
+        refunded = refunded_part(order, base, self.unit) if order.refunded else ZERO
+        if refunded and self.returns_refunded_share:
+            base -= refunded
+        amount = money(base * rate, self.unit) + self.fixed
+        if self.cap_per_unit is not None and amount > self.cap_per_unit * order.quantity:
+            return base, refunded, self.cap_per_unit * order.quantity, True
+        return base, refunded, amount, False
+
+    def _gaps(self, order: OrderRecord, gap: PolicyGapError) -> tuple[Gap, ...]:
+        """The fee's gap on this order, with its bounds where the missing rate has a range,
+        and a gap for each add-on computed from it (a tax on it: its bounds follow)."""
         if gap.low is None or gap.high is None:
-            return Gap.from_error(self.code, gap)
-        full = self.base(order)
-        refunded = refunded_part(order, full, self.unit) if order.refunded else ZERO
-        base = full - refunded if self.returns_refunded_share else full
-        low, high = (money(base * rate, self.unit) + self.fixed for rate in (gap.low, gap.high))
-        if self.cap_per_unit is not None:
-            cap = self.cap_per_unit * order.quantity
-            low, high = min(low, cap), min(high, cap)
-        return Gap.from_error(self.code, gap, low_amount=low, high_amount=high)
+            return (Gap.from_error(self.code, gap), *(Gap.from_error(a.code, gap) for a in self.gap_addons))
+        bounds = [(rate, *self._figures(order, rate)) for rate in (gap.low, gap.high)]
+        gaps = [Gap.from_error(self.code, gap, low_amount=bounds[0][3], high_amount=bounds[1][3])]
+        for addon in self.gap_addons:
+            lines = [addon.apply(order, FeeLine(self.code, amount, gap.rule, "", base, rate), rate, refunded)
+                     for rate, base, refunded, amount, _ in bounds]
+            low, high = (line.amount if line is not None else ZERO for line in lines)
+            gaps.append(Gap.from_error(addon.code, gap, low_amount=low, high_amount=high))
+        return tuple(gaps)
 
 
 @attrs.frozen(slots=True)

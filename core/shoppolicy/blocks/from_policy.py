@@ -260,7 +260,9 @@ def _percent_fee(policy: PolicyView, market: Market, code: str, prefix: str, rul
                         refund_entry=refund_entry if returns else None,
                         discount=_discount(policy, prefix, rule), addons=addons)
     table = _rate_table(policy, market, code, prefix, rule, make)
-    return PercentFee(rule=rule, source=base_entry.source, table=table, **common)  # type: ignore[arg-type]
+    gap_addons = tuple(a for a in (build(shared, False) for build in addons) if a is not None)
+    return PercentFee(rule=rule, source=base_entry.source, table=table, gap_addons=gap_addons,
+                      **common)  # type: ignore[arg-type]
 
 
 class _ChoiceMaker:
