@@ -54,6 +54,25 @@ def _toml_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+def values_entry(*, market: str, rule: str, key: str, effective_from: dt.date, value: str, source: str,
+                 confidence: str, effective_to: dt.date | None = None, note: str | None = None) -> list[str]:
+    """One ``[[values]]`` entry of an override file, as TOML lines (a blank line last)."""
+    lines = [
+        "[[values]]",
+        f"market = {_toml_string(market)}",
+        f"rule = {_toml_string(rule)}",
+        f"key = {_toml_string(key)}",
+        f"effective_from = {effective_from.isoformat()}",
+    ]
+    if effective_to is not None:
+        lines.append(f"effective_to = {effective_to.isoformat()}")
+    lines += [f"value = {_toml_string(value)}", f"source = {_toml_string(source)}",
+              f"confidence = {_toml_string(confidence)}"]
+    if note is not None:
+        lines.append(f"note = {_toml_string(note)}")
+    return [*lines, ""]
+
+
 def template(missing: Iterable[MissingKey], *, source_file: str) -> str:
     """An override file (TOML) with one entry to fill in per missing key."""
     lines = [
@@ -75,15 +94,6 @@ def template(missing: Iterable[MissingKey], *, source_file: str) -> str:
             lines.append(f"# published range: {gap.low} to {gap.high}" + (f" ({gap.source})" if gap.source else ""))
         if gap.candidate is not None:
             lines.append(f"# unconfirmed candidate: {gap.candidate}" + (f" ({gap.source})" if gap.source else ""))
-        lines += [
-            "[[values]]",
-            f"market = {_toml_string(m.market)}",
-            f"rule = {_toml_string(m.rule)}",
-            f"key = {_toml_string(m.key)}",
-            f"effective_from = {m.needed_from.isoformat()}",
-            'value = ""',
-            'source = ""',
-            'confidence = "user"',
-            "",
-        ]
+        lines += values_entry(market=m.market, rule=m.rule, key=m.key, effective_from=m.needed_from, value="",
+                              source="", confidence="user")
     return "\n".join(lines)

@@ -86,6 +86,35 @@ def gap_of(figure: str, error: PolicyGapError, *, low_amount: Decimal | None = N
                candidate=error.candidate, source=error.source, low_amount=low_amount, high_amount=high_amount)
 
 
+@attrs.frozen(slots=True)
+class RateSlot:
+    """Where one order's rate of a fee lives in the policy data, and what it multiplies:
+    what ``learn-rates`` needs to turn a charged fee back into a rate.
+
+    ``key`` is the full policy key a value would be written at (``<field>`` placeholders
+    where the order lacks a field the key is made of: ``fillable`` is then false);
+    ``base`` the amount the rate multiplies on this order (less its refunded share where
+    the fee returns it); the fee is ``round_half_up(base × rate) + fixed``, at most
+    ``cap`` when there is one.  ``placed_at`` is the order's local time and
+    ``time_slice`` the policy time slice it falls in (filled in by the engine).
+    """
+
+    market: str
+    code: str
+    rule: str
+    key: str
+    base: Decimal
+    fixed: Decimal
+    unit: Decimal
+    placed_at: dt.datetime
+    cap: Decimal | None = None
+    time_slice: int = 0
+
+    @property
+    def fillable(self) -> bool:
+        return "<" not in self.key
+
+
 class AddOn(Protocol):
     """A fee line computed from another fee's line (a tax on it, a share of its refund)."""
 
@@ -133,6 +162,18 @@ class RateTable:
     refused: Mapping[str, Exception] = attrs.field(factory=dict)
     #: Per-key gaps with their own range or candidate (``[[gaps]]`` for one key).
     key_gaps: Mapping[str, GapSpec] = attrs.field(factory=dict)
+
+    def key_of(self, order: OrderRecord) -> str:
+        """The policy key at which a rate for ``order`` would be chosen first: its seller
+        type's rate where one exists, else the rate of its key; the flat ``rate`` for an
+        order without the key's fields when the fee publishes no rate per key."""
+        if order.seller_type is not None and order.seller_type in self.seller_rates:
+            return f"{self.prefix}seller_rate.{order.seller_type}"
+        values = [getattr(order, field) for field in self.keyed_by]
+        if None in values and not self.rates and self.per_key_gap is None and not self.key_gaps:
+            return f"{self.prefix}rate"
+        return self.prefix + "rate." + ".".join(
+            value if value is not None else f"<{field}>" for value, field in zip(values, self.keyed_by, strict=True))
 
     def choose(self, order: OrderRecord) -> RateChoice:
         """The order's rate; raises the policy gap (or the input error) saying why not."""
@@ -269,6 +310,24 @@ class PercentFee:
         extra = (addon.apply(order, line, choice.rate, refunded) for addon in choice.addons)
         return (line, *(x for x in extra if x is not None))
 
+    def charged_base(self, order: OrderRecord) -> Decimal:
+        """What the rate multiplies on ``order``: the base, less its refunded share where
+        the fee returns it."""
+        full = self.base(order)
+        if not order.refunded or not self.returns_refunded_share:
+            return full
+        return full - refunded_part(order, full, self.unit)
+
+    def rate_slot(self, order: OrderRecord) -> RateSlot | None:
+        """Where ``order``'s rate lives and what it multiplies; ``None`` when the fee does
+        not apply to the order or has no rate (a fixed amount)."""
+        if self.table is None or not self.applies_to(order):
+            return None
+        cap = self.cap_per_unit * order.quantity if self.cap_per_unit is not None else None
+        return RateSlot(market=self.market, code=self.code, rule=self.rule, key=self.table.key_of(order),
+                        base=self.charged_base(order), fixed=self.fixed, unit=self.unit,
+                        placed_at=order.placed_at, cap=cap)
+
     def _fixed_line(self, order: OrderRecord) -> FeeLine:
         trail = self.fixed_trail
         return FeeLine(code=self.code, amount=self.fixed, rule=self.rule, source=self.source, base=None,
@@ -279,9 +338,7 @@ class PercentFee:
         """The fee's gap on this order, with its bounds where the missing rate has a range."""
         if gap.low is None or gap.high is None:
             return gap_of(self.code, gap)
-        full = self.base(order)
-        refunded = refunded_part(order, full, self.unit) if order.refunded else ZERO
-        base = full - refunded if self.returns_refunded_share else full
+        base = self.charged_base(order)
         low, high = (money(base * rate, self.unit) + self.fixed for rate in (gap.low, gap.high))
         if self.cap_per_unit is not None:
             cap = self.cap_per_unit * order.quantity
