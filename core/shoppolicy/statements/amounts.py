@@ -16,7 +16,6 @@ from decimal import Decimal, InvalidOperation
 from shoppolicy.errors import InputError
 from shoppolicy.money import MINOR_UNITS, ZERO, on_minor_unit, too_precise
 
-_HUNDRED = Decimal(100)
 _CODE = re.compile(r"^[A-Za-z]{3}\s*|\s*[A-Za-z]{3}$")  # an ISO code before or after the number
 
 
@@ -55,7 +54,7 @@ def fen(value: object, where: str) -> Decimal:
         raise InputError(f"expected a whole number of fen, got {value!r}", field=where) from None
     if not number.is_finite() or number != number.to_integral_value():
         raise InputError(f"expected a whole number of fen, got {value!r}", field=where)
-    return number / _HUNDRED
+    return number.scaleb(-2)  # 200 fen -> 2.00 yuan, with its two places
 
 
 def text_amount(text: str, currency: str | None, where: str) -> Decimal | None:

@@ -89,4 +89,4 @@ def _line(row: Mapping[str, Any], where: str, notes: Notes) -> StatementLine:
         order_id=order_id if kind == ORDER else None, adjustment_id=None if kind == ORDER else row.get("request_no"),
         related_order_id=None if kind == ORDER else order_id,
         placed_at=local_time(row.get("order_time"), f"{where}.order_time"), facts=facts,
-        statement_id=row.get("request_no"))
+        adjustment=None if kind == ORDER else yuan("settle_amount"), statement_id=row.get("request_no"))
