@@ -178,8 +178,7 @@ class Engine:
             slot_of = getattr(charge, "rate_slot", None)
             if getattr(charge, "code", None) == code and slot_of is not None:
                 slot: RateSlot | None = slot_of(record)
-                if slot is not None:
-                    return attrs.evolve(slot, time_slice=self.policy(market.id).epoch(record.placed_at))
+                return slot
         return None
 
     def quote_many(self, orders: Iterable[OrderRecord | Mapping[str, Any]]) -> Iterable[Quote]:

@@ -295,7 +295,7 @@ def reconcile_text(result: Any) -> str:
     else:
         out += ["", f"statement arithmetic: all {result.checks} checks add up"]
     if result.unknown:
-        out += ["", table([[u.kind, u.name, u.first_seen, u.count] for u in result.unknown],
+        out += ["", table([[u.what, u.name, u.first_seen, u.count] for u in result.unknown],
                           ["unknown", "name", "first seen", "count"])]
     out += ["", table([[s.fee, s.orders, s.matches, s.mismatches, s.gaps, s.not_modelled, s.missing, s.differences,
                         s.difference_total, s.charged_total] for s in result.summary],

@@ -95,8 +95,9 @@ class RateSlot:
     where the order lacks a field the key is made of: ``fillable`` is then false);
     ``base`` the amount the rate multiplies on this order (less its refunded share where
     the fee returns it); the fee is ``round_half_up(base × rate) + fixed``, at most
-    ``cap`` when there is one.  ``placed_at`` is the order's local time and
-    ``time_slice`` the policy time slice it falls in (filled in by the engine).
+    ``cap`` when there is one.  ``placed_at`` is the order's local time; ``published``
+    the rate the policy data gives the order now (``None``: a gap), which tells apart
+    the periods a statement's rates are learned for.
     """
 
     market: str
@@ -108,7 +109,7 @@ class RateSlot:
     unit: Decimal
     placed_at: dt.datetime
     cap: Decimal | None = None
-    time_slice: int = 0
+    published: Decimal | None = None
 
     @property
     def fillable(self) -> bool:
@@ -324,9 +325,13 @@ class PercentFee:
         if self.table is None or not self.applies_to(order):
             return None
         cap = self.cap_per_unit * order.quantity if self.cap_per_unit is not None else None
+        try:
+            published: Decimal | None = self.table.choose(order).rate
+        except PolicyGapError:
+            published = None
         return RateSlot(market=self.market, code=self.code, rule=self.rule, key=self.table.key_of(order),
                         base=self.charged_base(order), fixed=self.fixed, unit=self.unit,
-                        placed_at=order.placed_at, cap=cap)
+                        placed_at=order.placed_at, cap=cap, published=published)
 
     def _fixed_line(self, order: OrderRecord) -> FeeLine:
         trail = self.fixed_trail

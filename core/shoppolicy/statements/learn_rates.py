@@ -3,7 +3,9 @@ interval of rates that reproduce it to the minor unit; per (market, fee, rate ke
 time slice) the intersection over the orders that show it; the rate with the fewest
 decimal places in it (nearest the middle among those); an override value for each.
 
-A rate is written only if every order of its group lies in one interval and the
+Orders the policy data gives different published rates (a rate change it knows of)
+are learned apart: each period gets its own value, ending where the next begins.  A
+rate is written only if every order of its group lies in one interval and the
 learned file, loaded into the engine, prices each of those orders back to the charged
 figure (the one pricing path is the check, not a copy of it).  A group whose orders
 disagree is a :class:`RateConflict`, listed with its orders and never written.  What
@@ -125,7 +127,7 @@ def learn_rates(statement: Statement, engine: Engine, *,
     """The rates ``statement`` proves for ``orders`` (built from the statement when ``None``)."""
     market = infer_market(statement, engine, market)
     paired, _ = pair(statement, market, orders)
-    groups: dict[tuple[str, str, str, int], tuple[str, list[Evidence]]] = {}
+    groups: dict[tuple[str, str, str, str], tuple[str, list[Evidence]]] = {}
     records: dict[str, OrderRecord | Mapping[str, Any]] = {}
     skipped: list[NotLearned] = []
     for item in paired:
@@ -145,7 +147,8 @@ def learn_rates(statement: Statement, engine: Engine, *,
                     skipped.append(found)
                 continue
             slot, evidence = found
-            groups.setdefault((slot.market, code, slot.key, slot.time_slice), (slot.rule, []))[1].append(evidence)
+            period = str(slot.published)  # orders at one published rate (or one gap) are one period
+            groups.setdefault((slot.market, code, slot.key, period), (slot.rule, []))[1].append(evidence)
     values, conflicts = _choose(groups, statement)
     values, failed = _verify(values, engine, records)
     return LearnedRates(statement=statement.source, format=statement.format, values=tuple(_dated(values)),
@@ -159,8 +162,8 @@ def _evidence(engine: Engine, record: OrderRecord | Mapping[str, Any], order_id:
     except ShopPolicyError as exc:
         return NotLearned(order_id, code, f"the order cannot be priced: {exc}")
     if slot is None:
-        return NotLearned(order_id, code, "no rate of ours applies to this order (the fee is not charged to it, "
-                                          "or is a fixed amount, or its base is a policy gap)")
+        return NotLearned(order_id, code, "no rate of ours to learn for this order (the fee is not charged to it, "
+                                          "is a fixed amount or a share of another fee, or its base is a gap)")
     if not slot.fillable:
         return NotLearned(order_id, code, f"the rate is keyed {slot.key}: the order lacks that field (pass --orders "
                                           "with it)")
@@ -175,10 +178,11 @@ def _evidence(engine: Engine, record: OrderRecord | Mapping[str, Any], order_id:
     return slot, Evidence(order_id, slot.placed_at, charged, slot.base, slot.fixed, low, high)
 
 
-def _choose(groups: Mapping[tuple[str, str, str, int], tuple[str, list[Evidence]]],
+def _choose(groups: Mapping[tuple[str, str, str, str], tuple[str, list[Evidence]]],
             statement: Statement) -> tuple[list[LearnedRate], list[RateConflict]]:
     values, conflicts = [], []
-    for (market, code, key, _), (rule, evidence) in sorted(groups.items()):
+    ordered = sorted(groups.items(), key=lambda item: (item[0][:3], min(e.placed_at for e in item[1][1])))
+    for (market, code, key, _), (rule, evidence) in ordered:
         low = max(e.low for e in evidence)
         highs = [e.high for e in evidence if e.high is not None]
         high = min(highs) if highs else None

@@ -88,7 +88,7 @@ class UnknownItem:
     """A fee key, column, field or transaction type no reference names: kept (its
     amounts are listed as ``not_modelled`` charges) and reported here."""
 
-    kind: str
+    what: str
     name: str
     first_seen: str
     count: int = 1
