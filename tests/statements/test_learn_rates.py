@@ -87,3 +87,31 @@ def test_the_policy_datas_rate_changes_split_the_periods(engine: Engine) -> None
 def test_the_rate_with_the_fewest_decimal_places(low: str, high: str | None, expected: str | None) -> None:
     found = fewest_places(D(low), D(high) if high else None)
     assert found == (D(expected) if expected else None)
+
+
+def test_a_fees_rate_slot_names_its_key_base_and_published_rate(engine: Engine) -> None:
+    us = {"order_id": "A", "market": "tiktok-us", "amount": "100.00", "currency": "USD", "placed_at": "2025-06-10",
+          "refunded": "40.00"}
+    slot = engine.rate_slot(us, "referral_fee")
+    assert slot is not None
+    assert (slot.key, slot.base, slot.published, slot.rule) == ("fee.referral_fee.rate", D("60.00"), D("0.08"),
+                                                                "TT-FEE-1")  # the refunded share is not charged
+    slot = engine.rate_slot({**us, "category": "electronics"}, "referral_fee")
+    assert slot is not None and slot.key == "fee.referral_fee.rate.electronics"
+    assert engine.rate_slot(us, "refund_admin_fee") is None  # a share of the referral fee: no rate of its own
+    douyin = {"order_id": "D", "market": "douyin", "amount": "10.00", "currency": "CNY", "placed_at": "2024-05-01"}
+    slot = engine.rate_slot(douyin, "technical_service_fee")
+    assert slot is not None and not slot.fillable and slot.key == "technical_service_fee.rate.<category>"
+    assert slot.published is None  # a gap in our data
+
+
+def test_with_overrides_layers_a_file_on_the_same_engine(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "tea.toml"
+    path.write_text('[[values]]\nmarket = "douyin"\nrule = "DY-FEE-1"\nkey = "technical_service_fee.rate.tea"\n'
+                    'value = "0.02"\nsource = "statement x"\nconfidence = "statement"\n', encoding="utf-8")
+    order = {"order_id": "D", "market": "douyin", "category": "tea", "amount": "128.00", "currency": "CNY",
+             "placed_at": "2024-05-01"}
+    assert not engine.quote(order).complete
+    quote = engine.with_overrides(path).quote(order)
+    assert quote.complete and quote.fees[0].amount == D("2.56")
+    assert quote.fees[0].trail is not None and quote.fees[0].trail.layer.startswith("override tea.toml [douyin]")
