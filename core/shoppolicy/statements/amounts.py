@@ -14,7 +14,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from shoppolicy.errors import InputError
-from shoppolicy.money import MINOR_UNITS, ZERO, on_minor_unit, too_precise
+from shoppolicy.money import MINOR_UNITS, QUANTA, ZERO, on_minor_unit, too_precise
 
 _CODE = re.compile(r"^[A-Za-z]{3}\s*|\s*[A-Za-z]{3}$")  # an ISO code before or after the number
 
@@ -101,7 +101,9 @@ def cell_amount(value: object, currency: str | None, where: str) -> Decimal | No
                 and not on_minor_unit(number, currency):
             # A float keeps about 15 significant digits: 35.910000000000004 is 35.91.
             number = Decimal(format(value, ".15g"))
-        return _on_unit(number, currency, where)
+        number = _on_unit(number, currency, where)
+        # quantized to the minor unit, as the same cell read as text would be (0.3 -> 0.30)
+        return number.quantize(QUANTA[currency]) if currency is not None and currency in QUANTA else number
     if isinstance(value, Decimal):
         return _on_unit(value, currency, where)
     return text_amount(str(value), currency, where)
