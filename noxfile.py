@@ -41,7 +41,8 @@ _expose_pyenv_interpreters()
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """The whole test suite (core, plugins, CLI, properties) on one Python."""
-    session.install(*LOCAL_PACKAGES, "pytest>=8", "hypothesis>=6.100")
+    # openpyxl (the `statements` extra): the tests read the settlement export as .xlsx too.
+    session.install(*LOCAL_PACKAGES, "pytest>=8", "hypothesis>=6.100", "openpyxl>=3.1")
     if session.python == "3.11":  # one Python also runs with the `fast` extra (orjson); the others without
         session.install("orjson>=3.9")
     if os.path.isdir("examples/thirdparty-plugin"):

@@ -18,6 +18,7 @@ import click
 from shoppolicy import __version__, render
 from shoppolicy.cli_authoring import register as _register_authoring
 from shoppolicy.cli_common import as_of as _as_of
+from shoppolicy.cli_statements import register as _register_statements
 from shoppolicy.engine import Engine
 from shoppolicy.errors import InputError, ShopPolicyError
 from shoppolicy.gaps import missing_keys, template
@@ -289,6 +290,7 @@ def settle(input_file: str, out: str, rejects: str | None, summary_file: str | N
 
 
 _register_authoring(cli)
+_register_statements(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

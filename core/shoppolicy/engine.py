@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from shoppolicy.blocks.fees import GapSpec
+from shoppolicy.blocks.fees import GapSpec, RateSlot
 from shoppolicy.blocks.keys import KeySpec, RuleSpec
 from shoppolicy.convert import parse_datetime, structure
 from shoppolicy.errors import InputError, MarketError, PolicyFileError, PolicyGapError, ShopPolicyError
@@ -58,7 +58,9 @@ class Engine:
 
     def __init__(self, *, policy_files: Sequence[str | Path] = (),
                  plugins: Iterable[ModuleType | object] = (), entry_points: bool = True) -> None:
-        self._host: PluginHost = build_host(plugins, entry_points=entry_points)
+        # Kept to build the same engine with one more override layer (with_overrides).
+        self._setup = (tuple(policy_files), tuple(plugins), entry_points)
+        self._host: PluginHost = build_host(self._setup[1], entry_points=entry_points)
         overrides: list[Entry] = []
         for order, file in enumerate(policy_files):
             layer = Layer(name=f"override {Path(file).name}", origin=ORIGIN_OVERRIDE, order=order)
@@ -127,6 +129,11 @@ class Engine:
             self._host.withdraw(distribution, f"its policy data does not match the declared keys: {why}")
         return [e for e in kept if e.layer.distribution not in failed] if failed else kept
 
+    def with_overrides(self, *policy_files: str | Path) -> Engine:
+        """A new engine like this one with ``policy_files`` layered above its own overrides."""
+        files, plugins, entry_points = self._setup
+        return Engine(policy_files=[*files, *policy_files], plugins=plugins, entry_points=entry_points)
+
     # -- what is installed -------------------------------------------------------------
 
     @property
@@ -177,6 +184,20 @@ class Engine:
         market = self._plain_market(record) or self._order_market(record)  # the latter raises, saying why
         record = self._localised(record, market)
         return price(record, market, self._plan(FEES, market, record.placed_at), self._plan)
+
+    def rate_slot(self, order: OrderRecord | Mapping[str, Any], code: str) -> RateSlot | None:
+        """Where ``order``'s rate of fee ``code`` lives in the policy data and what it
+        multiplies, from the plan that prices it (``None``: the fee does not apply to the
+        order, has no rate, or its base is unknown).  ``learn-rates`` inverts it."""
+        record = self._order(order)
+        market = self._order_market(record)
+        record = self._localised(record, market)
+        for charge in self._plan(FEES, market, record.placed_at):
+            slot_of = getattr(charge, "rate_slot", None)
+            if getattr(charge, "code", None) == code and slot_of is not None:
+                slot: RateSlot | None = slot_of(record)
+                return slot
+        return None
 
     def quote_many(self, orders: Iterable[OrderRecord | Mapping[str, Any]]) -> Iterable[Quote]:
         for order in orders:

@@ -58,11 +58,32 @@ def _comment(text: str) -> str:
     return " ".join(text.split())  # one line: a reason may hold line breaks
 
 
-def _effective_to(until: dt.datetime) -> str:
-    """``effective_to`` for a value that fills a gap ending at ``until`` (exclusive)."""
+def gap_end(until: dt.datetime) -> dt.date | dt.datetime:
+    """``effective_to`` for a value that fills a gap ending at ``until`` (exclusive): a
+    date (its last day, inclusive) when the gap ends at midnight, else the instant."""
     if until.time() == dt.time():
-        return (until - dt.timedelta(days=1)).date().isoformat()  # a date: its last day, inclusive
-    return until.isoformat()
+        return (until - dt.timedelta(days=1)).date()
+    return until
+
+
+def values_entry(*, market: str, rule: str, key: str, effective_from: dt.date,
+                 value: str, source: str, confidence: str, effective_to: dt.date | dt.datetime | None = None,
+                 note: str | None = None) -> list[str]:
+    """One ``[[values]]`` entry of an override file, as TOML lines (a blank line last)."""
+    lines = [
+        "[[values]]",
+        f"market = {_toml_string(market)}",
+        f"rule = {_toml_string(rule)}",
+        f"key = {_toml_string(key)}",
+        f"effective_from = {effective_from.isoformat()}",
+    ]
+    if effective_to is not None:
+        lines.append(f"effective_to = {effective_to.isoformat()}")
+    lines += [f"value = {_toml_string(value)}", f"source = {_toml_string(source)}",
+              f"confidence = {_toml_string(confidence)}"]
+    if note is not None:
+        lines.append(f"note = {_toml_string(note)}")
+    return [*lines, ""]
 
 
 def template(missing: Iterable[MissingKey], *, source_file: str) -> str:
@@ -88,16 +109,9 @@ def template(missing: Iterable[MissingKey], *, source_file: str) -> str:
         if gap.candidate is not None:
             lines.append(_comment(f"# unconfirmed candidate: {gap.candidate}"
                                   + (f" ({gap.source})" if gap.source else "")))
-        lines += [
-            "[[values]]",
-            f"market = {_toml_string(m.market)}",
-            f"rule = {_toml_string(m.rule)}",
-            f"key = {_toml_string(m.key)}",
-            f"effective_from = {m.needed_from.isoformat()}",
-            *([f"effective_to = {_effective_to(gap.until)}  # the gap ends here"] if gap.until else []),
-            'value = ""',
-            'source = ""',
-            'confidence = "user"',
-            "",
-        ]
+        if gap.until is not None:
+            lines.append(f"# the gap ends {gap.until.isoformat()}: the value stops there")
+        lines += values_entry(market=m.market, rule=m.rule, key=m.key, effective_from=m.needed_from, value="",
+                              source="", confidence="user",
+                              effective_to=gap_end(gap.until) if gap.until is not None else None)
     return "\n".join(lines)

@@ -39,7 +39,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-CONFIDENCE_LEVELS = ("seed", "official", "third-party", "user", "derived")
+CONFIDENCE_LEVELS = ("seed", "official", "third-party", "user", "derived", "statement")
 ORIGIN_OWNER, ORIGIN_CONTRIBUTED, ORIGIN_OVERRIDE = 0, 1, 2
 ORIGIN_NAMES = {ORIGIN_OWNER: "plugin", ORIGIN_CONTRIBUTED: "contributed", ORIGIN_OVERRIDE: "override"}
 

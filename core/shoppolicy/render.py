@@ -259,3 +259,77 @@ def statement_row(quote: Quote) -> list[str]:
         " ".join(dict.fromkeys(t.rule for t in quote.trail)), " | ".join(quote.pending),
         "true" if not quote.gaps else "false", " | ".join(f"{g.figure}: {g.rule} {g.key}" for g in quote.gaps),
     ]
+
+
+# --- statements (reconcile, learn-rates) ------------------------------------------------
+
+
+def reconcile_records(result: Any) -> list[dict[str, Any]]:
+    """A :class:`~shoppolicy.statements.Reconciliation` as JSON Lines records, each with
+    its ``kind``: ``row`` (one fee of one order), ``arithmetic`` (a statement total that
+    does not add up, both figures), ``unknown`` (a key or type no reference names),
+    ``summary`` (one fee over the statement), and a closing ``statement``."""
+    out: list[dict[str, Any]] = []
+    for row in result.rows:
+        data = unstructure(row)
+        data["gap"] = gap_dict(row.gap) if row.gap is not None else None
+        out.append({"kind": "row", **data})
+    for finding in result.findings:
+        out.append({"kind": "arithmetic", **unstructure(finding), "difference": str(finding.difference)})
+    out.extend({"kind": "unknown", **unstructure(item)} for item in result.unknown)
+    out.extend({"kind": "summary", **unstructure(s)} for s in result.summary)
+    out.append({"kind": "statement", "statement": result.statement, "format": result.format, "market": result.market,
+                "currency": result.currency, "tolerance": str(result.tolerance), "rows": len(result.rows),
+                "arithmetic_checks": result.checks, "arithmetic_findings": len(result.findings),
+                "explained": result.explained})
+    return out
+
+
+def reconcile_text(result: Any) -> str:
+    """The reconciliation for people: rows, arithmetic findings, unknown items, summary."""
+    out = [f"statement {result.statement} ({result.format}), market {result.market or '?'}, "
+           f"{result.currency or '?'}, tolerance {result.tolerance}",
+           table([[r.order_id or "", r.fee, r.status, r.computed, r.charged, r.difference,
+                   r.rule or "", r.detail or (r.gap.key if r.gap else "")] for r in result.rows],
+                 ["order", "fee", "status", "computed", "charged", "difference", "rule", "detail"])]
+    if result.findings:
+        out += ["", f"statement arithmetic: {len(result.findings)} of {result.checks} checks do not add up",
+                table([[f.where, f.check, f.declared, f.computed, f.difference] for f in result.findings],
+                      ["where", "check", "declared", "computed", "difference"])]
+    else:
+        out += ["", f"statement arithmetic: all {result.checks} checks add up"]
+    if result.unknown:
+        out += ["", table([[u.what, u.name, u.first_seen, u.count] for u in result.unknown],
+                          ["unknown", "name", "first seen", "count"])]
+    out += ["", table([[s.fee, s.orders, s.matches, s.mismatches, s.gaps, s.not_modelled, s.missing, s.differences,
+                        s.difference_total, s.charged_total] for s in result.summary],
+                      ["fee", "orders", "match", "mismatch", "gap", "not modelled", "missing", "differences",
+                       "difference total", "charged total"])]
+    return "\n".join(out)
+
+
+def learned_dict(result: Any) -> dict[str, Any]:
+    """A :class:`~shoppolicy.statements.LearnedRates` as JSON."""
+    def value(v: Any) -> dict[str, Any]:
+        return {"market": v.market, "fee": v.code, "rule": v.rule, "key": v.key, "value": str(v.value),
+                "interval": {"low": str(v.low), "high": money_text(v.high)},
+                "effective_from": v.effective_from.isoformat(),
+                "effective_to": v.effective_to.isoformat() if v.effective_to else None,
+                "orders": [e.order_id for e in v.evidence], "source": v.source}
+
+    return {"statement": result.statement, "format": result.format, "values": [value(v) for v in result.values],
+            "conflicts": [{"market": c.market, "fee": c.code, "key": c.key, "reason": c.reason,
+                           "orders": [{"order_id": e.order_id, "charged": str(e.charged), "base": str(e.base)}
+                                      for e in c.evidence]} for c in result.conflicts],
+            "not_learned": [unstructure(n) for n in result.not_learned]}
+
+
+def learned_text(result: Any) -> str:
+    out = [table([[v.market, v.key, v.value, v.effective_from, v.effective_to or "", len(v.evidence)]
+                  for v in result.values], ["market", "key", "rate", "from", "to", "orders"])
+           if result.values else "no rate learned"]
+    for c in result.conflicts:
+        orders = ", ".join(f"{e.order_id} ({e.charged} on {e.base})" for e in c.evidence)
+        out.append(f"conflict, not written: {c.market} {c.key}: {c.reason}; orders {orders}")
+    out.extend(f"not learned: order {n.order_id} {n.code}: {n.reason}" for n in result.not_learned)
+    return "\n".join(out)

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from shoppolicy.model import TrailEntry
 from shoppolicy.policy import Entry
 
-_CONFIDENCE_ORDER = {None: 0, "seed": 0, "official": 1, "derived": 2, "user": 2, "third-party": 3}
+# "statement": a rate learned from the seller's own statement (what the platform charged),
+# as strong as the platform's own page.
+_CONFIDENCE_ORDER = {None: 0, "seed": 0, "official": 1, "statement": 1, "derived": 2, "user": 2, "third-party": 3}
 
 
 def trail_for(rule: str, what: str, entries: Sequence[Entry], **params: object) -> TrailEntry:

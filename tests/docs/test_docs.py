@@ -71,7 +71,7 @@ def _commands() -> list[str]:
 def test_every_command_has_help_and_is_shown_in_the_guide(command: str) -> None:
     assert isinstance(cli.commands[command], click.Command) and cli.commands[command].help
     guide = "".join(text(page) for page in ("getting-started.md", "concepts.md", "rules.md", "embedding.md",
-                                            "plugin-tutorial.md", "testing-plugins.md"))
+                                            "plugin-tutorial.md", "testing-plugins.md", "reconcile.md"))
     assert f"shoppolicy {command}" in guide or re.search(rf"shoppolicy (--\S+ \S+ )+{command}\b", guide)
     assert ":nested: full" in text("reference/cli.md")  # the reference itself is generated from click
 

@@ -85,6 +85,36 @@ class GapSpec:
                    low=gap.low, high=gap.high, candidate=gap.candidate, source=gap.source, until=gap.until)
 
 
+@attrs.frozen(slots=True)
+class RateSlot:
+    """Where one order's rate of a fee lives in the policy data, and what it multiplies:
+    what ``learn-rates`` needs to turn a charged fee back into a rate.
+
+    ``key`` is the full policy key a value would be written at (``<field>`` placeholders
+    where the order lacks a field the key is made of: ``fillable`` is then false);
+    ``base`` the amount the rate multiplies on this order (less its refunded share where
+    the fee returns it); the fee is ``round_half_up(base × rate) + fixed``, at most
+    ``cap`` when there is one.  ``placed_at`` is the order's local time; ``published``
+    the rate the policy data gives the order now (``None``: a gap), which tells apart
+    the periods a statement's rates are learned for.
+    """
+
+    market: str
+    code: str
+    rule: str
+    key: str
+    base: Decimal
+    fixed: Decimal
+    unit: Decimal
+    placed_at: dt.datetime
+    cap: Decimal | None = None
+    published: Decimal | None = None
+
+    @property
+    def fillable(self) -> bool:
+        return "<" not in self.key
+
+
 class AddOn(Protocol):
     """A fee line computed from another fee's line (a tax on it, a share of its refund)."""
 
@@ -135,6 +165,18 @@ class RateTable:
     refused: Mapping[str, Exception] = attrs.field(factory=dict)
     #: Per-key gaps with their own range or candidate (``[[gaps]]`` for one key).
     key_gaps: Mapping[str, GapSpec] = attrs.field(factory=dict)
+
+    def key_of(self, order: OrderRecord) -> str:
+        """The policy key at which a rate for ``order`` would be chosen first: its seller
+        type's rate where one exists, else the rate of its key; the flat ``rate`` for an
+        order without the key's fields when the fee publishes no rate per key."""
+        if order.seller_type is not None and order.seller_type in self.seller_rates:
+            return f"{self.prefix}seller_rate.{order.seller_type}"
+        values = [getattr(order, field) for field in self.keyed_by]
+        if None in values and not self.rates and self.per_key_gap is None and not self.key_gaps:
+            return f"{self.prefix}rate"
+        return self.prefix + "rate." + ".".join(
+            value if value is not None else f"<{field}>" for value, field in zip(values, self.keyed_by, strict=True))
 
     def choose(self, order: OrderRecord) -> RateChoice:
         """The order's rate; raises the policy gap (or the input error) saying why not."""
@@ -260,6 +302,27 @@ class PercentFee:
         extra = (addon.apply(order, line, choice.rate, refunded) for addon in choice.addons)
         return (line, *(x for x in extra if x is not None))
 
+    def charged_base(self, order: OrderRecord) -> tuple[Decimal, Decimal]:
+        """``(what the rate multiplies on order, the refunded share of the base)``: the
+        base, less its refunded share where the fee returns it."""
+        base = self.base(order)
+        refunded = refunded_part(order, base, self.unit) if order.refunded else ZERO
+        return (base - refunded if refunded and self.returns_refunded_share else base), refunded
+
+    def rate_slot(self, order: OrderRecord) -> RateSlot | None:
+        """Where ``order``'s rate lives and what it multiplies; ``None`` when the fee does
+        not apply to the order or has no rate (a fixed amount)."""
+        if self.table is None or not self.applies_to(order):
+            return None
+        cap = self.cap_per_unit * order.quantity if self.cap_per_unit is not None else None
+        try:
+            published: Decimal | None = self.table.choose(order).rate
+        except PolicyGapError:
+            published = None
+        return RateSlot(market=self.market, code=self.code, rule=self.rule, key=self.table.key_of(order),
+                        base=self.charged_base(order)[0], fixed=self.fixed, unit=self.unit,
+                        placed_at=order.placed_at, cap=cap, published=published)
+
     def _fixed_line(self, order: OrderRecord) -> FeeLine:
         trail = self.fixed_trail
         return FeeLine(code=self.code, amount=self.fixed, rule=self.rule, source=self.source, base=None,
@@ -268,10 +331,7 @@ class PercentFee:
 
     def _figures(self, order: OrderRecord, rate: Decimal) -> tuple[Decimal, Decimal, Decimal, bool]:
         """``(base, refunded share of it, amount, capped)`` of the fee at ``rate``."""
-        base = self.base(order)
-        refunded = refunded_part(order, base, self.unit) if order.refunded else ZERO
-        if refunded and self.returns_refunded_share:
-            base -= refunded
+        base, refunded = self.charged_base(order)
         amount = money(base * rate, self.unit) + self.fixed
         if self.cap_per_unit is not None and amount > self.cap_per_unit * order.quantity:
             return base, refunded, self.cap_per_unit * order.quantity, True
