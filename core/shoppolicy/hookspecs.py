@@ -86,10 +86,12 @@ def shoppolicy_fee_rules(market: Market, policy: PolicyView) -> Sequence[Charge]
     """Compose the fee schedule of ``market`` for the policy time slice of ``policy``.
 
     Called once per market and time slice, the first time an order placed in that slice
-    is quoted, and only on the plugin that owns ``market`` — or, when the owner returns
-    ``None`` (a variant registered with data only), on the owner of its parent, up the
-    chain.  ``market`` is the order's market (the variant); ``policy`` gives the values
-    in force (parent, variant and override layers merged).
+    is quoted, on the plugin that owns ``market`` — or, when the owner implements no such
+    hook or returns ``None`` (a variant registered with data only), on the owner of its
+    parent, up the chain — and on the plugins that own no market (so their wrappers can
+    adjust the answer); never on the owners of other markets.  ``market`` is the order's
+    market (the variant); ``policy`` gives the values in force (parent, variant and
+    override layers merged).
 
     :param market: the market whose orders will be priced.
     :param policy: the values in force for this time slice.

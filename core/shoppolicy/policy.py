@@ -8,8 +8,9 @@ user's override files in the order given.  Per key and instant, the highest laye
 entry covering that instant wins.  Rank never depends on install order: two entries of
 the same rank that overlap in time are an error naming both files.
 
-What does not live here: what the values *mean* (plugins' mechanics) and the cache of
-compiled plans (:mod:`shoppolicy.plan`).
+What does not live here: what the values *mean* (the blocks of :mod:`shoppolicy.blocks`
+and the plugins' compositions), the keys a plugin declares (:mod:`shoppolicy.policy_check`)
+and the cache of compiled plans (:mod:`shoppolicy.engine`).
 
 Time semantics: ``effective_from`` is a date (from 00:00) or a local date-time in the
 market's time zone; ``effective_to`` given as a date is the last day in force (inclusive),

@@ -79,8 +79,7 @@ def price(record: OrderRecord, market: Market, charges: Sequence[Charge], plan_o
                 creator_date = creator_date or line.date
             if line.trail is not None:
                 trail.append(line.trail)
-    shown = passthrough(record) if (record.platform_discount or record.buyer_shipping or record.tax
-                                    or record.refunded) else {}
+    shown = passthrough(record)
     return Quote(record.order_id, market.id, record.currency, record.amount, tuple(fees), net, creator,
                  merchant, creator_date, tuple(payouts), shown, tuple(pending), tuple(trail), tuple(gaps), total)
 

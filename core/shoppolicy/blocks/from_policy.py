@@ -43,7 +43,6 @@ from shoppolicy.trail import trail_for
 
 TAX_ON, REFUND_SHARE = "tax_on", "refund_share"
 
-Block = PercentFee | GapFee | CreatorCommission | CommissionGap
 
 
 # --- reading values ---------------------------------------------------------------------

@@ -81,8 +81,8 @@ class PayoutDays:
         return attrgetter(self.basis, "settlement_tier", *self.keyed_by)
 
     def apply(self, order: OrderRecord, creator: CreatorShare | None) -> PayoutLine | Gap | None:
-        if self.creator_only and creator is None:
-            return None
+        if self.creator_only and creator is None and order.affiliate_plan is None:
+            return None  # no creator on the order (a commission that is a gap still has a date)
         inputs = self._inputs(order)
         found = self._answers.get(inputs)
         if found is None:

@@ -10,6 +10,7 @@ Fees live in :mod:`.fees`.
 
 from __future__ import annotations
 
+from shoppolicy import PolicyGapError
 from shoppolicy.blocks import from_policy
 from shoppolicy.blocks.keys import KeySpec
 from shoppolicy.model import Market
@@ -31,7 +32,11 @@ KEYS: list[KeySpec] = [
 
 def compile_payouts(market: Market, policy: PolicyView) -> list[PayoutRule]:
     """The merchant's and the creator's settlement rules for one policy time slice."""
-    tiers = tuple(from_policy.names(policy.entry(TIERS_KEY, RULE)))
+    try:
+        tiers = tuple(from_policy.names(policy.entry(TIERS_KEY, RULE)))
+    except PolicyGapError as gap:  # no stages in force: both parties' dates are a gap
+        return [from_policy.gap_period(market, party=party, gap=gap, basis=BASIS, creator_only=party == "creator")
+                for party in PARTIES]
     return [from_policy.payout_table(market, policy, party=party, prefix=DAYS_PREFIX, suffix="",
                                      keyed_by=("settlement_tier",), rule=RULE, basis=BASIS,
                                      what=f"{what}, after completion", choices={"settlement_tier": tiers},
