@@ -11,6 +11,7 @@ JSON-ready dicts: money as decimal strings, dates as ISO 8601.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import types
 from decimal import Decimal
 from typing import Any, TypeVar, Union, get_args, get_origin
@@ -25,40 +26,71 @@ from shoppolicy.money import to_decimal
 T = TypeVar("T")
 
 
+#: The dates an input may hold (orders, events, policy files, ``--as-of``): any real
+#: order falls inside, and no date arithmetic (payout days, time zones) can leave the
+#: calendar from there.  Documented in docs/concepts.md.
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2099, 12, 31)
+
+# ISO 8601 as every supported Python reads it alike: ASCII digits, a date, optionally a
+# time (``T`` or a space, minutes, seconds, 3 or 6 decimals) and an offset (``Z`` or ±HH:MM).
+_ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}"
+                           r"(?::[0-9]{2}(?:\.[0-9]{3}(?:[0-9]{3})?)?)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?)?").fullmatch
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
+_DATETIME_EXPECTED = "expected an ISO 8601 date or date-time such as 2024-11-01 or 2024-11-01T09:30:00, got {!r}"
+
+
+def _in_range(day: dt.date, value: object) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"expected a date from {FIRST_DAY} to {LAST_DAY}, got {_shown(value)}")
+
+
+def _shown(value: object) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def parse_datetime(value: object, what: str = "value") -> dt.datetime:
-    """ISO 8601 date or date-time; a date means midnight.  An offset is kept (aware)."""
-    if type(value) is str and len(value) == 10:  # a plain date, the common case in batches
+    """ISO 8601 date or date-time from FIRST_DAY to LAST_DAY; a date means midnight.
+    An offset is kept (aware)."""
+    if type(value) is str:  # the common case: JSON and CSV give strings
+        if _ISO_DATETIME(value) is None:
+            raise ValueError(_DATETIME_EXPECTED.format(value))
+        text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value  # Python 3.10 does not read "Z"
         try:
-            return dt.datetime.fromisoformat(value)
-        except ValueError:
-            pass
+            result = dt.datetime.fromisoformat(text)
+        except ValueError:  # shaped like a date but not one (2024-13-01)
+            raise ValueError(_DATETIME_EXPECTED.format(value)) from None
+        _in_range(result.date(), value)
+        return result
     if isinstance(value, dt.datetime):
+        _in_range(value.date(), value)
         return value
     if isinstance(value, dt.date):
+        _in_range(value, value)
         return dt.datetime(value.year, value.month, value.day)
-    if not isinstance(value, str):
-        raise TypeError(f"expected an ISO 8601 date or date-time string, got {type(value).__name__}")
-    text = value.strip()
-    if text.endswith(("Z", "z")):  # Python 3.10's fromisoformat does not read "Z"
-        text = text[:-1] + "+00:00"
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"expected an ISO 8601 date or date-time such as 2024-11-01 or "
-                         f"2024-11-01T09:30:00, got {value!r}") from None
+    if isinstance(value, str):
+        return parse_datetime(str(value), what)
+    raise TypeError(f"expected an ISO 8601 date or date-time string, got {type(value).__name__}")
 
 
 def parse_date(value: object, what: str = "value") -> dt.date:
+    """ISO 8601 date (YYYY-MM-DD) from FIRST_DAY to LAST_DAY."""
     if isinstance(value, dt.datetime):
+        _in_range(value.date(), value)
         return value.date()
     if isinstance(value, dt.date):
+        _in_range(value, value)
         return value
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO 8601 date string, got {type(value).__name__}")
     try:
-        return dt.date.fromisoformat(value.strip())
+        if _ISO_DATE(value) is None:
+            raise ValueError
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"expected an ISO 8601 date such as 2024-11-01, got {value!r}") from None
+    _in_range(day, value)
+    return day
 
 
 def _structure_str(value: object, _: type) -> str:
@@ -73,7 +105,7 @@ def _structure_int(value: object, _: type) -> int:
         raise TypeError(f"expected a whole number, got {value!r}")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+    if isinstance(value, str) and value.isascii() and value.strip().lstrip("+-").isdigit():
         return int(value)
     raise ValueError(f"expected a whole number, got {value!r}")
 

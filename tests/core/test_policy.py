@@ -52,7 +52,7 @@ def test_layering_parent_variant_then_override_files_in_order(tmp_path: Path) ->
 
 def test_policy_gap_names_market_rule_category_date_and_remedy(acme_engine: Engine) -> None:
     with pytest.raises(PolicyGapError) as err:
-        acme_engine.quote(acme_order(category="books", placed_at="2024-08-01"))
+        acme_engine.quote(acme_order(category="books", placed_at="2024-08-01", delivered_at="2024-08-03"))
     message = str(err.value)
     assert "acme rule TEST-FEE-1" in message and "'books'" in message and "2024-08-01" in message
     assert "platform_fee.rate.books" in message and "--policy FILE" in message
@@ -83,8 +83,8 @@ def test_announced_not_yet_and_ended_are_named_states(acme_engine: Engine, tmp_p
                       'effective_from = 2030-01-01\neffective_to = 2030-12-31\n')
     engine = Engine(plugins=[acme], entry_points=False, policy_files=[ended])
     # the override's range ends on 2030-12-31; the plugin's 6% is still in force below it
-    assert engine.quote(acme_order(placed_at="2031-01-01")).fees[0].amount == 6
-    assert engine.quote(acme_order(placed_at="2030-12-31T23:00")).fees[0].amount == 7
+    assert engine.quote(acme_order(placed_at="2031-01-01", delivered_at="2031-01-03")).fees[0].amount == 6
+    assert engine.quote(acme_order(placed_at="2030-12-31T23:00", delivered_at="2031-01-03")).fees[0].amount == 7
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ GOOD = {"order_id": "G1", "market": "acme", "category": "toys", "amount": "100.0
 def _batch(tmp_path: Path) -> Path:
     lines = [
         json.dumps(GOOD),                                                     # 1: 5% → 5.00, net 95.00
-        json.dumps(dict(GOOD, order_id="G2", amount="33.33", placed_at="2024-07-01",
+        json.dumps(dict(GOOD, order_id="G2", amount="33.33", placed_at="2024-07-01", delivered_at="2024-07-01",
                         affiliate_plan="open", commission_rate="0.15")),      # 2: 6% → 2.00; 15% → 5.00
         json.dumps(dict(GOOD, order_id="B1", category="books")),             # 3: policy gap
         "{broken",                                                            # 4: not JSON
@@ -44,7 +44,7 @@ def test_settle_reports_every_row_and_exits_3(tmp_path: Path, acme_engine: Engin
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [(x["order_id"], x["total_fees"], x["creator_commission"], x["net"]) for x in lines] == [
         ("G1", "5.00", "0", "95.00"), ("G2", "2.00", "5.00", "26.33"), ("G3", "0.01", "0", "0.09")]
-    assert [x["payout_date"] for x in lines] == ["2024-03-11", "2024-03-11", "2024-03-07"]  # +7, +7, +3 (west)
+    assert [x["payout_date"] for x in lines] == ["2024-03-11", "2024-07-08", "2024-03-07"]  # +7, +7, +3 (west)
     bad = [json.loads(x) for x in rejects.read_text().splitlines()]
     assert [(b["line"], b["order_id"], b["field"]) for b in bad] == [
         (3, "B1", None), (4, None, None), (6, "B2", "currency"), (7, "B3", "market")]

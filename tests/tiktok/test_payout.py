@@ -132,7 +132,7 @@ def test_TT_PAY_2_an_unknown_tier_is_refused_naming_the_field(engine: Engine) ->
 
 def test_TT_PAY_2_a_settlement_date_needs_the_seller_type(engine: Engine) -> None:
     with pytest.raises(InputError) as info:
-        engine.payout(order("tiktok-us", delivered_at="2025-01-06"))
+        engine.payout(order("tiktok-us", placed_at="2025-01-02", delivered_at="2025-01-06"))
     assert info.value.field == "seller_type"
     assert "cross_border_pop" in str(info.value)
 
@@ -157,10 +157,10 @@ def test_TT_PAY_1_settlement_dates_the_batch_remembers_stay_right_and_bounded() 
     start = dt.date(2000, 1, 1)
     for day in range(5000):  # more delivery days than are kept
         delivered = start + dt.timedelta(days=day)
-        record = structure_order(order("tiktok-us", seller_type="cross_border_pop",
+        record = structure_order(order("tiktok-us", seller_type="cross_border_pop", placed_at="2000-01-01",
                                        delivered_at=f"{delivered.isoformat()}T{day % 24:02d}:30:00"))
         assert rule.fast(record, False)[:2] == ("merchant", delivered + dt.timedelta(days=15))
         assert len(rule._paid) <= 4096
     with pytest.raises(PolicyGapError):  # an unpublished tier raises every time, never remembered
         rule.fast(structure_order(order("tiktok-us", seller_type="cross_border_pop", settlement_tier="short",
-                                        delivered_at="2000-01-01")), False)
+                                        placed_at="2000-01-01", delivered_at="2000-01-01")), False)
