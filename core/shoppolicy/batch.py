@@ -12,6 +12,7 @@ extra); the standard library's json otherwise.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gc
 import io
@@ -34,7 +35,7 @@ from shoppolicy.errors import InputError
 from shoppolicy.fastpath import FastStatements
 from shoppolicy.model import OrderRecord, Quote
 from shoppolicy.orders import structure_order
-from shoppolicy.records import Row, detect_format, parse_json_line, read_records
+from shoppolicy.records import Row, check_start, detect_format, iter_json_lines, read_records
 from shoppolicy.settle import Figures, Rejected, Summary, figures, settle_each
 
 if TYPE_CHECKING:
@@ -55,10 +56,12 @@ try:  # optional speed-up (the `fast` extra): JSON parsing and encoding dominate
     import orjson
 
     _dumps: Callable[[Any], bytes] = orjson.dumps
-    _loads: Callable[[str | bytes], Any] = orjson.loads
+    _loads: Callable[[bytes], Any] = orjson.loads
+    _LOADS_REFUSES_SURROGATES = True
 except ImportError:  # pragma: no cover - exercised where orjson is not installed
     _dumps = json_dumps
     _loads = json.loads
+    _LOADS_REFUSES_SURROGATES = False
 
 
 class _Progress:
@@ -135,25 +138,16 @@ def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: i
     return out, refused, summary, count
 
 
-def _json_rows(first: int, chunk: bytes, source: str) -> tuple[Iterator[Row], int]:
-    """The numbered records of a chunk of whole JSON lines (lazily), and how many lines it held."""
+def _json_rows(first: int, chunk: bytes, source: str, at_start: bool) -> tuple[Iterator[Row], int]:
+    """The numbered records of a chunk of whole JSON lines (lazily), and how many lines it
+    held; ``at_start``: the chunk starts the file (where a byte order mark may stand)."""
+    if at_start:
+        check_start(chunk, source)
+        chunk = chunk.removeprefix(codecs.BOM_UTF8)
     lines = chunk.split(b"\n")
     if lines and not lines[-1]:
         lines.pop()  # the chunk's final newline ends its last line; it starts no new one
-    return _parsed(lines, first, source), len(lines)
-
-
-def _parsed(lines: list[bytes], first: int, source: str) -> Iterator[Row]:
-    loads = _loads
-    for number, line in enumerate(lines, start=first):
-        try:
-            record = loads(line)
-        except ValueError:
-            record = None  # not JSON, or a blank line
-        if type(record) is dict:
-            yield number, record
-        elif line.strip():  # parse_json_line says why the line is not a record
-            yield number, parse_json_line(number, line, source, loads, drop_empty=False)
+    return iter_json_lines(lines, first, source, _loads, _LOADS_REFUSES_SURROGATES), len(lines)
 
 
 # Input is cut into chunks of whole lines about this size: large enough that handing one
@@ -234,7 +228,7 @@ def _work(task: _Task) -> tuple[str | None, list[Rejected], Summary, int]:
         if len(chunk) != length:  # rows would be lost without a word
             raise InputError(f"{shared.path} changed while it was settled (expected {length} bytes at offset "
                              f"{offset}, read {len(chunk)}); settle it again once it is complete")
-    rows, count = _json_rows(1, chunk, "<stdin>" if shared.path == "-" else shared.path)
+    rows, count = _json_rows(1, chunk, "<stdin>" if shared.path == "-" else shared.path, offset == 0)
     text, refused, summary, count = _settle_block(shared.engine, rows, shared.fmt, count, shared.fast)
     data = b"".join(text)
     del text  # the chunk's lines are held once, not twice, while they are written
@@ -307,12 +301,12 @@ def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None
             fast: FastStatements | None) -> Iterator[_Block]:
     if detect_format(path, input_format) == "jsonl":
         source = "<stdin>" if path == "-" else path
-        for first, _, chunk in _chunks(path):
-            rows, count = _json_rows(first, chunk, source)
+        for first, offset, chunk in _chunks(path):
+            rows, count = _json_rows(first, chunk, source, offset == 0)
             yield _settle_block(engine, rows, fmt, count, fast)
         return
     block: list[Row] = []
-    for row in read_records(path, "csv"):
+    for row in read_records(path, "csv", OrderRecord):
         block.append(row)
         if len(block) == CSV_BLOCK_ROWS:
             yield _settle_block(engine, block, fmt, len(block), fast)

@@ -18,6 +18,7 @@ from shoppolicy.cli_authoring import register as _register_authoring
 from shoppolicy.cli_common import as_of as _as_of
 from shoppolicy.engine import Engine
 from shoppolicy.errors import InputError, ShopPolicyError
+from shoppolicy.model import OrderRecord, ViolationEvent
 from shoppolicy.records import read_all
 
 FORMATS = click.Choice(["json", "table"])
@@ -115,7 +116,7 @@ def rules(market: str, as_of: str | None) -> None:
 
 
 def _orders(path: str) -> list[tuple[int, dict[str, Any]]]:
-    return read_all(path)
+    return read_all(path, record_type=OrderRecord)
 
 
 def _at_row(number: int, path: str, exc: InputError) -> InputError:
@@ -167,7 +168,7 @@ def payout(order_file: str) -> None:
 @click.option("--deposit", metavar="AMOUNT", help="Every shop's starting security deposit balance.")
 def penalties(events_file: str, deposit: str | None) -> None:
     """Apply violation events (JSON Lines or CSV) in time order: deductions, flags, deposit balance."""
-    records = [r for _, r in read_all(events_file)]
+    records = [r for _, r in read_all(events_file, record_type=ViolationEvent)]
     shops = _state().engine.penalties(records, deposit=deposit)
     _emit(render.penalties_dict(shops), lambda: _penalties_text(shops))
 
@@ -194,8 +195,10 @@ def _penalties_text(shops: Sequence[Any]) -> str:
 @click.argument("shops_file", type=click.Path(allow_dash=True, dir_okay=False))
 def incentive(program: str, shops_file: str) -> None:
     """Evaluate incentive PROGRAM for the records of SHOPS_FILE: eligibility, reasons, rank."""
-    records = [r for _, r in read_all(shops_file)]
-    results = _state().engine.incentive(program, records)
+    engine = _state().engine
+    known = engine.incentive_programs().get(program)
+    records = [r for _, r in read_all(shops_file, record_type=known.record_type if known is not None else None)]
+    results = engine.incentive(program, records)
     _emit(render.incentive_dict(program, results), lambda: render.table(
         [[r.subject, r.market, "yes" if r.eligible else "no", r.group or "", r.score if r.score is not None else "",
           r.rank or "", "yes" if r.awarded else "", "; ".join(r.reasons)] for r in results],
