@@ -1,10 +1,12 @@
 """Batch settlement: a stream of order records in, statement lines and rejects out.
 
 A row that cannot be settled (malformed, unknown market or category, wrong currency,
-policy gap) becomes a :class:`Rejected` with its line number and reason; the batch goes
-on and no row is dropped.  Nothing here holds more than one row at a time, so memory
-does not grow with the batch; :class:`Summary` keeps running totals per market and
-currency (exact Decimals, so the totals equal the sum of the lines).
+policy gap, an ``order_id`` an earlier row already used, or any error at all while it
+is read, checked or priced) becomes a :class:`Rejected` with its line number and
+reason; the batch goes on and no row is dropped.  Nothing here holds more than one row
+at a time, but for the ``order_id`` of each row seen (about a hundred bytes an order);
+:class:`Summary` keeps running totals per market and currency (exact Decimals, so the
+totals equal the sum of the lines).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class Rejected:
     reason: str
     order_id: str | None = None
     field: str | None = None
+    #: For a repeated ``order_id``: the line of the earlier row that used it.
+    earlier: int | None = None
 
 
 @attrs.define(slots=True)
@@ -93,6 +97,14 @@ class Summary:
         for key, t in other.totals.items():
             self._totals(key).add(t.orders, t.amount, t.fees, t.creator_commission, t.net)
 
+    def withdraw(self, other: Summary) -> None:
+        """Take back the orders ``other`` accepted (rows found to repeat an ``order_id``
+        after a worker settled them), counting them as rejected."""
+        self.accepted -= other.accepted
+        self.rejected += other.accepted
+        for key, t in other.totals.items():
+            self._totals(key).add(-t.orders, -t.amount, -t.fees, -t.creator_commission, -t.net)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "orders": self.accepted + self.rejected, "accepted": self.accepted, "rejected": self.rejected,
@@ -107,18 +119,40 @@ def figures(quote: Quote) -> Figures:
     return quote.market, quote.currency, quote.amount, quote.total_fees, quote.creator_commission, quote.net
 
 
-def rejected(number: int, item: Mapping[str, Any] | OrderRecord | None, exc: ShopPolicyError) -> Rejected:
+def rejected(number: int, item: object, exc: Exception) -> Rejected:
     """The :class:`Rejected` of row ``number`` (``None``: a row that is no record) that raised ``exc``."""
-    order_id = item.order_id if isinstance(item, OrderRecord) else item.get("order_id") if item is not None else None
-    return Rejected(line=number, reason=exc.message if isinstance(exc, InputError) else str(exc),
-                    order_id=order_id if isinstance(order_id, str) and order_id else None,
+    order_id = _order_id(item)
+    if isinstance(exc, InputError):
+        reason = exc.message
+    elif isinstance(exc, ShopPolicyError):
+        reason = str(exc)
+    else:  # not one of the SDK's own errors: a bug, named so it can be reported
+        reason = (f"unexpected error while settling this row ({type(exc).__name__}: {' '.join(str(exc).split())}); "
+                  "please report it")
+    return Rejected(line=number, reason=reason, order_id=order_id if isinstance(order_id, str) and order_id else None,
                     field=exc.field if isinstance(exc, InputError) else None)
 
 
+def repeated(number: int, order_id: str, earlier: int) -> Rejected:
+    """The :class:`Rejected` of row ``number``, whose ``order_id`` row ``earlier`` used first."""
+    return Rejected(line=number, reason=f"order_id {order_id!r} repeats line {earlier}; an order_id is unique "
+                    "within a batch", order_id=order_id, field="order_id", earlier=earlier)
+
+
+def renumbered(reject: Rejected, lines_before: int) -> Rejected:
+    """``reject`` of a row numbered from a chunk's start, numbered from the file's."""
+    if reject.earlier is not None and reject.order_id is not None:
+        return repeated(reject.line + lines_before, reject.order_id, reject.earlier + lines_before)
+    return attrs.evolve(reject, line=reject.line + lines_before)
+
+
 def settle_each(rows: Iterable[tuple[int, Mapping[str, Any] | OrderRecord | InputError]], summary: Summary,
-                price: Callable[[Mapping[str, Any] | OrderRecord], T]) -> Iterator[T | Rejected]:
-    """``price`` each numbered row; a row that is no record, or whose pricing raises a
-    :class:`ShopPolicyError`, becomes a :class:`Rejected` (counted in ``summary``).
+                price: Callable[[Mapping[str, Any] | OrderRecord], T],
+                seen: dict[str, int] | None = None) -> Iterator[T | Rejected]:
+    """``price`` each numbered row; a row that is no record, whose ``order_id`` is in
+    ``seen`` (the first line of each ``order_id`` so far; every row adds its own), or
+    whose reading, checking or pricing raises any exception, becomes a
+    :class:`Rejected` (counted in ``summary``).
 
     The one place where the batch's rejection rules live: ``price`` adds what it
     accepts to ``summary`` itself (a quote, or a statement line's figures).
@@ -128,18 +162,33 @@ def settle_each(rows: Iterable[tuple[int, Mapping[str, Any] | OrderRecord | Inpu
             summary.rejected += 1
             yield rejected(number, None, item)
             continue
+        if seen is not None:
+            order_id = item.get("order_id") if type(item) is dict else _order_id(item)
+            if type(order_id) is str and order_id:
+                earlier = seen.setdefault(order_id, number)
+                if earlier != number:
+                    summary.rejected += 1
+                    yield repeated(number, order_id, earlier)
+                    continue
         try:
             result = price(item)
-        except ShopPolicyError as exc:
+        except Exception as exc:  # whatever a row raises is that row's reject, never the batch's end
             summary.rejected += 1
             yield rejected(number, item, exc)
             continue
         yield result
 
 
+def _order_id(item: object) -> object:
+    if isinstance(item, OrderRecord):
+        return item.order_id
+    return item.get("order_id") if isinstance(item, Mapping) else None
+
+
 def settle_rows(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any] | OrderRecord | InputError]],
                 summary: Summary | None = None) -> Iterator[Quote | Rejected]:
-    """Settle numbered rows (as :func:`shoppolicy.records.read_records` yields them)."""
+    """Settle numbered rows (as :func:`shoppolicy.records.read_records` yields them);
+    an ``order_id`` used by an earlier row is refused."""
     totals = summary if summary is not None else Summary()
     quote = engine.quote
 
@@ -148,4 +197,4 @@ def settle_rows(engine: Engine, rows: Iterable[tuple[int, Mapping[str, Any] | Or
         totals.add(result)
         return result
 
-    return settle_each(rows, totals, price)
+    return settle_each(rows, totals, price, {})

@@ -91,7 +91,7 @@ def test_settle_csv_in_and_out(tmp_path: Path, acme_engine: Engine) -> None:
 
 def test_settle_from_python_is_a_lazy_iterator(acme_engine: Engine) -> None:
     summary = Summary()
-    results = acme_engine.settle([GOOD, dict(GOOD, amount="-5")], summary)
+    results = acme_engine.settle([GOOD, dict(GOOD, order_id="G2", amount="-5")], summary)
     first = next(results)
     assert first.net == Decimal("95.00")  # type: ignore[union-attr]
     second = next(results)
@@ -203,11 +203,11 @@ def test_a_worker_writes_its_chunk_in_turn_and_spools_it_otherwise(tmp_path: Pat
     monkeypatch.setattr(batch, "_WORKER", batch._Shared(acme_engine, batch._Formatter("jsonl"), str(src),
                                                         str(spool), None, fd, written))
     try:
-        part, refused, summary, count = batch._work((5, 0, size, None))  # chunk 5, while 4 is not out yet
+        part, refused, summary, count, *_ = batch._work((5, 0, size, None))  # chunk 5, while 4 is not out yet
         assert part is not None and out.read_bytes() == b"" and written.value == 4
         spooled = Path(part).read_bytes()
         assert [json.loads(x)["order_id"] for x in spooled.splitlines()] == ["M1", "M2", "M3"]
-        part, refused, summary, count = batch._work((4, 0, size, None))  # chunk 4: its turn
+        part, refused, summary, count, *_ = batch._work((4, 0, size, None))  # chunk 4: its turn
         assert part is None and out.read_bytes() == spooled and written.value == 5
         assert (count, summary.accepted, refused) == (3, 3, [])
     finally:
@@ -223,8 +223,8 @@ def test_a_chunk_finished_out_of_turn_is_spooled_and_appended_in_turn(
     monkeypatch.setattr(batch, "CHUNK_BYTES", 300)
     real = batch._settle_block
 
-    def slow_first_chunk(engine, rows, fmt, count, fast):  # type: ignore[no-untyped-def]
-        done = real(engine, rows, fmt, count, fast)
+    def slow_first_chunk(engine, rows, fmt, count, fast, *seen):  # type: ignore[no-untyped-def]
+        done = real(engine, rows, fmt, count, fast, *seen)
         if any(line.startswith(b'{"order_id":"M1"') for line in done[0]):
             time.sleep(0.5)  # the other worker settles later chunks meanwhile: they are not in turn
         return done
