@@ -188,24 +188,36 @@ def _check_given(data: Mapping[str, Any]) -> None:
 
 
 def _check_money(name: str, value: object, currency: object, places: int | None) -> None:
-    if value is None or value == "" or isinstance(value, (bool, float)):  # not given, or the converter's to refuse
-        return
+    problem = money_problem(value, currency if places is not None else None)
+    if problem is not None:
+        raise field_error(name, problem)
+
+
+def money_problem(value: object, currency: object = None) -> str | None:
+    """What is wrong with ``value`` as money (in ``currency``, whose minor-unit places
+    then bound the decimals; otherwise the most any currency has), or None.  Values of
+    other types than strings, whole numbers and Decimals are the converter's to refuse."""
+    if value is None or value == "" or isinstance(value, (bool, float)):
+        return None
     if type(value) is str:
         if _ANY_MONEY_TEXT(value) is None:
-            raise field_error(name, f"expected a decimal string of {_PLAIN}, got {value!r}")
+            return f"expected a decimal string of {_PLAIN}, got {value!r}"
         number = Decimal(value)
     elif isinstance(value, (int, Decimal)):
         number = Decimal(value)
         if not number.is_finite():
-            return  # the converter names it
+            return None  # the converter names it
     else:
-        return
+        return None
     if not -MAX_MONEY <= number <= MAX_MONEY:
-        raise field_error(name, f"expected at most {MAX_MONEY:,} (10^12) either side of zero, got {value!r}")
+        return f"expected at most {MAX_MONEY:,} (10^12) either side of zero, got {value!r}"
+    places = MINOR_UNITS.get(currency) if isinstance(currency, str) else None
+    most = places if places is not None else max(MINOR_UNITS.values())
     exponent = number.as_tuple().exponent
-    if places is not None and isinstance(exponent, int) and -exponent > places:
-        unit = f"at most {places} decimal places" if places else "a whole number (no minor unit)"
-        raise field_error(name, f"expected {unit} for {currency}, got {value!r}")
+    if isinstance(exponent, int) and -exponent > most:
+        unit = f"at most {most} decimal places" if most else "a whole number (no minor unit)"
+        return f"expected {unit}{f' for {currency}' if places is not None else ''}, got {value!r}"
+    return None
 
 
 def _check_record(record: OrderRecord) -> OrderRecord:
