@@ -168,9 +168,11 @@ def iter_json_lines(lines: Iterable[bytes], first: int, source: str, loads: Call
     """The records of whole JSON lines numbered from ``first`` (the batch's hot path).
 
     A line ``loads`` reads as an object of ``n`` keys with ``n - 1`` commas holds no key
-    twice (pairs are separated by commas, so a repeated key would add one), and is taken
-    as it is: one count of one byte, where an exact check would parse the line again.
-    Any other line (a comma inside a value, say) goes to :func:`parse_json_line`.
+    twice (pairs are separated by commas, so a repeated key would add one), and one with
+    no ``[`` and no ``{`` after its first byte nests no deeper than a record: it is taken
+    as it is, after one count and two searches of one byte, where an exact check would
+    parse the line again.  Any other line (a comma inside a value, say) goes to
+    :func:`parse_json_line`.
     ``surrogates_checked``: ``loads`` refuses lone surrogates itself (orjson does);
     otherwise a line with an escape goes the exact way too.
     """
@@ -179,8 +181,8 @@ def iter_json_lines(lines: Iterable[bytes], first: int, source: str, loads: Call
             record = loads(line)
         except (ValueError, RecursionError):
             record = None  # not JSON (or nested past the parser's limit), or a blank line
-        if type(record) is dict and line.count(b",") == len(record) - 1 and (
-                surrogates_checked or b"\\" not in line):
+        if type(record) is dict and line.count(b",") == len(record) - 1 and b"[" not in line \
+                and line.find(b"{", 1) < 0 and (surrogates_checked or b"\\" not in line):
             yield number, record
         elif line.strip():
             yield number, parse_json_line(number, line, source, drop_empty=False)
