@@ -1,8 +1,9 @@
 """The boundary: cattrs structuring of input records and unstructuring of results.
 
 Input (order records, violation events, policy files, incentive records) is structured
-with one strict converter: unknown keys are refused, decimals must be strings or
-integers (never floats), dates are ISO 8601.  A failure becomes an
+with one strict converter: unknown keys are refused, decimals must be plain decimal
+strings or integers (never floats, never an exponent) within 10^12, dates are ISO 8601
+from 2000 to 2099.  A failure becomes an
 :class:`~shoppolicy.errors.InputError` whose message names the field path and what was
 expected.  Output (quotes, penalties, incentive results) is unstructured to plain
 JSON-ready dicts: money as decimal strings, dates as ISO 8601.
@@ -93,6 +94,28 @@ def parse_date(value: object, what: str = "value") -> dt.date:
     return day
 
 
+#: The largest number (either sign) a record's decimal may hold; order money is bounded
+#: the same way (shoppolicy.orders.MAX_MONEY), with the currency's places besides.
+MAX_NUMBER = Decimal(10) ** 12
+_PLAIN_NUMBER = re.compile(r"-?[0-9]{1,13}(?:\.[0-9]{1,12})?").fullmatch
+
+
+def plain_decimal(value: object) -> Decimal:
+    """A record's decimal (an event's amount, a shop's GMV): a plain decimal string (ASCII
+    digits, at most one ``.`` and 12 decimal places; no exponent, spaces or separators),
+    or a whole number or Decimal, at most :data:`MAX_NUMBER` in size; never a float."""
+    if type(value) is str:
+        if _PLAIN_NUMBER(value) is None:
+            raise ValueError('expected a decimal string of ASCII digits with at most one "." (such as "12.50"; '
+                             f"no exponent, spaces or separators), got {value!r}")
+        result = Decimal(value)
+    else:
+        result = to_decimal(value)  # refuses floats and booleans, naming them
+    if not -MAX_NUMBER <= result <= MAX_NUMBER:
+        raise ValueError(f"expected at most 1,000,000,000,000 (10^12) either side of zero, got {value!r}")
+    return result
+
+
 def _structure_str(value: object, _: type) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
@@ -121,7 +144,7 @@ def _structure_bool(value: object, _: type) -> bool:
 def make_converter(*, detailed: bool = True) -> cattrs.Converter:
     """The strict converter used at every boundary."""
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=detailed)
-    conv.register_structure_hook(Decimal, lambda v, _: to_decimal(v))
+    conv.register_structure_hook(Decimal, lambda v, _: plain_decimal(v))
     conv.register_structure_hook(dt.datetime, lambda v, _: parse_datetime(v))
     conv.register_structure_hook(dt.date, lambda v, _: parse_date(v))
     conv.register_structure_hook(str, _structure_str)
@@ -129,7 +152,7 @@ def make_converter(*, detailed: bool = True) -> cattrs.Converter:
     conv.register_structure_hook(bool, _structure_bool)
     # Direct hooks for the optional forms skip cattrs' generic union dispatch, which is
     # most of the cost of structuring an order in a batch.
-    conv.register_structure_hook(Decimal | None, lambda v, _: None if v is None else to_decimal(v))
+    conv.register_structure_hook(Decimal | None, lambda v, _: None if v is None else plain_decimal(v))
     conv.register_structure_hook(dt.datetime | None, lambda v, _: None if v is None else parse_datetime(v))
     conv.register_structure_hook(str | None, lambda v, _: None if v is None else _structure_str(v, str))
     conv.register_unstructure_hook(Decimal, str)
