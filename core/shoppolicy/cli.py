@@ -143,6 +143,13 @@ def _at_row(number: int, path: str, exc: InputError) -> InputError:
     return exc.at(row=number, source="<stdin>" if path == "-" else path)
 
 
+def _in_file(exc: InputError, numbered: Sequence[tuple[int, Any]], path: str) -> InputError:
+    """An error the engine raised for its ``row``-th record, placed at that record's line of ``path``."""
+    if exc.row is not None and 1 <= exc.row <= len(numbered):
+        return _at_row(numbered[exc.row - 1][0], path, exc)
+    return exc
+
+
 @cli.command()
 @click.argument("order_file", type=click.Path(allow_dash=True, dir_okay=False))
 @format_option
@@ -198,8 +205,11 @@ def payout(order_file: str) -> None:
 @format_option
 def penalties(events_file: str, deposit: str | None) -> None:
     """Apply violation events (JSON Lines or CSV) in time order: deductions, flags, deposit balance."""
-    records = [r for _, r in read_all(events_file, record_type=ViolationEvent)]
-    shops = _state().engine.penalties(records, deposit=deposit)
+    numbered = read_all(events_file, record_type=ViolationEvent)
+    try:
+        shops = _state().engine.penalties([r for _, r in numbered], deposit=deposit)
+    except InputError as exc:
+        raise _in_file(exc, numbered, events_file) from None
     _emit(render.penalties_dict(shops), lambda: _penalties_text(shops))
 
 
@@ -246,8 +256,11 @@ def incentive(program: str, shops_file: str) -> None:
     PROGRAM is one of the programmes listed below."""
     engine = _state().engine
     known = engine.incentive_programs().get(program)
-    records = [r for _, r in read_all(shops_file, record_type=known.record_type if known is not None else None)]
-    results = engine.incentive(program, records)
+    numbered = read_all(shops_file, record_type=known.record_type if known is not None else None)
+    try:
+        results = engine.incentive(program, [r for _, r in numbered])
+    except InputError as exc:
+        raise _in_file(exc, numbered, shops_file) from None
     _emit(render.incentive_dict(program, results), lambda: render.table(
         [[r.subject, r.market, "yes" if r.eligible else "no", r.group or "", r.score if r.score is not None else "",
           r.rank or "", "yes" if r.awarded else "", "; ".join(r.reasons)] for r in results],
