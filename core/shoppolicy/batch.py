@@ -29,6 +29,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
+from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
 import attrs
@@ -38,6 +39,7 @@ from shoppolicy.engine import Engine
 from shoppolicy.errors import InputError, ShopPolicyError
 from shoppolicy.fastpath import FastStatements
 from shoppolicy.model import OrderRecord, Quote
+from shoppolicy.money import quantum
 from shoppolicy.orders import structure_order
 from shoppolicy.records import Row, check_start, detect_format, iter_json_lines, read_records
 from shoppolicy.settle import Figures, Rejected, Summary, figures, renumbered, repeated, settle_each
@@ -618,6 +620,15 @@ def _reject(rejected: Rejected, source: str, sink: IO[str] | None) -> None:
 
 def _summary(summary: Summary, path: str | None, stack: ExitStack) -> None:
     data = summary.as_dict()
+    for totals in data["totals"]:  # in the currency's minor unit, however the rows' sums were grouped
+        unit = quantum(totals["currency"])
+        for key in ("amount", "fees", "creator_commission", "net"):
+            value = totals.get(key)
+            if isinstance(value, str) and value not in ("None", "null"):
+                total = Decimal(value)
+                shown = total.quantize(unit)
+                if shown == total:  # zeros added or dropped, never a digit rounded away
+                    totals[key] = str(shown)
     if path:
         written = _Output(path, stack)
         written.stream.write((json.dumps(data, indent=2) + "\n").encode())
