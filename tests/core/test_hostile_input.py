@@ -94,6 +94,15 @@ def test_every_command_turns_a_bad_line_into_one_line_naming_file_and_line_and_e
     assert line.startswith(f"error: {path}, {expected}")
 
 
+def test_penalties_and_incentive_name_the_file_and_line_of_a_record_the_engine_refuses(tmp_path: Path) -> None:
+    events = lines_file(tmp_path, "e.jsonl", EVENT, "", dict(EVENT, kind="rude"))
+    assert one_error_line(run("penalties", str(events))) == (
+        f"error: {events}, line 3: field 'kind': unknown violation kind 'rude' for acme; known kinds: late_shipping")
+    shops = lines_file(tmp_path, "s.jsonl", "", SHOP, dict(SHOP, shop_id="b", gmv="1E+30"))
+    assert one_error_line(run("incentive", "acme-top-sellers", str(shops))).startswith(
+        f"error: {shops}, line 3: field 'gmv': ")
+
+
 def test_settle_of_ten_rows_whose_row_5_has_amount_1e30_writes_9_lines_and_rejects_line_5(tmp_path: Path) -> None:
     source = lines_file(tmp_path, "f.jsonl", *orders(10, row5={"amount": "1E+30"}))
     result, statement, refused = settled(tmp_path, source)
