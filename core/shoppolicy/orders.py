@@ -51,13 +51,16 @@ MAX_QUANTITY = 1_000_000
 MONEY_FIELDS = ("amount", "platform_discount", "buyer_shipping", "tax", "refunded")
 
 _Match = Callable[[str], "re.Match[str] | None"]
-_BY_PLACES: dict[int, _Match] = {
-    places: re.compile(r"-?[0-9]{1,13}" + (rf"(?:\.[0-9]{{1,{places}}})?" if places else "")).fullmatch
-    for places in set(MINOR_UNITS.values())}
-#: The test of a plain money string, by currency (its minor-unit places).
-_MONEY_TEXT: dict[str, _Match] = {code: _BY_PLACES[places] for code, places in MINOR_UNITS.items()}
 _ANY_MONEY_TEXT = re.compile(r"-?[0-9]{1,13}(?:\.[0-9]+)?").fullmatch  # places checked apart (unknown currency)
 _RATE_TEXT = re.compile(r"-?[0-9]{1,13}(?:\.[0-9]{1,12})?").fullmatch
+# The quick reader's tests, by currency: at most twelve digits before the point (below
+# 10^12, so no comparison is needed) and the currency's places; a larger or negative
+# amount, allowed or not, is the strict path's to read.
+_QUICK_BY_PLACES: dict[int, _Match] = {
+    places: re.compile(r"[0-9]{1,12}" + (rf"(?:\.[0-9]{{1,{places}}})?" if places else "")).fullmatch
+    for places in set(MINOR_UNITS.values())}
+_QUICK_MONEY: dict[str, _Match] = {code: _QUICK_BY_PLACES[places] for code, places in MINOR_UNITS.items()}
+_QUICK_RATE = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,12})?").fullmatch
 _PLAIN = 'ASCII digits with at most one "." (such as "12.50"; no exponent, spaces or separators)'
 
 
@@ -74,13 +77,11 @@ def structure_order(row: Mapping[str, Any]) -> OrderRecord:
     return structure(row, OrderRecord, what="order")  # refuses a non-mapping with a clear message
 
 
-def _decimal(value: object, plain: _Match) -> Decimal:
-    # The strict rules for the common case only: a plain string in bounds.  Anything
-    # else raises, and structure_order hands the row to the strict path.
-    if type(value) is str and plain(value) is not None:
-        result = Decimal(value)
-        if -MAX_MONEY <= result <= MAX_MONEY:
-            return result
+def _decimal(value: object, quick: _Match) -> Decimal:
+    # The strict rules for the common case only: a plain string in bounds (``quick``
+    # says both).  Anything else raises, and structure_order hands the row to the strict path.
+    if type(value) is str and quick(value) is not None:
+        return Decimal(value)
     raise TypeError("not a plain decimal")
 
 
@@ -121,10 +122,10 @@ def _plain_order(row: Mapping[str, Any]) -> OrderRecord | None:
     if type(order_id) is not str or type(market) is not str or type(currency) is not str \
             or not order_id or not market or not currency:
         return None
-    plain = _MONEY_TEXT.get(currency)
-    if plain is None:
+    quick = _QUICK_MONEY.get(currency)
+    if quick is None:
         return None
-    amount = _decimal(get("amount"), plain)
+    amount = _decimal(get("amount"), quick)
     placed: Any = get("placed_at")
     placed_at = (type(placed) is str and dates.get(placed)) or _moment(placed)  # a date met before: no call
     texts: tuple[Any, ...] = (get("category"), get("shop_id"), get("seller_type"), get("store_type"),
@@ -146,7 +147,7 @@ def _plain_order(row: Mapping[str, Any]) -> OrderRecord | None:
         return None
     rate = get("commission_rate")
     if rate is not None:
-        rate = None if rate == "" else _decimal(rate, _RATE_TEXT)
+        rate = None if rate == "" else _decimal(rate, _QUICK_RATE)
     if (rate is None) is not (affiliate_plan is None):  # one without the other: the strict path says which
         return None
     parts = (get("platform_discount"), get("buyer_shipping"), get("tax"), get("refunded"))
@@ -154,7 +155,7 @@ def _plain_order(row: Mapping[str, Any]) -> OrderRecord | None:
         platform_discount = buyer_shipping = tax = refunded = ZERO
     else:
         platform_discount, buyer_shipping, tax, refunded = (
-            ZERO if part is None or part == "" else _decimal(part, plain) for part in parts)
+            ZERO if part is None or part == "" else _decimal(part, quick) for part in parts)
     quantity = get("quantity")
     if quantity is None or quantity == "":
         quantity = 1
