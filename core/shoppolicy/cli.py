@@ -25,8 +25,6 @@ from shoppolicy.errors import InputError, ShopPolicyError
 from shoppolicy.model import OrderRecord, ViolationEvent
 from shoppolicy.records import read_all
 
-REPORT = "https://github.com/shoppolicy/shoppolicy/issues"
-
 
 class _State:
     def __init__(self, policy_files: Sequence[str], fmt: str) -> None:
@@ -69,7 +67,7 @@ class _Group(click.Group):
             if ctx.params.get("debug"):
                 raise
             fail(f"unexpected error ({type(exc).__name__}: {exc}); this is a bug in shoppolicy: please report it "
-                 f"at {REPORT} with the command you ran (--debug shows the traceback)")
+                 "with the command you ran and the input it read (--debug shows the traceback)")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -372,6 +372,24 @@ def test_a_repeated_order_id_is_refused_naming_the_earlier_line(tmp_path: Path, 
     assert (summary["accepted"], summary["rejected"], summary["totals"][0]["amount"]) == (35, 5, "350.00")
 
 
+def test_a_repeated_order_id_is_taken_back_from_a_statement_on_standard_output_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shoppolicy import batch
+
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 700)
+    source = lines_file(tmp_path, "o.jsonl", *orders(30, row25={"order_id": "O3"}, row26={"order_id": "O3"}))
+    outputs = []
+    for jobs in ("1", "2"):  # with workers, every chunk waits in its own file and is cut as it is appended
+        result = run("settle", str(source), "--jobs", jobs, "--no-progress")
+        no_traceback(result)
+        assert result.exit_code == 3
+        outputs.append(result.stdout_bytes)
+        assert [line for line in result.stderr.splitlines() if line.startswith("rejected: ")] == [
+            f"rejected: {source}, line {n}: field 'order_id': order_id 'O3' repeats line 3; an order_id is unique "
+            "within a batch" for n in (25, 26)]
+    assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) == 28
+
+
 def test_engine_settle_refuses_a_repeated_order_id_too(acme_engine: Engine) -> None:
     results = list(acme_engine.settle([acme_order(order_id="A"), acme_order(order_id="B"), acme_order(order_id="A")]))
     assert isinstance(results[2], Rejected) and (results[2].line, results[2].earlier) == (3, 1)
