@@ -423,7 +423,8 @@ def default_jobs(path: str = "-") -> int:
 
 def output_clash(input_file: str, out: str | None, rejects: str | None, summary_file: str | None) -> str | None:
     """What is wrong when two of the files name the same file (by path, link or inode),
-    or None; standard input and output (``-``) clash with nothing."""
+    or None; standard input and output (``-``), and a file that is no regular file
+    (``/dev/null``), clash with nothing."""
     named = [(name, path) for name, path in (("INPUT", input_file), ("--out", out), ("--rejects", rejects),
                                              ("--summary", summary_file)) if path and path != "-"]
     for i, (name, path) in enumerate(named):
@@ -435,6 +436,8 @@ def output_clash(input_file: str, out: str | None, rejects: str | None, summary_
 
 
 def _same_file(a: str, b: str) -> bool:
+    if os.path.exists(a) and not os.path.isfile(a):  # /dev/null, a pipe, a terminal: nothing to overwrite
+        return False
     if os.path.realpath(a) == os.path.realpath(b):
         return True
     try:
@@ -446,13 +449,14 @@ def _same_file(a: str, b: str) -> bool:
 class _Output:
     """A file written under a temporary name beside its target (``.NAME.RANDOM.part``)
     and renamed to it when :meth:`done` is called: a run that fails never leaves a half
-    file under the final name.  ``-`` is standard output, and a target that exists but is
-    no regular file (``/dev/null``, a pipe) is written in place."""
+    file under the final name.  ``-`` is standard output (unless ``dash_is_stdout`` is
+    false: then a file named ``-``), and a target that exists but is no regular file
+    (``/dev/null``, a pipe) is written in place."""
 
-    def __init__(self, path: str, stack: ExitStack) -> None:
+    def __init__(self, path: str, stack: ExitStack, *, dash_is_stdout: bool = True) -> None:
         self.path = path
         self.temp: str | None = None
-        if path == "-":
+        if path == "-" and dash_is_stdout:
             sys.stdout.flush()  # statement bytes go to the binary stream beneath it
             self.stream: IO[bytes] = sys.stdout.buffer
             return
@@ -534,9 +538,8 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
         stack.enter_context(_gc_frozen())
         statement = _Output(out, stack)
         sink = statement.stream
-        reject_file = _Output(rejects, stack) if rejects else None
-        reject_sink = io.TextIOWrapper(reject_file.stream, encoding="utf-8", errors="backslashreplace",
-                                       write_through=True) if reject_file is not None else None
+        reject_file = _Output(rejects, stack, dash_is_stdout=False) if rejects else None
+        reject_sink = reject_file.stream if reject_file is not None else None
         sink.write(fmt.header())
         # SHOPPOLICY_NO_FAST_PATH=1 quotes every order in full (same lines, slower): for a
         # plugin author who suspects their fast methods.
@@ -608,11 +611,11 @@ def _append_cut(part: str, sink: IO[bytes], cuts: list[tuple[int, int]]) -> None
     os.unlink(part)
 
 
-def _reject(rejected: Rejected, source: str, sink: IO[str] | None) -> None:
+def _reject(rejected: Rejected, source: str, sink: IO[bytes] | None) -> None:
     if sink is not None:
         record: dict[str, Any] = {"line": rejected.line, "order_id": rejected.order_id, "field": rejected.field,
                                   "reason": rejected.reason}
-        sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sink.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace"))
     else:
         field = f"field {rejected.field!r}: " if rejected.field else ""
         sys.stderr.write(f"rejected: {source}, line {rejected.line}: {field}{rejected.reason}\n")
@@ -630,7 +633,7 @@ def _summary(summary: Summary, path: str | None, stack: ExitStack) -> None:
                 if shown == total:  # zeros added or dropped, never a digit rounded away
                     totals[key] = str(shown)
     if path:
-        written = _Output(path, stack)
+        written = _Output(path, stack, dash_is_stdout=False)
         written.stream.write((json.dumps(data, indent=2) + "\n").encode())
         written.done()
         return

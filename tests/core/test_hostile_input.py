@@ -470,6 +470,14 @@ def test_a_failed_run_leaves_no_half_statement_under_the_final_name(tmp_path: Pa
     assert result.exit_code == 0 and len(statement) == 30  # and a run that ends puts the statement in its place
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_outputs_that_are_no_regular_file_are_written_in_place_and_clash_with_nothing(tmp_path: Path) -> None:
+    source = lines_file(tmp_path, "f.jsonl", *orders(3, row2={"amount": "x"}))
+    result = run("settle", str(source), "--out", "/dev/null", "--rejects", "/dev/null", "--summary", "/dev/null")
+    no_traceback(result)
+    assert result.exit_code == 3 and os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+
+
 @pytest.mark.parametrize("option", ["--out", "--rejects", "--summary"])
 def test_an_unwritable_output_path_is_one_line_and_exit_1(tmp_path: Path, option: str) -> None:
     source = lines_file(tmp_path, "f.jsonl", *orders(2))
