@@ -15,7 +15,7 @@ import json
 import sys
 from decimal import Decimal
 
-from shoppolicy import Engine, ShopPolicyError, render
+from shoppolicy import Engine, MarketError, ShopPolicyError, render
 
 ORDERS = [
     {"order_id": "em-1001", "market": "example-mall", "category": "books", "amount": "40.00", "currency": "EUR",
@@ -34,6 +34,12 @@ def main() -> int:
     engine = Engine()  # Engine(policy_files=["my_rates.toml"]) layers a user's override files on top
     for problem in engine.problems:  # a broken plugin is reported, the others keep working
         print(f"warning: {problem}", file=sys.stderr)
+    try:
+        engine.market("example-mall")
+    except MarketError:
+        print("error: this example quotes orders of the fictional Example Mall, whose plugin is not installed; "
+              "install it with: pip install -e examples/thirdparty-plugin", file=sys.stderr)
+        return 1
     net_total = Decimal(0)
     for order in ORDERS:
         try:

@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from shoppolicy import Engine, render
+from shoppolicy import Engine, OrderRecord, render
 from shoppolicy.records import read_records
 from shoppolicy.settle import Rejected, Summary, settle_rows
 
@@ -28,7 +28,8 @@ def main(argv: list[str]) -> int:
     engine = Engine()
     summary = Summary()
     # read_records yields (line number, record or the error that line holds): nothing is dropped.
-    for result in settle_rows(engine, read_records(path), summary):
+    # Given the record type, a CSV file's header is checked against its fields first.
+    for result in settle_rows(engine, read_records(path, record_type=OrderRecord), summary):
         if isinstance(result, Rejected):
             field = f" field {result.field!r}:" if result.field else ""
             print(f"rejected {path}:{result.line}:{field} {result.reason}", file=sys.stderr)

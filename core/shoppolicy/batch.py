@@ -12,29 +12,36 @@ extra); the standard library's json otherwise.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gc
 import io
+import itertools
 import json
 import multiprocessing
 import os
+import secrets
+import stat
 import sys
 import tempfile
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
+from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
 from shoppolicy import render
 from shoppolicy.engine import Engine
-from shoppolicy.errors import InputError
+from shoppolicy.errors import InputError, ShopPolicyError
 from shoppolicy.model import OrderRecord, Quote
+from shoppolicy.money import quantum
 from shoppolicy.orders import structure_order
-from shoppolicy.records import Row, detect_format, parse_json_line, read_records
-from shoppolicy.settle import Rejected, Summary, settle_each
+from shoppolicy.records import Row, check_start, detect_format, iter_json_lines, read_records
+from shoppolicy.settle import Rejected, Summary, renumbered, repeated, settle_each
 
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult
@@ -54,10 +61,12 @@ try:  # optional speed-up (the `fast` extra): JSON parsing and encoding dominate
     import orjson
 
     _dumps: Callable[[Any], bytes] = orjson.dumps
-    _loads: Callable[[str | bytes], Any] = orjson.loads
+    _loads: Callable[[bytes], Any] = orjson.loads
+    _LOADS_REFUSES_SURROGATES = True
 except ImportError:  # pragma: no cover - exercised where orjson is not installed
     _dumps = json_dumps
     _loads = json.loads
+    _LOADS_REFUSES_SURROGATES = False
 
 
 class _Progress:
@@ -107,10 +116,11 @@ _Block = tuple[list[bytes], list[Rejected], Summary, int]
 which write their chunks or spool them for the parent), rejected rows, totals, rows read."""
 
 
-def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter,
-                  count: int) -> tuple[list[bytes], list[Rejected], Summary, int]:
+def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: int,
+                  seen: dict[str, int] | None = None) -> tuple[list[bytes], list[Rejected], Summary, int]:
     # Each order is encoded as soon as it is priced, so its objects are freed while still
-    # in the CPU cache (only its line waits for the rest of the chunk).
+    # in the CPU cache (only its line waits for the rest of the chunk).  ``seen``: the
+    # first line of each order_id so far (settle_each refuses a repeat and adds the new ones).
     summary = Summary()
     encode = fmt.encoder()
     out: list[bytes] = []
@@ -121,29 +131,20 @@ def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter,
         write(encode(priced))  # after pricing: an order that raises adds nothing
         add(priced)
 
-    refused = [r for r in settle_each(rows, summary, price) if r is not None]
+    refused = [r for r in settle_each(rows, summary, price, seen) if r is not None]
     return out, refused, summary, count
 
 
-def _json_rows(first: int, chunk: bytes, source: str) -> tuple[Iterator[Row], int]:
-    """The numbered records of a chunk of whole JSON lines (lazily), and how many lines it held."""
+def _json_rows(first: int, chunk: bytes, source: str, at_start: bool) -> tuple[Iterator[Row], int]:
+    """The numbered records of a chunk of whole JSON lines (lazily), and how many lines it
+    held; ``at_start``: the chunk starts the file (where a byte order mark may stand)."""
+    if at_start:
+        check_start(chunk, source)
+        chunk = chunk.removeprefix(codecs.BOM_UTF8)
     lines = chunk.split(b"\n")
     if lines and not lines[-1]:
         lines.pop()  # the chunk's final newline ends its last line; it starts no new one
-    return _parsed(lines, first, source), len(lines)
-
-
-def _parsed(lines: list[bytes], first: int, source: str) -> Iterator[Row]:
-    loads = _loads
-    for number, line in enumerate(lines, start=first):
-        try:
-            record = loads(line)
-        except ValueError:
-            record = None  # not JSON, or a blank line
-        if type(record) is dict:
-            yield number, record
-        elif line.strip():  # parse_json_line says why the line is not a record
-            yield number, parse_json_line(number, line, source, loads, drop_empty=False)
+    return iter_json_lines(lines, first, source, _loads, _LOADS_REFUSES_SURROGATES), len(lines)
 
 
 # Input is cut into chunks of whole lines about this size: large enough that handing one
@@ -210,9 +211,16 @@ _Task = tuple[int, int, int, bytes | None]
 re-read (standard input)."""
 
 
-def _work(task: _Task) -> tuple[str | None, list[Rejected], Summary, int]:
-    """Settle one chunk; its rejected rows are numbered from the chunk's first line (the
-    parent, which alone knows how many lines came before, renumbers them)."""
+_Done = tuple[str | None, list[Rejected], Summary, int, dict[str, int], "array[int]"]
+"""What a worker gives for a chunk: its spool file (None: written in turn), rejected rows,
+totals, lines read, the first line of each order_id in the chunk, and the length of each
+statement line it wrote (for the parent to take one back; see :func:`_repeats`)."""
+
+
+def _work(task: _Task) -> _Done:
+    """Settle one chunk; its rows are numbered from the chunk's first line (the parent,
+    which alone knows how many lines came before, renumbers them and refuses an
+    order_id an earlier chunk used)."""
     shared = _WORKER
     assert shared is not None
     index, offset, length, chunk = task
@@ -223,8 +231,10 @@ def _work(task: _Task) -> tuple[str | None, list[Rejected], Summary, int]:
         if len(chunk) != length:  # rows would be lost without a word
             raise InputError(f"{shared.path} changed while it was settled (expected {length} bytes at offset "
                              f"{offset}, read {len(chunk)}); settle it again once it is complete")
-    rows, count = _json_rows(1, chunk, "<stdin>" if shared.path == "-" else shared.path)
-    text, refused, summary, count = _settle_block(shared.engine, rows, shared.fmt, count)
+    rows, count = _json_rows(1, chunk, "<stdin>" if shared.path == "-" else shared.path, offset == 0)
+    ids: dict[str, int] = {}
+    text, refused, summary, count = _settle_block(shared.engine, rows, shared.fmt, count, ids)
+    lengths = array("Q", map(len, text))
     data = b"".join(text)
     del text  # the chunk's lines are held once, not twice, while they are written
     if shared.out_fd is not None:
@@ -232,11 +242,11 @@ def _work(task: _Task) -> tuple[str | None, list[Rejected], Summary, int]:
             if shared.written.value == index:  # every earlier chunk is out: this one's turn
                 _write_all(shared.out_fd, data)
                 shared.written.value = index + 1
-                return None, refused, summary, count
+                return None, refused, summary, count, ids, lengths
     part = os.path.join(shared.spool, f"{index}.part")
     with open(part, "wb") as f:
         f.write(data)
-    return part, refused, summary, count
+    return part, refused, summary, count, ids, lengths
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -246,31 +256,54 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int,
-              sink: IO[bytes]) -> Iterator[_Block]:
+              sink: IO[bytes], taken_back: list[tuple[int, int]] | None) -> Iterator[_Block]:
+    """Settle ``path`` in ``jobs`` workers.  A statement line written in turn whose
+    order_id an earlier chunk used is added to ``taken_back`` as (offset, length) in the
+    output, for the caller to cut once the batch ends (:meth:`_Output.cut`); with no
+    file to cut (``taken_back`` None: standard output, say), every chunk is spooled and
+    cut as it is appended."""
     global _WORKER
     context = multiprocessing.get_context("fork")
     sink.flush()  # the workers write beneath the parent's buffer
-    # Only a plain binary file (or standard output) is written beneath: a wrapper's file
-    # descriptor (a compressing stream, say) is not where its bytes go.
-    out_fd = sink.fileno() if isinstance(sink, io.BufferedWriter) else None
+    # Only a plain binary file that can be cut afterwards is written beneath: a wrapper's
+    # file descriptor (a compressing stream, say) is not where its bytes go.
+    out_fd = sink.fileno() if isinstance(sink, io.BufferedWriter) and taken_back is not None else None
+    start = sink.tell() if out_fd is not None else 0  # the CSV header's length
     written: Synchronized[int] = context.Value("q", 0)
+    source = "<stdin>" if path == "-" else path
     with ExitStack() as stack:
         spool = stack.enter_context(tempfile.TemporaryDirectory(prefix="shoppolicy-settle-"))
         _WORKER = _Shared(engine, fmt, path, spool, out_fd, written)  # set before the fork: inherited
         pool = stack.enter_context(context.Pool(jobs))
-        pending: deque[AsyncResult[tuple[str | None, list[Rejected], Summary, int]]] = deque()
-
-        lines_before = 0
+        pending: deque[tuple[AsyncResult[_Done], int, int, bytes | None]] = deque()
+        seen: dict[str, int] = {}  # the first line of each order_id, in the file's numbers
+        lines_before = bytes_before = 0
 
         def landed(turn: int) -> _Block:
-            nonlocal lines_before
-            part, refused, summary, count = pending.popleft().get()
+            nonlocal lines_before, bytes_before
+            result, offset, length, chunk = pending.popleft()
+            part, refused, summary, count, ids, lengths = result.get()
+            refused = [renumbered(r, lines_before) for r in refused]
+            cuts: list[tuple[int, int]] = []
+            if seen.keys().isdisjoint(ids):  # the usual case: every order_id new, added in C's loops
+                seen.update(zip(ids.keys(), map(lines_before.__add__, ids.values()), strict=True))
+            else:
+                if chunk is None:
+                    chunk = _read_span(path, offset, length)
+                refused, cuts = _repeats(engine, fmt, _ChunkSeen(ids, lengths, lines_before, chunk, offset == 0),
+                                         refused, summary, seen, source)
             if part is not None:  # spooled: its turn is now, as every earlier chunk is out
                 with written.get_lock():
                     assert written.value == turn, (written.value, turn)
-                    _append_file(part, sink)
+                    if cuts:
+                        _append_cut(part, sink, cuts)
+                    else:
+                        _append_file(part, sink)
                     written.value = turn + 1
-            refused = [attrs.evolve(r, line=r.line + lines_before) for r in refused]
+            else:
+                assert taken_back is not None  # only a file that can be cut is written by the workers
+                taken_back.extend((start + bytes_before + at, size) for at, size in cuts)
+            bytes_before += sum(lengths) - (sum(size for _, size in cuts) if part is not None else 0)
             lines_before += count
             return [], refused, summary, count
 
@@ -282,7 +315,7 @@ def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int,
             else ((offset, length, None) for offset, length in _spans(path)))
         done = 0
         for index, (offset, length, chunk) in enumerate(spans):
-            pending.append(pool.apply_async(_work, ((index, offset, length, chunk),)))
+            pending.append((pool.apply_async(_work, ((index, offset, length, chunk),)), offset, length, chunk))
             if len(pending) >= 2 * jobs:  # bounded: memory must not grow with the batch
                 yield landed(done)
                 done += 1
@@ -292,22 +325,75 @@ def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int,
     _WORKER = None  # the workers are gone; let the engine go with the caller
 
 
+@attrs.frozen
+class _ChunkSeen:
+    """What the parent knows of a chunk a worker settled: its order_ids (first line in the
+    chunk), the lengths of its statement lines, the lines before it, and its bytes."""
+
+    ids: dict[str, int]
+    lengths: array[int]
+    lines_before: int
+    data: bytes
+    at_start: bool
+
+
+def _repeats(engine: Engine, fmt: _Formatter, chunk: _ChunkSeen,
+             refused: list[Rejected], summary: Summary, seen: dict[str, int],
+             source: str) -> tuple[list[Rejected], list[tuple[int, int]]]:
+    """The chunk's rejects once every row whose order_id an earlier chunk used is refused
+    as a repeat, as one process would have refused it; the (offset, length) in the
+    chunk's statement of each such row the worker accepted, taken back from ``summary``
+    too; ``seen`` gains the chunk's new order_ids."""
+    before = chunk.lines_before
+    rejected_lines = {r.line - before for r in refused}
+    accepted = sorted(set(chunk.ids.values()) - rejected_lines)  # each accepted row's order_id is its own
+    place = {line: i for i, line in enumerate(accepted)}
+    starts = list(itertools.accumulate(chunk.lengths, initial=0))
+    cuts: list[tuple[int, int]] = []
+    again: list[int] = []
+    for order_id, local in chunk.ids.items():
+        earlier = seen.setdefault(order_id, local + before)
+        number = local + before
+        if earlier == number:
+            continue
+        refused = [repeated(r.line, order_id, earlier) if r.line == number or (
+            r.order_id == order_id and r.earlier == number) else r for r in refused]
+        if local not in rejected_lines:
+            i = place[local]
+            cuts.append((starts[i], chunk.lengths[i]))
+            again.append(local)
+            refused.append(repeated(number, order_id, earlier))
+    if again:  # priced again, to take their figures back out of the chunk's totals
+        lines = chunk.data.removeprefix(codecs.BOM_UTF8).split(b"\n") if chunk.at_start else chunk.data.split(b"\n")
+        rows = [row for local in again
+                for row in iter_json_lines([lines[local - 1]], local, source, _loads, _LOADS_REFUSES_SURROGATES)]
+        summary.withdraw(_settle_block(engine, rows, fmt, len(rows))[2])
+    return sorted(refused, key=lambda r: r.line), sorted(cuts)
+
+
+def _read_span(path: str, offset: int, length: int) -> bytes:
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read(length)
+
+
 def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None,
 ) -> Iterator[_Block]:
+    seen: dict[str, int] = {}  # the first line of each order_id
     if detect_format(path, input_format) == "jsonl":
         source = "<stdin>" if path == "-" else path
-        for first, _, chunk in _chunks(path):
-            rows, count = _json_rows(first, chunk, source)
-            yield _settle_block(engine, rows, fmt, count)
+        for first, offset, chunk in _chunks(path):
+            rows, count = _json_rows(first, chunk, source, offset == 0)
+            yield _settle_block(engine, rows, fmt, count, seen)
         return
     block: list[Row] = []
-    for row in read_records(path, "csv"):
+    for row in read_records(path, "csv", OrderRecord):
         block.append(row)
         if len(block) == CSV_BLOCK_ROWS:
-            yield _settle_block(engine, block, fmt, len(block))
+            yield _settle_block(engine, block, fmt, len(block), seen)
             block = []
     if block:
-        yield _settle_block(engine, block, fmt, len(block))
+        yield _settle_block(engine, block, fmt, len(block), seen)
 
 
 CSV_BLOCK_ROWS = 4000
@@ -323,6 +409,96 @@ def default_jobs(path: str = "-") -> int:
     return max(1, min(os.cpu_count() or 1, 4)) if large else 1
 
 
+def output_clash(input_file: str, out: str | None, rejects: str | None, summary_file: str | None) -> str | None:
+    """What is wrong when two of the files name the same file (by path, link or inode),
+    or None; standard input and output (``-``), and a file that is no regular file
+    (``/dev/null``), clash with nothing."""
+    named = [(name, path) for name, path in (("INPUT", input_file), ("--out", out), ("--rejects", rejects),
+                                             ("--summary", summary_file)) if path and path != "-"]
+    for i, (name, path) in enumerate(named):
+        for other, other_path in named[:i]:
+            if _same_file(path, other_path):
+                what = "the input file" if other == "INPUT" else f"{other}"
+                return f"{name} {path} names the same file as {what} ({other_path}); it would be overwritten"
+    return None
+
+
+def _same_file(a: str, b: str) -> bool:
+    if os.path.exists(a) and not os.path.isfile(a):  # /dev/null, a pipe, a terminal: nothing to overwrite
+        return False
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
+class _Output:
+    """A file written under a temporary name beside its target (``.NAME.RANDOM.part``)
+    and renamed to it when :meth:`done` is called: a run that fails never leaves a half
+    file under the final name.  ``-`` is standard output (unless ``dash_is_stdout`` is
+    false: then a file named ``-``), and a target that exists but is no regular file
+    (``/dev/null``, a pipe) is written in place."""
+
+    def __init__(self, path: str, stack: ExitStack, *, dash_is_stdout: bool = True) -> None:
+        self.path = path
+        self.temp: str | None = None
+        if path == "-" and dash_is_stdout:
+            sys.stdout.flush()  # statement bytes go to the binary stream beneath it
+            self.stream: IO[bytes] = sys.stdout.buffer
+            return
+        try:
+            if os.path.exists(path) and not os.path.isfile(path):
+                self.stream = stack.enter_context(open(path, "wb"))  # noqa: SIM115 (the stack closes it)
+                return
+            folder, name = os.path.split(os.path.abspath(path))
+            self.temp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.part")
+            fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError as exc:
+            raise ShopPolicyError(f"cannot write {path}: {exc.strerror or exc}") from None
+        stack.callback(self._discard)
+        self.stream = stack.enter_context(os.fdopen(fd, "wb"))
+
+    def cut(self, ranges: list[tuple[int, int]]) -> None:
+        """Remove the ``(offset, length)`` byte ranges (sorted, apart) from the file."""
+        assert self.temp is not None, "only a file written under a temporary name is cut"
+        self.stream.flush()
+        kept = self.temp + ".cut"
+        with open(self.temp, "rb") as source, open(kept, "wb") as target:
+            at = 0
+            for offset, length in [*ranges, (os.fstat(source.fileno()).st_size, 0)]:
+                source.seek(at)
+                _copy(source, target, offset - at)
+                at = offset + length
+        os.replace(kept, self.temp)
+
+    def done(self) -> None:
+        """Put the finished file under its name (keeping the mode of a file it replaces)."""
+        self.stream.flush()
+        if self.temp is not None:
+            if os.path.isfile(self.path):
+                os.chmod(self.temp, stat.S_IMODE(os.stat(self.path).st_mode))
+            os.replace(self.temp, self.path)
+            self.temp = None
+
+    def _discard(self) -> None:
+        if self.temp is not None:
+            with suppress(OSError):
+                os.unlink(self.temp)
+            with suppress(OSError):
+                os.unlink(self.temp + ".cut")
+
+
+def _copy(source: IO[bytes], target: IO[bytes], size: int) -> None:
+    while size > 0:
+        data = source.read(min(size, 1 << 20))
+        if not data:
+            return
+        target.write(data)
+        size -= len(data)
+
+
 def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str | None = None,
                summary_file: str | None = None, out_format: str | None = None, input_format: str | None = None,
                progress: bool | None = None, jobs: int = 1) -> int:
@@ -330,8 +506,13 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
     rejected or an order is incomplete).
 
     ``jobs > 1`` settles JSON Lines input in that many forked worker processes (CSV,
-    whose quoted cells may span lines, is always read by one process).
+    whose quoted cells may span lines, is always read by one process).  The statement
+    and the rejects are written beside their targets under temporary names, renamed when
+    the batch ends (:class:`_Output`).
     """
+    clash = output_clash(input_file, out, rejects, summary_file)
+    if clash is not None:
+        raise InputError(clash)
     fmt = _Formatter(out_format or ("csv" if out.lower().endswith(".csv") else "jsonl"))
     parallel = (jobs > 1 and detect_format(input_file, input_format) == "jsonl"
                 and "fork" in multiprocessing.get_all_start_methods())
@@ -344,12 +525,14 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
         # The engine, plugins and modules live for the whole batch: frozen, the garbage
         # collector stops walking them again and again while millions of orders pass.
         stack.enter_context(_gc_frozen())
-        if out == "-":
-            sys.stdout.flush()  # statement bytes go to the binary stream beneath it
-        sink = sys.stdout.buffer if out == "-" else stack.enter_context(open(out, "wb"))
-        reject_sink = stack.enter_context(open(rejects, "w", encoding="utf-8")) if rejects else None
+        statement = _Output(out, stack)
+        sink = statement.stream
+        reject_file = _Output(rejects, stack, dash_is_stdout=False) if rejects else None
+        reject_sink = reject_file.stream if reject_file is not None else None
         sink.write(fmt.header())
-        blocks = (_parallel(engine, input_file, fmt, jobs, sink) if parallel
+        taken_back: list[tuple[int, int]] = []  # statement lines of repeated order_ids, cut at the end
+        blocks = (_parallel(engine, input_file, fmt, jobs, sink,
+                            taken_back if statement.temp is not None else None) if parallel
                   else _serial(engine, input_file, fmt, input_format))
         rows = 0
         for text, refused, summary, count in blocks:
@@ -361,7 +544,12 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
             rows += count
             bar.tick(rows)
         bar.done(rows)
-    _summary(total, summary_file)
+        if taken_back:
+            statement.cut(taken_back)
+        statement.done()
+        if reject_file is not None:
+            reject_file.done()
+        _summary(total, summary_file, stack)
     return EXIT_REJECTED if total.rejected or total.incomplete else 0
 
 
@@ -395,22 +583,44 @@ def _append_file(part: str, sink: IO[bytes]) -> None:
     os.unlink(part)
 
 
-def _reject(rejected: Rejected, source: str, sink: IO[str] | None) -> None:
+def _append_cut(part: str, sink: IO[bytes], cuts: list[tuple[int, int]]) -> None:
+    """Append a worker's statement file without the ``(offset, length)`` ranges, then drop it."""
+    with open(part, "rb") as source:
+        data = source.read()
+    at = 0
+    for offset, length in cuts:
+        sink.write(data[at:offset])
+        at = offset + length
+    sink.write(data[at:])
+    sink.flush()  # out before the next chunk, which a worker may write beneath the buffer
+    os.unlink(part)
+
+
+def _reject(rejected: Rejected, source: str, sink: IO[bytes] | None) -> None:
     if sink is not None:
         record: dict[str, Any] = {"line": rejected.line, "order_id": rejected.order_id, "field": rejected.field,
                                   "reason": rejected.reason}
-        sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sink.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace"))
     else:
         field = f"field {rejected.field!r}: " if rejected.field else ""
         sys.stderr.write(f"rejected: {source}, line {rejected.line}: {field}{rejected.reason}\n")
 
 
-def _summary(summary: Summary, path: str | None) -> None:
+def _summary(summary: Summary, path: str | None, stack: ExitStack) -> None:
     data = summary.as_dict()
+    for totals in data["totals"]:  # in the currency's minor unit, however the rows' sums were grouped
+        unit = quantum(totals["currency"])
+        for key in ("amount", "priced_amount", "fees", "creator_commission", "net"):
+            value = totals.get(key)
+            if isinstance(value, str) and value not in ("None", "null"):
+                total = Decimal(value)
+                shown = total.quantize(unit)
+                if shown == total:  # zeros added or dropped, never a digit rounded away
+                    totals[key] = str(shown)
     if path:
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
+        written = _Output(path, stack, dash_is_stdout=False)
+        written.stream.write((json.dumps(data, indent=2) + "\n").encode())
+        written.done()
         return
     lines = [f"settled {data['accepted']} of {data['orders']} orders: {data['complete']} complete, "
              f"{data['incomplete']} incomplete (policy gaps); {data['rejected']} rejected"]

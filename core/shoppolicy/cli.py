@@ -2,31 +2,34 @@
 
 Exit codes (design.md): 0 success; 1 bad input or policy file, one readable line on
 stderr; 2 usage error (click's own); 3 some result is incomplete (named policy gaps) or
-some row was rejected.
+some row was rejected.  An error nobody expected is one line too, asking to report it;
+``--debug`` shows its traceback.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from click.core import ParameterSource
 
 from shoppolicy import __version__, render
 from shoppolicy.cli_authoring import register as _register_authoring
+from shoppolicy.cli_common import FORMATS, MONEY, format_option
 from shoppolicy.cli_common import as_of as _as_of
 from shoppolicy.cli_statements import register as _register_statements
 from shoppolicy.engine import Engine
 from shoppolicy.errors import InputError, ShopPolicyError
 from shoppolicy.gaps import missing_keys, template
+from shoppolicy.model import OrderRecord, ViolationEvent
 from shoppolicy.records import read_all
 
 EXIT_REJECTED = 3  # some results incomplete (named gaps) or some rows rejected
-
-FORMATS = click.Choice(["json", "table"])
 
 
 class _State:
@@ -45,12 +48,13 @@ class _State:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {' '.join(message.split())}", err=True)  # one line, whatever the message holds
     sys.exit(code)
 
 
 class _Group(click.Group):
-    """Turns the SDK's own errors into one stderr line and exit code 1."""
+    """Turns every error into one stderr line and exit code 1: the SDK's own errors and
+    the file system's as they are, any other as a bug to report (``--debug``: raised)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -60,15 +64,27 @@ class _Group(click.Group):
         except BrokenPipeError:  # e.g. `shoppolicy quote big.jsonl | head`
             sys.stderr.close()
             sys.exit(0)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except OSError as exc:  # a file that cannot be read or written, a full disk
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{exc.strerror or exc}")
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            fail(f"unexpected error ({type(exc).__name__}: {exc}); this is a bug in shoppolicy: please report it "
+                 "with the command you ran and the input it read (--debug shows the traceback)")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="shoppolicy")
 @click.option("--policy", "policy_files", multiple=True, type=click.Path(dir_okay=False),
               help="Policy override file (TOML); repeatable, later files win.")
-@click.option("--format", "fmt", type=FORMATS, default="json", show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True,
+              help="Output format (also accepted after the command).")
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
 @click.pass_context
-def cli(ctx: click.Context, policy_files: tuple[str, ...], fmt: str) -> None:
+def cli(ctx: click.Context, policy_files: tuple[str, ...], fmt: str, debug: bool) -> None:
     """Marketplace seller policy: fees, payouts, violation penalties and incentives."""
     ctx.obj = _State(policy_files, fmt)
 
@@ -85,6 +101,7 @@ def _emit(data: Any, text: Callable[[], str]) -> None:
 
 
 @cli.command()
+@format_option
 def markets() -> None:
     """List the installed markets with their currency, time zone and parent."""
     engine = _state().engine
@@ -97,6 +114,7 @@ def markets() -> None:
 
 
 @cli.command()
+@format_option
 def plugins() -> None:
     """List installed plugins, their distribution, version and markets (broken ones too)."""
     infos = _state().engine.plugins()
@@ -109,6 +127,7 @@ def plugins() -> None:
 
 @cli.command()
 @click.argument("market")
+@format_option
 @click.option("--as-of", "as_of", metavar="DATE", help="Date (YYYY-MM-DD) in the market's time zone; default today.")
 def rules(market: str, as_of: str | None) -> None:
     """Show every policy value of MARKET on a date: value, state, source and layer."""
@@ -121,15 +140,23 @@ def rules(market: str, as_of: str | None) -> None:
 
 
 def _orders(path: str) -> list[tuple[int, dict[str, Any]]]:
-    return read_all(path)
+    return read_all(path, record_type=OrderRecord)
 
 
 def _at_row(number: int, path: str, exc: InputError) -> InputError:
     return exc.at(row=number, source="<stdin>" if path == "-" else path)
 
 
+def _in_file(exc: InputError, numbered: Sequence[tuple[int, Any]], path: str) -> InputError:
+    """An error the engine raised for its ``row``-th record, placed at that record's line of ``path``."""
+    if exc.row is not None and 1 <= exc.row <= len(numbered):
+        return _at_row(numbered[exc.row - 1][0], path, exc)
+    return exc
+
+
 @cli.command()
 @click.argument("order_file", type=click.Path(allow_dash=True, dir_okay=False))
+@format_option
 def quote(order_file: str) -> None:
     """Quote each order of ORDER_FILE (JSON Lines or CSV, - for stdin): fees, net, payout dates."""
     _quote(order_file, explain=False)
@@ -137,6 +164,7 @@ def quote(order_file: str) -> None:
 
 @cli.command()
 @click.argument("order_file", type=click.Path(allow_dash=True, dir_okay=False))
+@format_option
 def explain(order_file: str) -> None:
     """Quote each order and show why: rule, parameters, source and layer of every figure."""
     _quote(order_file, explain=True)
@@ -165,10 +193,13 @@ def _exit_incomplete(incomplete: int) -> None:
 
 @cli.command()
 @click.argument("order_file", type=click.Path(allow_dash=True, dir_okay=False))
+@format_option
 def payout(order_file: str) -> None:
     """Payout (settlement) dates of each order, merchant and creator, with their rules."""
     engine = _state().engine
     incomplete = 0
+    table = _state().format == "table"
+    rows: list[list[object]] = []  # every order's lines under one header
     for number, record in _orders(path := order_file):
         try:
             q = engine.payout_quote(record)
@@ -177,12 +208,15 @@ def payout(order_file: str) -> None:
         gaps = [g for g in q.gaps if g.figure.startswith("payout:")]
         incomplete += bool(gaps)
         lines = list(q.payouts)
-        _emit(render.payout_dict(q.order_id, q.market, lines, gaps),
-              lambda lines=lines, q=q, gaps=gaps: render.table(  # type: ignore[misc]
-                  [[q.order_id, p.party, p.date, p.tier or "", p.basis, p.basis_date, p.days, p.rule] for p in lines]
-                  + [[q.order_id, g.figure.removeprefix("payout:"), "<gap>", "", "", g.on, "", f"{g.rule} {g.key}"]
-                     for g in gaps],
-                  ["order", "party", "date", "tier", "basis", "basis date", "days", "rule"]))
+        if table:
+            rows.extend([q.order_id, p.party, p.date, p.tier or "", p.basis, p.basis_date, p.days, p.rule]
+                        for p in lines)
+            rows.extend([q.order_id, g.figure.removeprefix("payout:"), "<gap>", "", "", g.on, "", f"{g.rule} {g.key}"]
+                        for g in gaps)
+        else:
+            _emit(render.payout_dict(q.order_id, q.market, lines, gaps), str)
+    if table:
+        click.echo(render.table(rows, ["order", "party", "date", "tier", "basis", "basis date", "days", "rule"]))
     _exit_incomplete(incomplete)
 
 
@@ -190,6 +224,7 @@ def payout(order_file: str) -> None:
 @click.argument("order_file", type=click.Path(allow_dash=True, dir_okay=False))
 @click.option("--template", "template_file", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write an override file (TOML) with one entry to fill in per missing key (- for stdout).")
+@format_option
 def gaps(order_file: str, template_file: str | None) -> None:
     """The policy keys ORDER_FILE's orders are missing: how many orders each blocks, and
     from when it is needed; --template writes an override file to fill them in."""
@@ -220,11 +255,16 @@ def gaps(order_file: str, template_file: str | None) -> None:
 
 @cli.command()
 @click.argument("events_file", type=click.Path(allow_dash=True, dir_okay=False))
-@click.option("--deposit", metavar="AMOUNT", help="Every shop's starting security deposit balance.")
+@click.option("--deposit", metavar="AMOUNT", type=MONEY,
+              help="Every shop's starting security deposit balance: a decimal amount >= 0, e.g. 10000.")
+@format_option
 def penalties(events_file: str, deposit: str | None) -> None:
     """Apply violation events (JSON Lines or CSV) in time order: deductions, flags, deposit balance."""
-    records = [r for _, r in read_all(events_file)]
-    shops = _state().engine.penalties(records, deposit=deposit)
+    numbered = read_all(events_file, record_type=ViolationEvent)
+    try:
+        shops = _state().engine.penalties([r for _, r in numbered], deposit=deposit)
+    except InputError as exc:
+        raise _in_file(exc, numbered, events_file) from None
     _emit(render.penalties_dict(shops), lambda: _penalties_text(shops))
 
 
@@ -245,13 +285,37 @@ def _penalties_text(shops: Sequence[Any]) -> str:
     return "\n".join(out)
 
 
-@cli.command()
+class _IncentiveCommand(click.Command):
+    """``incentive --help`` lists the installed programmes after the options."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        try:
+            state = ctx.find_object(_State) or _State((), "json")
+            programs = sorted(state.engine.incentive_programs().values(), key=lambda p: p.id)
+        except ShopPolicyError as exc:
+            rows = [("(unavailable)", str(exc))]
+        else:
+            rows = [(p.id, p.name) for p in programs] or [("(none)", "no installed plugin offers a programme")]
+        with formatter.section("Programmes"):
+            formatter.write_dl(rows)
+
+
+@cli.command(cls=_IncentiveCommand)
 @click.argument("program")
 @click.argument("shops_file", type=click.Path(allow_dash=True, dir_okay=False))
+@format_option
 def incentive(program: str, shops_file: str) -> None:
-    """Evaluate incentive PROGRAM for the records of SHOPS_FILE: eligibility, reasons, rank."""
-    records = [r for _, r in read_all(shops_file)]
-    results = _state().engine.incentive(program, records)
+    """Evaluate incentive PROGRAM for the records of SHOPS_FILE: eligibility, reasons, rank.
+
+    PROGRAM is one of the programmes listed below."""
+    engine = _state().engine
+    known = engine.incentive_programs().get(program)
+    numbered = read_all(shops_file, record_type=known.record_type if known is not None else None)
+    try:
+        results = engine.incentive(program, [r for _, r in numbered])
+    except InputError as exc:
+        raise _in_file(exc, numbered, shops_file) from None
     _emit(render.incentive_dict(program, results), lambda: render.table(
         [[r.subject, r.market, "yes" if r.eligible else "no", r.group or "", r.score if r.score is not None else "",
           r.rank or "", "yes" if r.awarded else "", "; ".join(r.reasons)] for r in results],
@@ -266,27 +330,54 @@ def incentive(program: str, shops_file: str) -> None:
               help="File for rejected rows (line number and reason); default: standard error.")
 @click.option("--summary", "summary_file", type=click.Path(dir_okay=False),
               help="Write the batch summary here as JSON instead of to standard error.")
-@click.option("--format", "out_format", type=click.Choice(["jsonl", "csv"]),
+@click.option("--statement-format", "out_format", type=click.Choice(["jsonl", "csv"]),
               help="Statement format; default from --out's extension, else jsonl.")
+@click.option("--format", "old_format", hidden=True, callback=lambda ctx, param, value: _old_format(value),
+              help="The former name of --statement-format (jsonl or csv).")
 @click.option("--input-format", type=click.Choice(["jsonl", "csv"]), help="Default from INPUT's extension.")
 @click.option("--progress/--no-progress", default=None, help="Progress on standard error; default: on a terminal.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
               help="Worker processes for JSON Lines input; default 0: one per CPU (at most 4) for a file "
                    "over 2 MB, else 1.")
 def settle(input_file: str, out: str, rejects: str | None, summary_file: str | None, out_format: str | None,
-           input_format: str | None, progress: bool | None, jobs: int) -> None:
+           old_format: str | None, input_format: str | None, progress: bool | None, jobs: int) -> None:
     """Settle a batch of orders (JSON Lines or CSV, - for stdin) into a statement.
 
     One statement line per accepted order, naming any policy gap; each rejected row is
     reported with its line number and reason and the batch goes on.  Exit code 3 when any
-    order is incomplete or any row was rejected.
+    order is incomplete or any row was rejected.  The statement is written beside --out
+    under a temporary name and renamed when the batch ends.
     """
-    from shoppolicy.batch import default_jobs, run_settle
+    from shoppolicy.batch import default_jobs, output_clash, run_settle
 
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    if root.get_parameter_source("fmt") is ParameterSource.COMMANDLINE and root.params["fmt"] == "table":
+        raise click.UsageError("settle writes a statement, not a table: --format table applies to the other "
+                               "commands; choose the statement's format with --statement-format jsonl|csv", ctx)
+    if old_format is not None and out_format is not None and old_format != out_format:
+        raise click.UsageError(f"--format {old_format} and --statement-format {out_format} disagree", ctx)
+    clash = output_clash(input_file, out, rejects, summary_file)
+    if clash is not None:
+        raise click.UsageError(clash, ctx)
+    cores = os.cpu_count() or 1
+    if jobs > cores:
+        click.echo(f"note: --jobs {jobs} is more than the {cores} CPU(s) here; using {cores}", err=True)
+        jobs = cores
     code = run_settle(_state().engine, input_file, out=out, rejects=rejects, summary_file=summary_file,
-                      out_format=out_format, input_format=input_format, progress=progress,
+                      out_format=out_format or old_format, input_format=input_format, progress=progress,
                       jobs=jobs or default_jobs(input_file))
     sys.exit(code)
+
+
+def _old_format(value: str | None) -> str | None:
+    """``settle --format jsonl|csv``: the former name of --statement-format, kept where it
+    cannot be read as the output format of the other commands."""
+    if value is None or value in ("jsonl", "csv"):
+        return value
+    raise click.BadParameter(f"settle's statement format is jsonl or csv (--statement-format); {value!r} "
+                             f"{'is an output format of the other commands' if value in FORMATS else 'is neither'}",
+                             param_hint="--format")
 
 
 _register_authoring(cli)

@@ -19,6 +19,7 @@ import click
 from shoppolicy import render
 from shoppolicy.authoring import STATES, MarketCoverage, check_sources, coverage, natural_key
 from shoppolicy.cli_common import as_of as _as_of
+from shoppolicy.cli_common import format_option
 from shoppolicy.convert import unstructure
 from shoppolicy.engine import Engine
 
@@ -70,6 +71,7 @@ def coverage_dict(rows: Sequence[MarketCoverage], as_of: dt.date) -> dict[str, A
 
 
 @click.command("coverage")
+@format_option
 @click.option("--as-of", "as_of", metavar="DATE", help="Date (YYYY-MM-DD) in each market's time zone; default today.")
 @click.option("--market", "markets", multiple=True, metavar="ID", help="Only this market; repeatable.")
 def coverage_command(as_of: str | None, markets: tuple[str, ...]) -> None:
@@ -85,6 +87,7 @@ def coverage_command(as_of: str | None, markets: tuple[str, ...]) -> None:
 
 
 @click.command("check-sources")
+@format_option
 @click.option("--distribution", "distributions", multiple=True, metavar="NAME",
               help="Only the policy files of this installed distribution; repeatable.")
 def check_sources_command(distributions: tuple[str, ...]) -> None:

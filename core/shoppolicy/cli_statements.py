@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import click
 
 from shoppolicy import render
+from shoppolicy.cli_common import format_option
 from shoppolicy.engine import Engine
 from shoppolicy.errors import InputError
 from shoppolicy.records import read_all
@@ -68,6 +69,7 @@ def _with_options(command: Any) -> Any:
 
 
 @click.command("reconcile")
+@format_option
 @_with_options
 @click.option("--tolerance", default="0", show_default=True, callback=_tolerance, metavar="AMOUNT",
               help="A difference up to this amount still matches (default: exact to the minor unit).")
@@ -93,6 +95,7 @@ def reconcile_command(statement: str, orders_file: str | None, statement_format:
 
 
 @click.command("learn-rates")
+@format_option
 @_with_options
 @click.option("--out", "out", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the learned rates as an override file (TOML; - for standard output).")

@@ -460,6 +460,8 @@ def _apply_deposit(market: Market, shop_id: str, lines: list[PenaltyLine],
     if start is None:
         return ShopPenalties(shop_id=shop_id, market=market.id, currency=currency, lines=tuple(lines),
                              total_deduction=total)
+    if currency and start != start.quantize(quantum(currency)):  # never rounded away: refused
+        raise InputError(f"{too_precise(start, currency)} ({market.id})", field="deposit")
     start = start.quantize(quantum(currency)) if currency else start
     balance = start
     out = []

@@ -110,19 +110,14 @@ def quantum(currency: str) -> Decimal:
 
 
 def on_minor_unit(value: Decimal, currency: str) -> bool:
-    """Whether ``value`` is a whole number of ``currency``'s minor unit.
+    """Whether ``value`` has at most ``currency``'s minor-unit decimal places.
 
-    Trailing zeros do not count: ``100.000`` USD is 100 dollars and is on the unit,
-    ``100.005`` is not.  Exact whatever the decimal context's precision (the remainder
-    of a very long value would overflow it, so its digits are read instead).
+    The places written count, as an amount is written in the currency: ``100.005`` USD
+    is refused, and so is ``100.000`` (three places for a two-place currency), so an
+    amount always prints as it was given.
     """
-    unit = quantum(currency)
-    try:
-        return not value % unit
-    except InvalidOperation:
-        _, digits, exponent = value.as_tuple()
-        below = -MINOR_UNITS[currency] - int(exponent)  # digits past the minor unit
-        return below <= 0 or not any(digits[-below:])
+    exponent = value.as_tuple().exponent
+    return not isinstance(exponent, int) or exponent >= -MINOR_UNITS[currency]
 
 
 def too_precise(value: Decimal, currency: str) -> str:

@@ -16,15 +16,25 @@ Time semantics: ``effective_from`` is a date (from 00:00) or a local date-time i
 market's time zone; ``effective_to`` given as a date is the last day in force (inclusive),
 given as a date-time the instant the value stops (exclusive).  ``announced_on`` marks a
 value published before it is in force.
+
+Checked at load, each problem one line naming the file and the key path: the file is
+UTF-8 (a byte order mark is allowed); a time has no offset (policy times are the
+market's own) and lies in 2000..2099; a value holds no TOML float, and no number that
+would overflow the arithmetic it feeds: a decimal is written plainly (no exponent) with
+at most :data:`MAX_VALUE` in size and 12 decimal places, and a whole number under a key
+that names days (``settlement.days.regular``, ``after_sales_days``) is at most
+:data:`MAX_DAYS`.
 """
 
 from __future__ import annotations
 
 import bisect
+import codecs
 import datetime as dt
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +51,13 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 CONFIDENCE_LEVELS = ("seed", "official", "third-party", "user", "derived", "statement")
+#: The largest number (either sign) a policy value may hold: a rate or an amount of this
+#: size applied to an order's amount (at most 10^12 too) stays inside Decimal's digits.
+MAX_VALUE = 10**12
+#: The most days a value under a key naming days may count (ten years): a payout date
+#: counted from any order date (2000..2099) stays in the calendar.
+MAX_DAYS = 3650
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,13}(?:\.[0-9]{1,12})?").fullmatch
 ORIGIN_OWNER, ORIGIN_CONTRIBUTED, ORIGIN_OVERRIDE = 0, 1, 2
 ORIGIN_NAMES = {ORIGIN_OWNER: "plugin", ORIGIN_CONTRIBUTED: "contributed", ORIGIN_OVERRIDE: "override"}
 
@@ -157,9 +174,17 @@ def _start(value: Any, path: str, file: str) -> dt.datetime | None:
     if value is None:
         return None
     try:
-        return parse_datetime(value)
+        found = parse_datetime(value)
     except (TypeError, ValueError) as exc:
         raise PolicyFileError(file, str(exc), path) from None
+    if found.tzinfo is not None:
+        raise PolicyFileError(file, f"expected a date or a local date-time without an offset (policy times are "
+                              f"in the market's time zone), got {_toml(value)}", path)
+    return found
+
+
+def _toml(value: Any) -> str:
+    return value.isoformat() if isinstance(value, (dt.date, dt.time)) else repr(value)
 
 
 def _end(value: Any, path: str, file: str) -> dt.datetime | None:
@@ -174,16 +199,40 @@ def _end(value: Any, path: str, file: str) -> dt.datetime | None:
     return _start(value, path, file)
 
 
-def _check_exact(value: Any, path: str, file: str) -> None:
-    """Refuse TOML floats anywhere in a value: 0.1 as a float is not one tenth."""
+def _check_exact(value: Any, path: str, file: str, key: str = "") -> None:
+    """Refuse TOML floats anywhere in a value (0.1 as a float is not one tenth), and
+    numbers and times later arithmetic could not take (see the module docstring)."""
     if isinstance(value, float):
         raise PolicyFileError(file, f"write decimals as strings (\"{value}\"), a TOML float is not exact", path)
     if isinstance(value, list):
         for i, item in enumerate(value):
-            _check_exact(item, f"{path}[{i}]", file)
+            _check_exact(item, f"{path}[{i}]", file, key)
     if isinstance(value, dict):
         for k, item in value.items():
-            _check_exact(item, f"{path}.{k}", file)
+            _check_exact(item, f"{path}.{k}", file, key)
+    if isinstance(value, (dt.date, dt.time)):
+        _start(value, path, file)  # an offset or a date out of range is refused alike
+    problem = _number_problem(value, key) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+    if problem is not None:
+        raise PolicyFileError(file, f"{problem} (key {key!r})" if key else problem, path)
+
+
+def _number_problem(value: int | str, key: str) -> str | None:
+    if isinstance(value, str):
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return None  # text, not a number
+        if _PLAIN_DECIMAL(value) is None:
+            return (f"write a decimal plainly, as ASCII digits with at most one \".\" and 12 decimal places "
+                    f"(no exponent, spaces or separators), got {value!r}")
+    else:
+        number = Decimal(value)
+    if any("days" in part for part in key.split(".")) and abs(number) > MAX_DAYS:
+        return f"expected at most {MAX_DAYS:,} days, got {value!r}"
+    if abs(number) > MAX_VALUE:
+        return f"expected at most {MAX_VALUE:,} (10^12) either side of zero, got {value!r}"
+    return None
 
 
 def parse_policy(text: str, file: str, layer: Layer) -> list[Entry]:
@@ -224,7 +273,7 @@ def parse_policy(text: str, file: str, layer: Layer) -> list[Entry]:
                 if item.value == "":
                     raise PolicyFileError(file, f"{item.key}: value left empty; fill in the value and its source, "
                                           "or remove the entry", f"{path}.value")
-                _check_exact(item.value, f"{path}.value", file)
+                _check_exact(item.value, f"{path}.value", file, item.key)
                 if not item.source.strip():
                     raise PolicyFileError(file, "every value needs a source (a catalogue id or a URL)",
                                           f"{path}.source")
@@ -274,9 +323,17 @@ def load_policy_file(path: str | Path, layer: Layer | None = None) -> list[Entry
     """Load a user's override file (the ``--policy FILE`` layer unless told otherwise)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        data = p.read_bytes()
     except OSError as exc:
         raise PolicyFileError(str(p), f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        at = exc.start + (3 if data.startswith(codecs.BOM_UTF8) else 0)
+        line = data.count(b"\n", 0, at) + 1
+        column = at - (data.rfind(b"\n", 0, at) + 1) + 1
+        raise PolicyFileError(str(p), f"not UTF-8 text (byte 0x{data[at]:02x} at line {line}, column {column}); "
+                              "save it as UTF-8") from None
     return parse_policy(text, str(p), layer or Layer(name=f"override {p.name}", origin=ORIGIN_OVERRIDE))
 
 

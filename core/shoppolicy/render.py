@@ -8,6 +8,7 @@ currency is named once per result.
 from __future__ import annotations
 
 import copy
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -200,12 +201,24 @@ def rules_dict(market: str, as_of: str, states: Sequence[RuleState]) -> dict[str
 
 
 def table(rows: Iterable[Sequence[object]], header: Sequence[str]) -> str:
-    """A plain aligned text table."""
+    """A plain aligned text table; columns align by display width (a Chinese character
+    takes two terminal columns)."""
     cells = [[str(h) for h in header]] + [["" if c is None else str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    sizes = [[display_width(c) for c in r] for r in cells]
+    widths = [max(s[i] for s in sizes) for i in range(len(header))]
+    lines = ["  ".join(c + " " * (w - n) for c, n, w in zip(r, s, widths, strict=True)).rstrip()
+             for r, s in zip(cells, sizes, strict=True)]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def display_width(text: str) -> int:
+    """The terminal columns ``text`` takes: two for wide and full-width characters, none
+    for combining marks."""
+    if text.isascii():
+        return len(text)
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in text)
 
 
 def quote_text(quote: Quote, *, explain: bool = False) -> str:

@@ -110,7 +110,7 @@ def test_unknown_violation_kind_is_one_line(tmp_path: Path) -> None:
     path = write(tmp_path, "e.jsonl", {"shop_id": "s", "market": "acme", "kind": "rude", "at": "2024-01-01"})
     result = run("penalties", path)
     assert result.exit_code == 1
-    assert one_error_line(result) == ("error: line 1: field 'kind': unknown violation kind 'rude' for acme; "
+    assert one_error_line(result) == (f"error: {path}, line 1: field 'kind': unknown violation kind 'rude' for acme; "
                                       "known kinds: late_shipping")
 
 

@@ -99,20 +99,24 @@ def test_an_unknown_code_is_refused_with_the_closest_known_code(code: str, sugge
 
 
 @pytest.mark.parametrize(("value", "currency", "on_unit"), [
-    ("100.00", "USD", True), ("100.000", "USD", True), ("100", "USD", True), ("100.005", "USD", False),
-    ("1000", "IDR", True), ("1000.0", "IDR", True), ("1000.5", "IDR", False), ("1E+3", "JPY", True),
+    ("100.00", "USD", True), ("100.000", "USD", False), ("100", "USD", True), ("100.005", "USD", False),
+    ("1000", "IDR", True), ("1000.0", "IDR", False), ("1000.5", "IDR", False), ("1E+3", "JPY", True),
     ("12.345", "KWD", True), ("12.3455", "KWD", False), ("0.0001", "CLF", True),
-    ("1" + "0" * 40 + ".000", "USD", True), ("1" + "0" * 40 + ".001", "USD", False),  # past the context's precision
+    ("1" + "0" * 40 + ".00", "USD", True), ("1" + "0" * 40 + ".001", "USD", False),  # past the context's precision
 ])
-def test_on_minor_unit_ignores_trailing_zeros_but_not_extra_digits(value: str, currency: str,
-                                                                   on_unit: bool) -> None:
+def test_on_minor_unit_counts_the_places_written(value: str, currency: str, on_unit: bool) -> None:
+    # an amount is written in its currency: "100.000" USD has one place too many (issue 15)
     assert on_minor_unit(Decimal(value), currency) is on_unit
 
 
 @given(currency=st.sampled_from(sorted(MINOR_UNITS)),
        value=st.decimals(min_value=0, max_value=10**12, places=6, allow_nan=False, allow_infinity=False))
 def test_on_minor_unit_agrees_with_rounding_to_the_unit(currency: str, value: Decimal) -> None:
-    assert on_minor_unit(value, currency) == (value == round_money(value, currency))
+    # a value with no more places than the currency's is unchanged by rounding to its unit
+    if on_minor_unit(value, currency):
+        assert value == round_money(value, currency)
+    else:
+        assert -value.as_tuple().exponent > MINOR_UNITS[currency]  # type: ignore[operator]
 
 
 # --- amounts off their currency's minor unit are refused -----------------------------------
@@ -165,10 +169,12 @@ def test_an_amount_finer_than_its_currency_is_refused_naming_the_field(
     assert err.value.message == message
 
 
-def test_trailing_zeros_are_not_finer_than_the_currency(abroad: Engine) -> None:
-    # "100.000" USD is 100 dollars: accepted, priced as 100.00 (toys 6%)
-    assert abroad.quote(_order("acme", "USD", "100.000")).net == Decimal("94.00")
+def test_an_amount_is_written_with_at_most_its_currencys_places(abroad: Engine) -> None:
+    # "100.00" USD and "1000" IDR are written in their currency: priced (toys 6%)
+    assert abroad.quote(_order("acme", "USD", "100.00")).net == Decimal("94.00")
     assert abroad.quote(_order("acme-id", "IDR", "1000")).net == Decimal("940")
+    with pytest.raises(InputError, match=r"expected at most 2 decimal places for USD, got 100\.000"):
+        abroad.quote(_order("acme", "USD", "100.000"))  # a place too many, even a zero
 
 
 def test_a_violation_amount_finer_than_its_markets_currency_is_refused(abroad: Engine) -> None:

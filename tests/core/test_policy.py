@@ -53,14 +53,14 @@ def test_layering_parent_variant_then_override_files_in_order(tmp_path: Path) ->
 
 
 def test_policy_gap_names_market_rule_category_date_and_remedy(acme_engine: Engine) -> None:
-    quote = acme_engine.quote(acme_order(category="books", placed_at="2024-08-01"))
+    quote = acme_engine.quote(acme_order(category="books", placed_at="2024-08-01", delivered_at="2024-08-03"))
     [gap] = quote.gaps
     assert (gap.figure, gap.market, gap.rule, gap.category, gap.on, gap.key, gap.state) == (
         "platform_fee", "acme", "TEST-FEE-1", "books", dt.date(2024, 8, 1), "platform_fee.rate.books", "gap")
     assert gap.detail == "the test source publishes toys and games only"  # the declared gap's reason
     assert "platform_fee.rate.books" in gap.supply and "--policy FILE" in gap.supply and "\n" not in gap.supply
     assert (quote.complete, quote.net, quote.total_fees, quote.fees) == (False, None, None, ())
-    assert quote.payout_date == dt.date(2024, 7, 10)  # the payout stands: delivered 3 Jul + 7 days
+    assert quote.payout_date == dt.date(2024, 8, 10)  # the payout stands: delivered 3 Aug + 7 days
 
 
 def test_gap_is_filled_by_an_override(tmp_path: Path) -> None:
@@ -87,8 +87,8 @@ def test_announced_not_yet_and_ended_are_named_states(acme_engine: Engine, tmp_p
                       'effective_from = 2030-01-01\neffective_to = 2030-12-31\n')
     engine = Engine(plugins=[acme], entry_points=False, policy_files=[ended])
     # the override's range ends on 2030-12-31; the plugin's 6% is still in force below it
-    assert engine.quote(acme_order(placed_at="2031-01-01")).fees[0].amount == 6
-    assert engine.quote(acme_order(placed_at="2030-12-31T23:00")).fees[0].amount == 7
+    assert engine.quote(acme_order(placed_at="2031-01-01", delivered_at="2031-01-03")).fees[0].amount == 6
+    assert engine.quote(acme_order(placed_at="2030-12-31T23:00", delivered_at="2031-01-03")).fees[0].amount == 7
 
 
 @pytest.mark.parametrize(

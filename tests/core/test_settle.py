@@ -21,7 +21,7 @@ GOOD = {"order_id": "G1", "market": "acme", "category": "toys", "amount": "100.0
 def _batch(tmp_path: Path) -> Path:
     lines = [
         json.dumps(GOOD),                                                     # 1: 5% → 5.00, net 95.00
-        json.dumps(dict(GOOD, order_id="G2", amount="33.33", placed_at="2024-07-01",
+        json.dumps(dict(GOOD, order_id="G2", amount="33.33", placed_at="2024-07-01", delivered_at="2024-07-01",
                         affiliate_plan="open", commission_rate="0.15")),      # 2: 6% → 2.00; 15% → 5.00
         json.dumps(dict(GOOD, order_id="B1", category="books")),             # 3: policy gap
         "{broken",                                                            # 4: not JSON
@@ -46,7 +46,7 @@ def test_settle_reports_every_row_and_exits_3(tmp_path: Path, acme_engine: Engin
         ("G1", "5.00", "0", "95.00", True), ("G2", "2.00", "5.00", "26.33", True),
         ("B1", None, "0", None, False), ("G3", "0.01", "0", "0.09", True)]
     # +7, +7, +7 (the policy gap leaves the payout date standing), +3 (west)
-    assert [x["payout_date"] for x in lines] == ["2024-03-11", "2024-03-11", "2024-03-11", "2024-03-07"]
+    assert [x["payout_date"] for x in lines] == ["2024-03-11", "2024-07-08", "2024-03-11", "2024-03-07"]
     [gap] = lines[2]["gaps"]  # line 3: a policy gap is named, not rejected
     assert (gap["figure"], gap["rule"], gap["key"], gap["category"], gap["date"]) == (
         "platform_fee", "TEST-FEE-1", "platform_fee.rate.books", "books", "2024-03-01")
@@ -104,7 +104,7 @@ def test_settle_csv_in_and_out(tmp_path: Path, acme_engine: Engine) -> None:
 
 def test_settle_from_python_is_a_lazy_iterator(acme_engine: Engine) -> None:
     summary = Summary()
-    results = acme_engine.settle([GOOD, dict(GOOD, amount="-5")], summary)
+    results = acme_engine.settle([GOOD, dict(GOOD, order_id="G2", amount="-5")], summary)
     first = next(results)
     assert first.net == Decimal("95.00")  # type: ignore[union-attr]
     second = next(results)
@@ -217,11 +217,11 @@ def test_a_worker_writes_its_chunk_in_turn_and_spools_it_otherwise(tmp_path: Pat
     monkeypatch.setattr(batch, "_WORKER", batch._Shared(acme_engine, batch._Formatter("jsonl"), str(src),
                                                         str(spool), fd, written))
     try:
-        part, refused, summary, count = batch._work((5, 0, size, None))  # chunk 5, while 4 is not out yet
+        part, refused, summary, count, *_ = batch._work((5, 0, size, None))  # chunk 5, while 4 is not out yet
         assert part is not None and out.read_bytes() == b"" and written.value == 4
         spooled = Path(part).read_bytes()
         assert [json.loads(x)["order_id"] for x in spooled.splitlines()] == ["M1", "M2", "M3"]
-        part, refused, summary, count = batch._work((4, 0, size, None))  # chunk 4: its turn
+        part, refused, summary, count, *_ = batch._work((4, 0, size, None))  # chunk 4: its turn
         assert part is None and out.read_bytes() == spooled and written.value == 5
         assert (count, summary.accepted, refused) == (3, 3, [])
     finally:
@@ -237,8 +237,8 @@ def test_a_chunk_finished_out_of_turn_is_spooled_and_appended_in_turn(
     monkeypatch.setattr(batch, "CHUNK_BYTES", 300)
     real = batch._settle_block
 
-    def slow_first_chunk(engine, rows, fmt, count):  # type: ignore[no-untyped-def]
-        done = real(engine, rows, fmt, count)
+    def slow_first_chunk(engine, rows, fmt, count, *seen):  # type: ignore[no-untyped-def]
+        done = real(engine, rows, fmt, count, *seen)
         if any(line.startswith(b'{"order_id":"M1"') for line in done[0]):
             time.sleep(0.5)  # the other worker settles later chunks meanwhile: they are not in turn
         return done

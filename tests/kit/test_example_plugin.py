@@ -63,7 +63,8 @@ def test_shoppolicy_fee_rules_quote_exactly(engine: Engine) -> None:
     assert (quote.creator.commission, quote.creator.platform_take, quote.creator.creator_receives) == (
         Decimal("6.00"), Decimal("0.60"), Decimal("5.40"))
     assert quote.net == Decimal("31.75")
-    assert engine.quote(dict(BOOKS, placed_at="2025-07-01")).fees[0].amount == Decimal("2.40")  # announced rate
+    announced = dict(BOOKS, placed_at="2025-07-01", delivered_at="2025-07-03")
+    assert engine.quote(announced).fees[0].amount == Decimal("2.40")  # announced rate
     toys = engine.quote(dict(BOOKS, category="toys"))
     [gap] = toys.gaps
     assert (gap.figure, gap.market, gap.rule, gap.key, gap.category, gap.on) == (
@@ -77,8 +78,8 @@ def test_shoppolicy_fee_rules_quote_exactly(engine: Engine) -> None:
 
 
 def test_shoppolicy_payout_rules_use_the_period_in_force_on_delivery(engine: Engine) -> None:
-    (before,) = engine.payout(dict(BOOKS, delivered_at="2025-02-28T23:59:00"))
-    (after,) = engine.payout(dict(BOOKS, delivered_at="2025-03-01T00:00:00"))
+    (before,) = engine.payout(dict(BOOKS, placed_at="2025-02-27T10:00:00", delivered_at="2025-02-28T23:59:00"))
+    (after,) = engine.payout(dict(BOOKS, placed_at="2025-02-27T10:00:00", delivered_at="2025-03-01T00:00:00"))
     assert (before.date, before.days, before.rule) == (dt.date(2025, 3, 14), 14, "EXAMPLE-PAY-1")
     assert (after.date, after.days) == (dt.date(2025, 3, 11), 10)
 

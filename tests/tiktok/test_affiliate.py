@@ -207,7 +207,7 @@ def vn_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 ])
 def test_TT_AFF_4_vietnam_creator_paid_on_the_first_1st_or_16th_after_delivery_plus_14_days(
         vn_engine: Engine, delivered: str, paid: str) -> None:
-    line = creator_line(vn_engine, creator_order("tiktok-vn", delivered_at=delivered))
+    line = creator_line(vn_engine, creator_order("tiktok-vn", placed_at=delivered, delivered_at=delivered))
     assert (line.date, line.rule) == (dt.date.fromisoformat(paid), "TT-AFF-4")
 
 

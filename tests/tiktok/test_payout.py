@@ -136,13 +136,13 @@ def test_TT_PAY_2_an_unknown_tier_is_refused_naming_the_field(engine: Engine) ->
 
 
 def test_TT_PAY_2_a_settlement_date_needs_the_seller_type(engine: Engine) -> None:
-    quote = engine.quote(order("tiktok-us", delivered_at="2025-01-06"))
+    quote = engine.quote(order("tiktok-us", placed_at="2025-01-02", delivered_at="2025-01-06"))
     [gap] = [g for g in quote.gaps if g.figure == "payout:merchant"]
     assert gap.key == "settlement.<seller_type>.normal.days" and "gives no seller_type" in (gap.detail or "")
     assert "cross_border_pop" in (gap.detail or "")  # the seller types with a published period
     assert quote.net == Decimal("92.00")  # the referral fee stands: 8% × 100
     with pytest.raises(PolicyGapError):
-        engine.payout(order("tiktok-us", delivered_at="2025-01-06"))
+        engine.payout(order("tiktok-us", placed_at="2025-01-02", delivered_at="2025-01-06"))
 
 
 def test_TT_PAY_2_an_undelivered_order_has_no_settlement_date_yet(engine: Engine) -> None:
@@ -152,3 +152,17 @@ def test_TT_PAY_2_an_undelivered_order_has_no_settlement_date_yet(engine: Engine
     with pytest.raises(InputError) as info:
         engine.payout(undelivered)
     assert info.value.field == "delivered_at"
+
+
+def test_TT_PAY_1_settlement_dates_the_block_remembers_stay_right_and_bounded(engine: Engine) -> None:
+    # The payout block remembers an answer per delivery time, seller type and tier, within
+    # a bound: every date stays right however many delivery days a batch spans.
+    start = dt.date(2025, 1, 1)
+    for day in range(0, 5000, 7):  # more delivery days than are kept, over the 8-day period
+        delivered = start + dt.timedelta(days=day)
+        quote = engine.quote(order("tiktok-us", seller_type="cross_border_pop", placed_at="2025-01-01",
+                                   delivered_at=f"{delivered.isoformat()}T{day % 24:02d}:30:00"))
+        assert quote.payout_date == delivered + dt.timedelta(days=8)
+    us = engine.market("tiktok-us")
+    [merchant, _] = engine._plan("payout", us, dt.datetime(2025, 6, 1))
+    assert len(merchant._answers) <= 4096
