@@ -22,7 +22,13 @@ from shoppolicy.money import MINOR_UNITS, QUANTA, ZERO, on_minor_unit, too_preci
 ONE = Decimal(1)
 _NO_COMPONENTS = (ZERO, ZERO, ZERO, ZERO)
 #: The money fields of an order record, each checked against the currency's minor unit.
-_MONEY_FIELDS = ("amount", "platform_discount", "buyer_shipping", "tax", "refunded")
+_MONEY_FIELDS = ("amount", "platform_discount", "buyer_shipping", "tax", "refunded", "platform_discount_refunded")
+#: The yes/no inputs of an order record (default false): fee rules name them in
+#: ``exempt_if`` and ``charged_if``, beside the flags derived from other fields
+#: (:data:`DERIVED_FLAGS`).
+FLAG_FIELDS = ("pre_order", "new_shop", "creator_sample", "cancelled_before_shipping", "tax_registered_org")
+#: Flags an order record derives from its other fields (properties of :class:`OrderRecord`).
+DERIVED_FLAGS = ("refunded_before_delivery",)
 # Each currency's minor unit, as a plain dict: a read-only proxy's get costs 10 ns more,
 # once per order.
 _UNITS = dict(QUANTA)
@@ -73,6 +79,11 @@ class OrderRecord:
     ``amount`` is the settled goods amount (item price after the seller's own discount);
     the price components ``platform_discount``, ``buyer_shipping``, ``tax`` and
     ``refunded`` default to zero.  Times without an offset are in the market's time zone.
+    ``platform_discount_refunded`` is the part of the platform discount taken back with a
+    refund (at most ``platform_discount``; the UK commission base subtracts it).  The
+    flags (:data:`FLAG_FIELDS`) default to false: an order is a pre-order, a new shop's,
+    a creator sample or cancelled before shipping, or its shop a tax-registered
+    organisation, only when it says so.
     """
 
     order_id: str
@@ -94,6 +105,12 @@ class OrderRecord:
     tax: Decimal = ZERO
     refunded: Decimal = ZERO
     quantity: int = 1
+    platform_discount_refunded: Decimal = ZERO
+    pre_order: bool = False
+    new_shop: bool = False
+    creator_sample: bool = False
+    cancelled_before_shipping: bool = False
+    tax_registered_org: bool = False
 
     def __attrs_post_init__(self) -> None:
         # One check for the common all-valid case; per-field messages only on failure.
@@ -107,10 +124,12 @@ class OrderRecord:
             if (unit is not None and amount >= ZERO and not amount % unit and self.quantity >= 1
                     and (rate is None or ZERO <= rate <= ONE)):
                 parts = (self.platform_discount, self.buyer_shipping, self.tax, self.refunded)
-                if parts == _NO_COMPONENTS:  # no price components: nothing more to check
+                taken_back = self.platform_discount_refunded
+                if parts == _NO_COMPONENTS and not taken_back:  # no price components: nothing more to check
                     return
                 if (min(parts) >= ZERO and self.refunded <= self.customer_payment
-                        and not (parts[0] % unit or parts[1] % unit or parts[2] % unit or parts[3] % unit)):
+                        and not (parts[0] % unit or parts[1] % unit or parts[2] % unit or parts[3] % unit)
+                        and (not taken_back or (ZERO <= taken_back <= parts[0] and not taken_back % unit))):
                     return
         except ArithmeticError:  # more digits than the decimal context holds: the checks below say
             pass
@@ -136,11 +155,20 @@ class OrderRecord:
         if self.refunded > self.customer_payment:
             raise field_error("refunded", f"expected at most what the buyer paid ({self.customer_payment}), "
                               f"got {self.refunded}")
+        if self.platform_discount_refunded > self.platform_discount:
+            raise field_error("platform_discount_refunded", "expected at most the platform discount "
+                              f"({self.platform_discount}), got {self.platform_discount_refunded}")
 
     @property
     def customer_payment(self) -> Decimal:
         """C = amount − platform discount + buyer shipping + tax (rules-catalogue.md)."""
         return self.amount - self.platform_discount + self.buyer_shipping + self.tax
+
+    @property
+    def refunded_before_delivery(self) -> bool:
+        """The whole order was refunded before delivery: R = C > 0 and no ``delivered_at``
+        (a derived flag: a fee per delivered order is not charged on such an order)."""
+        return self.delivered_at is None and bool(self.refunded) and self.refunded == self.customer_payment
 
 
 @attrs.frozen(slots=True)
