@@ -1,9 +1,10 @@
 """Fee blocks: what every marketplace's platform fees are made of, priced per order.
 
-- :class:`PercentFee` — ``round(base × rate) + fixed``, capped per unit, charged only to
-  the seller or store types it names and not on orders an exemption covers; the rate
-  comes from a :class:`RateTable` (flat, by category, by store type and category, by
-  seller type).  With base ``none`` it is a fixed amount per order.
+- :class:`PercentFee` — ``round(base × rate) + fixed``, capped per unit, charged to the
+  orders its :class:`Payers` name (seller and store types, order flags that exempt an
+  order or that an order must have); the rate comes from a :class:`RateTable` (flat, by
+  category, by store type and category, by seller type).  With base ``none`` it is a
+  fixed amount per order.
 - add-ons, each its own fee line computed from its parent's: :class:`TaxOnFee` (a tax
   on another fee, Indonesia's VAT on the commission) and :class:`RefundShareFee` (a
   share of the refunded part of another fee, the US refund administration fee).
@@ -84,6 +85,47 @@ def gap_of(figure: str, error: PolicyGapError, *, low_amount: Decimal | None = N
     return Gap(figure=figure, rule=error.rule, market=error.market, key=error.key, on=on, state=error.state,
                category=error.category, detail=error.detail, low=error.low, high=error.high,
                candidate=error.candidate, source=error.source, low_amount=low_amount, high_amount=high_amount)
+
+
+@attrs.frozen(slots=True)
+class Payers:
+    """Which orders pay a fee: those of the seller types and store types it names (``None``:
+    any), that have every flag of ``charged_if`` and none of ``exempt_if`` (order fields
+    such as ``pre_order``, or derived flags such as ``refunded_before_delivery``).
+
+    A fee charged to some store types only, on an order that gives no ``store_type``,
+    is the gap ``store_gap``: whether the order pays cannot be told, so it is named,
+    never taken as "no".  (An order with no ``seller_type`` is not of a seller type a
+    fee names: seller types are exceptions such as ``cross_border``.)
+    """
+
+    seller_types: frozenset[str] | None = None
+    store_types: frozenset[str] | None = None
+    exempt_if: tuple[str, ...] = ()
+    charged_if: tuple[str, ...] = ()
+    store_gap: GapSpec | None = None
+
+    def pays(self, order: OrderRecord) -> bool:
+        """Whether ``order`` pays the fee; raises the store-type gap when that cannot be told."""
+        if self.charged_if and not all(getattr(order, flag) for flag in self.charged_if):
+            return False
+        if self.exempt_if and any(getattr(order, flag) for flag in self.exempt_if):
+            return False
+        if self.seller_types is not None and order.seller_type not in self.seller_types:
+            return False
+        if self.store_types is not None and order.store_type not in self.store_types:
+            if order.store_type is None and self.store_gap is not None:
+                raise self.store_gap.error(order.placed_at.date(), category=order.category)
+            return False
+        return True
+
+    def skip(self, order: OrderRecord, code: str) -> tuple[Gap, ...] | None:
+        """``None`` when ``order`` pays fee ``code``; else what the fee shows instead:
+        nothing, or the gap saying why it cannot be told."""
+        try:
+            return None if self.pays(order) else ()
+        except PolicyGapError as gap:
+            return (gap_of(code, gap),)
 
 
 class AddOn(Protocol):
@@ -197,9 +239,11 @@ class PercentFee:
     ``returns_refunded_share``: the part of the fee on the refunded share of the base is
     returned to the seller (SEA commissions, the US referral fee); otherwise refunds
     change the fee only through its base (UK ``amount+shipping-refund``, the C − R of
-    transaction fees) or not at all (Thailand's Commerce Growth Fee).  ``seller_types``
-    and ``store_types`` restrict who pays it; an order whose field named in ``exempt_if``
-    is true carries none.  ``table`` is ``None`` for a fee with no percentage part.
+    transaction fees) or not at all (Thailand's Commerce Growth Fee).  ``payers``
+    restricts who pays it (``None``: every order).  ``table`` is ``None`` for a fee with
+    no percentage part.  ``range_caps`` are the per-unit caps of the low and the high end
+    of a missing rate's published range, where the sources of the two ends give
+    different caps (otherwise ``cap_per_unit`` caps both bounds).
     """
 
     code: str
@@ -213,22 +257,15 @@ class PercentFee:
     fixed_trail: TrailEntry | None = None
     cap_per_unit: Decimal | None = None
     returns_refunded_share: bool = False
-    seller_types: frozenset[str] | None = None
-    store_types: frozenset[str] | None = None
-    exempt_if: tuple[str, ...] = ()
+    payers: Payers | None = None
     label: str | None = None
-
-    def applies_to(self, order: OrderRecord) -> bool:
-        if self.seller_types is not None and order.seller_type not in self.seller_types:
-            return False
-        if self.store_types is not None and order.store_type not in self.store_types:
-            return False
-        return not (self.exempt_if and any(getattr(order, flag, None) for flag in self.exempt_if))
+    range_caps: tuple[Decimal | None, Decimal | None] | None = None
 
     def apply(self, order: OrderRecord) -> tuple[FeeLine | Gap, ...]:
-        if (self.seller_types is not None or self.store_types is not None or self.exempt_if) \
-                and not self.applies_to(order):
-            return ()
+        if self.payers is not None:
+            skipped = self.payers.skip(order, self.code)
+            if skipped is not None:
+                return skipped
         table = self.table
         if table is None:
             return (self._fixed_line(order),)
@@ -282,11 +319,12 @@ class PercentFee:
         full = self.base(order)
         refunded = refunded_part(order, full, self.unit) if order.refunded else ZERO
         base = full - refunded if self.returns_refunded_share else full
-        low, high = (money(base * rate, self.unit) + self.fixed for rate in (gap.low, gap.high))
-        if self.cap_per_unit is not None:
-            cap = self.cap_per_unit * order.quantity
-            low, high = min(low, cap), min(high, cap)
-        return gap_of(self.code, gap, low_amount=low, high_amount=high)
+        caps = self.range_caps or (self.cap_per_unit, self.cap_per_unit)
+        ends = []
+        for rate, cap in zip((gap.low, gap.high), caps, strict=True):
+            amount = money(base * rate, self.unit) + self.fixed
+            ends.append(amount if cap is None else min(amount, cap * order.quantity))
+        return gap_of(self.code, gap, low_amount=min(ends), high_amount=max(ends))
 
 
 @attrs.frozen(slots=True)
@@ -325,9 +363,14 @@ class RefundShareFee:
     cap: Decimal
     unit: Decimal
     trail: TrailEntry
+    #: Order flags that exempt an order's refund (TT-FEE-2: creator samples, refunds
+    #: before shipping that meet the auto-cancel criteria).
+    exempt_if: tuple[str, ...] = ()
 
     def apply(self, order: OrderRecord, line: FeeLine, rate: Decimal, refunded_base: Decimal) -> FeeLine | None:
         if not refunded_base:
+            return None
+        if self.exempt_if and any(getattr(order, flag) for flag in self.exempt_if):
             return None
         refunded_fee = money(refunded_base * rate, self.unit)
         amount = money(refunded_fee * self.share, self.unit)
@@ -347,12 +390,11 @@ class GapFee:
     code: str
     rule: str
     gap: GapSpec
-    seller_types: frozenset[str] | None = None
-    store_types: frozenset[str] | None = None
+    payers: Payers | None = None
 
     def apply(self, order: OrderRecord) -> tuple[Gap, ...]:
-        if self.seller_types is not None and order.seller_type not in self.seller_types:
-            return ()
-        if self.store_types is not None and order.store_type not in self.store_types:
-            return ()
+        if self.payers is not None:
+            skipped = self.payers.skip(order, self.code)
+            if skipped is not None:
+                return skipped
         return (gap_of(self.code, self.gap.error(order.placed_at.date(), category=order.category)),)
