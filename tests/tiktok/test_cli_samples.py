@@ -35,7 +35,8 @@ def sample(name: str) -> str:
 
 
 def test_quote_sample_orders() -> None:
-    result = run("quote", sample("orders.jsonl"))  # 3: us-pop-1101's creator payout date is a gap
+    # 3: us-pop-1101's creator payout date is a gap; id-creator's Dynamic Commission Fee (TT-FEE-17)
+    result = run("quote", sample("orders.jsonl"))
     quotes = {q["order_id"]: q for q in json_lines(result, exit_code=3)}
     expected = {
         # order: (merchant date, creator commission, creator date)
@@ -48,9 +49,15 @@ def test_quote_sample_orders() -> None:
         == expected
     for q in quotes.values():
         fees = sum((Decimal(f["amount"]) for f in q["fees"]), Decimal(0))
-        assert Decimal(q["net"]) == Decimal(q["amount"]) - fees - Decimal(q["creator_commission"])
+        if q["net"] is not None:
+            assert Decimal(q["net"]) == Decimal(q["amount"]) - fees - Decimal(q["creator_commission"])
     assert {k: q["complete"] for k, q in quotes.items()} == {
-        "us-pop-1031": True, "us-pop-1101": False, "id-creator": True, "uk-creator": True}
+        "us-pop-1031": True, "us-pop-1101": False, "id-creator": False, "uk-creator": True}
+    [dynamic] = quotes["id-creator"]["gaps"]  # its other fees and its creator's share stand
+    assert (dynamic["figure"], dynamic["rule"], quotes["id-creator"]["net"]) == ("dynamic_commission_fee",
+                                                                                "TT-FEE-17", None)
+    assert {f["code"] for f in quotes["id-creator"]["fees"]} == {"commission", "commission_vat",
+                                                                 "order_processing_fee"}
     [gap] = quotes["us-pop-1101"]["gaps"]
     assert (gap["figure"], gap["rule"], gap["market"], gap["key"], gap["date"]) == (
         "payout:creator", "TT-AFF-3", "tiktok-us", "creator_payout.schedule", "2024-11-01")

@@ -154,7 +154,9 @@ class RateChoice:
 class RateTable:
     """Where a fee's rate comes from for one order.
 
-    Look-up order: a rate for the order's ``seller_type``; the rate of the order's key
+    Look-up order: a rate (or the gap) for an order flag the order has (``new_shop``
+    pays 0% in Thailand and the Philippines; ``tax_registered_org`` is a gap in
+    Vietnam); a rate for the order's ``seller_type``; the rate of the order's key
     (``keyed_by`` fields joined with dots, e.g. ``beauty`` or ``marketplace.gold_jewellery``);
     the flat ``default``.  Otherwise a policy gap: for the missing key when rates are
     published per key (``per_key_gap`` is the ``[[gaps]]`` entry in force), else for the
@@ -175,9 +177,17 @@ class RateTable:
     refused: Mapping[str, Exception] = attrs.field(factory=dict)
     #: Per-key gaps with their own range or candidate (``[[gaps]]`` for one key).
     key_gaps: Mapping[str, GapSpec] = attrs.field(factory=dict)
+    #: Rates and gaps of orders that have an order flag, whatever their key, in order.
+    flag_rates: tuple[tuple[str, RateChoice | GapSpec], ...] = ()
 
     def choose(self, order: OrderRecord) -> RateChoice:
         """The order's rate; raises the policy gap (or the input error) saying why not."""
+        for flag, flagged in self.flag_rates:
+            if getattr(order, flag):
+                if type(flagged) is GapSpec:
+                    raise flagged.error(order.placed_at.date(), key=f"{self.prefix}flag_rate.{flag}",
+                                        category=order.category)
+                return flagged  # type: ignore[return-value]
         if order.seller_type is not None and self.seller_rates:
             found = self.seller_rates.get(order.seller_type)
             if found is not None:

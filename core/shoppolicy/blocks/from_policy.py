@@ -370,6 +370,7 @@ def _rate_table(policy: PolicyView, market: Market, code: str, prefix: str, rule
             key_gaps[key.removeprefix(prefix + "rate.")] = GapSpec.of(policy.gap(key, rule, found=state))
     seller_rates = {key.removeprefix(prefix + "seller_rate."): make(entry, key.removeprefix(prefix))
                     for key, entry in policy.with_prefix(prefix + "seller_rate.")}
+    flag_rates = _flag_rates(policy, prefix, rule, make)
     flat = policy.state(prefix + "rate")
     default = make(flat.entry, None) if flat.state == "in_force" and flat.entry is not None else None
     per_key = policy.state(prefix + "rate.*")
@@ -380,7 +381,26 @@ def _rate_table(policy: PolicyView, market: Market, code: str, prefix: str, rule
     keyed_by, store_types = _keys(policy, prefix, rule)
     return RateTable(market=market.id, code=code, prefix=prefix, keyed_by=keyed_by, rates=rates, default=default,
                      flat_gap=flat_gap, seller_rates=seller_rates, store_types=store_types, per_key_gap=per_key_gap,
-                     refused=refused, key_gaps=key_gaps)
+                     refused=refused, key_gaps=key_gaps, flag_rates=flag_rates)
+
+
+def _flag_rates(policy: PolicyView, prefix: str, rule: str,
+                make: _ChoiceMaker) -> tuple[tuple[str, RateChoice | GapSpec], ...]:
+    """The rates (and declared gaps) of orders with an order flag, ``flag_rate.<flag>``."""
+    found: list[tuple[str, RateChoice | GapSpec]] = []
+    section = prefix + "flag_rate."
+    for state in policy.all_states():
+        key = state.key
+        if not key.startswith(section) or key.endswith("*") or state.entry is None:
+            continue
+        flag = key.removeprefix(section)
+        if flag not in FLAGS:
+            raise PolicyFileError(state.entry.path, f"{key}: unknown order flag {flag}; expected {', '.join(FLAGS)}")
+        if state.state == "in_force":
+            found.append((flag, make(state.entry, key.removeprefix(prefix))))
+        elif state.state == "gap":  # a [[gaps]] entry: an order with the flag has no published rate
+            found.append((flag, GapSpec.of(policy.gap(key, rule, found=state))))
+    return tuple(found)
 
 
 _Bounds = tuple[Decimal, Decimal, Entry, Entry] | None

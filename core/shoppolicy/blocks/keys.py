@@ -71,6 +71,7 @@ def fee_keys(prefix: str, rules: str, *, markets: tuple[str, ...] = ()) -> list[
         ("rate.**", "rate", "the rate of one key (category, or store type and category)"),
         ("rate_incl_tax.**", "rate", "the rate of one key, tax included (no tax add-on)"),
         ("seller_rate.*", "rate", "the rate of a seller type, whatever the key"),
+        ("flag_rate.*", "rate", "the rate of orders with an order flag (new_shop), whatever the key"),
         ("keyed_by", "names", "the order fields a rate key is made of (category, store_type)"),
         ("store_types", "names", "the store types a rate key may name"),
         ("fixed", "money", "a fixed amount per order, added to the percentage"),

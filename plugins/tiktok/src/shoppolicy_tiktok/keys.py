@@ -11,7 +11,7 @@ from shoppolicy.blocks.keys import KeySpec, RuleSpec, fee_keys
 
 #: The fee codes the data may name (``fee.<code>.*``); a new code is declared here first.
 FEE_CODES = ("referral_fee", "refund_admin_fee", "commission", "commission_vat", "commerce_growth_fee",
-             "transaction_fee", "payment_fee", "processing_fee", "order_processing_fee", "platform_support_fee",
+             "transaction_fee", "payment_fee", "order_processing_fee", "platform_support_fee",
              "mall_service_fee", "dynamic_commission_fee", "pre_order_fee")
 
 KEYS: list[KeySpec | RuleSpec] = [
