@@ -44,6 +44,7 @@ from shoppolicy.policy_check import check_entry, spec_for
 from shoppolicy.pricing import price
 from shoppolicy.rules import IncentiveProgram, ViolationHandler
 from shoppolicy.settle import Rejected, Summary, settle_rows
+from shoppolicy.trail import is_stale
 
 FEES, PAYOUTS = "fee", "payout"
 
@@ -300,7 +301,8 @@ class Engine:
                 effective_from=e.start if e is not None else None,
                 effective_to=e.end if e is not None else None,
                 detail=resolved.detail,
-                interpretation=e.interpretation if e is not None else None))
+                interpretation=e.interpretation if e is not None else None,
+                stale=in_force and e is not None and is_stale(e.retrieved, view.at.date())))
         for spec in self.declared_keys(market_id) or ():  # declared keys the data gives no value for
             if "*" in spec.pattern and any(spec_for(r.key, [spec]) is spec for r in out):
                 continue

@@ -173,7 +173,12 @@ class OrderRecord:
 
 @attrs.frozen(slots=True)
 class TrailEntry:
-    """Why a figure is what it is: the rule, the parameters used, and where they came from."""
+    """Why a figure is what it is: the rule, the parameters used, and where they came from.
+
+    ``confirmed`` is the oldest ``retrieved`` date of the values the figure rests on: how
+    old the knowledge behind it is.  An order placed from ``stale_from`` on (more than 12
+    months after ``confirmed``) lists ``stale_note`` in its quote's ``stale``.
+    """
 
     rule: str
     what: str
@@ -181,6 +186,11 @@ class TrailEntry:
     source: str = ""
     layer: str = ""
     confidence: str | None = None
+    confirmed: dt.date | None = None
+    #: The local instant from which an order's date is more than 12 months after
+    #: ``confirmed``, and what its quote then says (built once per entry; not output).
+    stale_from: dt.datetime | None = attrs.field(default=None, eq=False, repr=False, metadata={"internal": True})
+    stale_note: str = attrs.field(default="", eq=False, repr=False, metadata={"internal": True})
 
 
 @attrs.frozen(slots=True)
@@ -280,7 +290,10 @@ class Quote:
     other figures stand.  ``net`` (and ``total_fees``) are ``None`` while a fee is
     unknown, never a number that silently leaves it out; ``complete`` is true when there
     is no gap.  A payout date waiting on the order itself (not delivered yet) is
-    ``None`` with the reason in ``pending``.
+    ``None`` with the reason in ``pending``.  ``stale`` names each figure resting on a
+    value that a source last confirmed more than 12 months before the order's date
+    ("... last confirmed 2024-03-05"): the figure stands, and the seller sees how old
+    the knowledge behind it is.
     """
 
     order_id: str
@@ -299,6 +312,7 @@ class Quote:
     gaps: tuple[Gap, ...] = ()
     #: The sum of the fee lines, as the pricing path added them up (not output: see total_fees).
     fees_sum: Decimal | None = attrs.field(default=None, eq=False, repr=False, metadata={"internal": True})
+    stale: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -407,3 +421,6 @@ class RuleState:
     effective_to: dt.datetime | None = None
     detail: str | None = None
     interpretation: str | None = None
+    #: A value in force that a source last confirmed (``retrieved``) more than 12 months
+    #: before the date asked about.
+    stale: bool = False

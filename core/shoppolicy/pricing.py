@@ -81,8 +81,14 @@ def price(record: OrderRecord, market: Market, charges: Sequence[Charge], plan_o
                 trail.append(line.trail)
     shown = passthrough(record) if (record.platform_discount or record.buyer_shipping or record.tax
                                     or record.refunded) else {}
+    placed, stale = record.placed_at, []
+    for entry in trail:  # freshness: one comparison per figure
+        since = entry.stale_from
+        if since is not None and placed >= since:
+            stale.append(entry.stale_note)
     return Quote(record.order_id, market.id, record.currency, record.amount, tuple(fees), net, creator,
-                 merchant, creator_date, tuple(payouts), shown, tuple(pending), tuple(trail), tuple(gaps), total)
+                 merchant, creator_date, tuple(payouts), shown, tuple(pending), tuple(trail), tuple(gaps), total,
+                 tuple(stale))
 
 
 def _payouts(record: OrderRecord, creator: CreatorShare | None, rules: Sequence[PayoutRule],
