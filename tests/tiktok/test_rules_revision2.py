@@ -904,3 +904,30 @@ def test_every_shipped_value_has_a_date_read_and_derived_values_say_what_from(pa
 def test_derived_values_are_labelled_derived(engine: Engine, market: str, key: str) -> None:
     entry = engine.view(market, "2025-06-01").optional(key)
     assert entry is not None and entry.market == market and entry.confidence == "derived"
+
+
+# --- TT-INC-1's constraint: six industries ---------------------------------------------------------
+
+@pytest.mark.parametrize("industries", [["beauty", "fashion", "home", "electronics", "sports"],
+                                        ["beauty", "fashion", "home", "electronics", "sports", "sports"]])
+def test_TT_INC_1_an_industry_list_that_is_not_six_industries_is_refused_at_load(
+        tmp_path: Path, industries: list[str]) -> None:
+    from shoppolicy import PolicyFileError
+
+    from .helpers import write_override
+
+    path = write_override(tmp_path / "star.toml", ("tiktok-sea", "TT-INC-1", "reputation_star.industries", industries))
+    with pytest.raises(PolicyFileError) as info:
+        Engine(policy_files=[str(path)])
+    message = str(info.value)
+    assert str(path) in message and "reputation_star.industries" in message and "expected six" in message
+    assert "TT-INC-1" in message and "\n" not in message
+
+
+def test_TT_INC_1_six_industries_are_accepted(tmp_path: Path) -> None:
+    from .helpers import STAR_INDUSTRIES, write_override
+
+    path = write_override(tmp_path / "star.toml", ("tiktok-sea", "TT-INC-1", "reputation_star.industries",
+                                                   STAR_INDUSTRIES))
+    view = Engine(policy_files=[str(path)]).view("tiktok-id", "2023-01-15")
+    assert view.get("reputation_star.industries", "TT-INC-1") == STAR_INDUSTRIES

@@ -10,6 +10,9 @@ one call.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import attrs
 
 #: The value types a key may declare, and what each accepts.
@@ -57,6 +60,26 @@ class RuleSpec:
     so that ``coverage`` lists it beside the rules that have keys."""
 
     rule: str
+    description: str = ""
+    markets: tuple[str, ...] = ()
+
+
+@attrs.frozen(slots=True)
+class KeyCheck:
+    """A constraint on declared keys' values that their types cannot say: one key's
+    (TT-INC-1: six industries) or several keys' together (DY-PAY-1: the newcomer period
+    is longer than the regular one).
+
+    Checked when a market's policy is built (at load for a market an override file
+    touches): on every policy time slice in which each key of ``keys`` has a value in
+    force, ``check`` receives those values by key and returns ``None`` when they are
+    fine, else the problem; the data is then refused with one line naming the files and
+    the keys.  While a key has no value (a gap), there is nothing to check.
+    """
+
+    rule: str
+    keys: tuple[str, ...]
+    check: Callable[[Mapping[str, Any]], str | None]
     description: str = ""
     markets: tuple[str, ...] = ()
 
