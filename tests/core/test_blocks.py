@@ -88,10 +88,10 @@ def test_exempt_if_exempts_an_order_with_any_flag_and_reads_derived_flags() -> N
 
 
 def test_a_fee_for_some_store_types_is_a_gap_naming_store_type_on_an_order_without_one() -> None:
-    store_gap = GapSpec(market="m", rule="P", key="store_type", detail="the order gives no store_type")
+    store_gap = GapSpec(market="m", rule="P", key="<store_type>", detail="the order gives no store_type")
     fee = fixed_fee(Payers(store_types=frozenset({"mall"}), store_gap=store_gap))
     [gap] = fee.apply(record())
-    assert isinstance(gap, Gap) and (gap.figure, gap.key) == ("x", "store_type")
+    assert isinstance(gap, Gap) and (gap.figure, gap.key) == ("x", "<store_type>")
     assert fee.apply(record(store_type="marketplace")) == ()
     assert len(fee.apply(record(store_type="mall"))) == 1
     assert fixed_fee(Payers(store_types=frozenset({"mall"}), exempt_if=("pre_order",))).apply(
@@ -144,3 +144,22 @@ def test_a_misspelt_order_flag_is_refused(tmp_path: Path) -> None:
         tmp_path, ("platform_fee.exempt_if", ["preorder"]))])
     with pytest.raises(PolicyFileError, match=r"unknown order flag.*preorder.*expected pre_order"):
         engine.quote(acme_order(placed_at="2024-08-01"))
+
+
+def test_a_rate_table_gives_orders_with_a_flag_their_own_rate_or_gap_before_any_key() -> None:
+    from shoppolicy import PolicyGapError
+    from shoppolicy.blocks import RateChoice
+
+    def choice(rate: str) -> RateChoice:
+        return RateChoice(rate=D(rate), rule="P", source="P", trail=TRAIL, trail_refund=TRAIL)
+
+    flagged_gap = GapSpec(market="m", rule="P", key="fee.x.flag_rate.tax_registered_org", detail="not found")
+    table = RateTable(market="m", code="x", prefix="fee.x.", keyed_by=("category",), rates={"toys": choice("0.05")},
+                      default=None, flat_gap=GapSpec(market="m", rule="P", key="fee.x.rate"),
+                      flag_rates=(("new_shop", choice("0")), ("tax_registered_org", flagged_gap)))
+    assert table.choose(record(category="toys")).rate == D("0.05")
+    assert table.choose(record(category="toys", new_shop=True)).rate == D("0")
+    assert table.choose(record(category="unknown", new_shop=True)).rate == D("0")  # whatever the key
+    with pytest.raises(PolicyGapError) as info:
+        table.choose(record(category="toys", tax_registered_org=True))
+    assert info.value.key == "fee.x.flag_rate.tax_registered_org"

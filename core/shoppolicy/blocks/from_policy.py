@@ -218,7 +218,9 @@ def _payers(policy: PolicyView, market: Market, code: str, prefix: str,
     store_gap = None
     if store_entry is not None and store_types is not None:
         shops = " or ".join(sorted(store_types))
-        store_gap = GapSpec(market=market.id, rule=store_entry.rule, key="store_type",
+        # An order input, not a policy key: "<store_type>" (as RateTable names a missing key
+        # field), so `gaps --template` lists it as not fillable by an override.
+        store_gap = GapSpec(market=market.id, rule=store_entry.rule, key="<store_type>",
                             detail=f"the order gives no store_type: {code} is charged to {shops} shops only "
                                    f"({store_entry.key}); give the order's store_type (marketplace, mall)")
     payers = Payers(seller_types=frozenset(names(seller_entry)) if seller_entry is not None else None,
