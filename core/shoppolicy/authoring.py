@@ -35,6 +35,7 @@ from shoppolicy.hookspecs import PROJECT
 from shoppolicy.model import Market
 from shoppolicy.plugins import _resource_name, load_plugin_file
 from shoppolicy.policy import ORIGIN_OVERRIDE, ORIGIN_OWNER, Entry, Resolved
+from shoppolicy.trail import is_stale, months_after
 
 #: A catalogue id at the start of a reference: ``DY-FEE-1``, ``TT-PAY-2``, ``EXAMPLE-VIO-1``.
 CATALOGUE_ID = re.compile(r"[A-Z][A-Z0-9]*(?:-[A-Z][A-Z0-9]*)+-[0-9]+(?=$|[\s:,(])")
@@ -250,6 +251,24 @@ def check_sources(distributions: Iterable[str] = ()) -> tuple[Shipped, list[Prob
     return shipped, problems
 
 
+def stale_values(entries: Iterable[Entry], months: int, as_of: dt.date) -> list[Entry]:
+    """The values a source last confirmed more than ``months`` months before ``as_of``
+    whose period reaches past that age (an order of such a period would say so in its
+    trail), oldest first.  A value with no ``retrieved`` date is listed too: nothing says
+    when it was confirmed."""
+    found = []
+    for e in entries:
+        if e.is_gap:
+            continue
+        if e.retrieved is None:
+            found.append(e)
+            continue
+        aged = months_after(e.retrieved, months)
+        if as_of > aged and (e.end is None or e.end.date() > aged):
+            found.append(e)
+    return sorted(found, key=lambda e: (e.retrieved or dt.date.min, e.market, e.key))
+
+
 # --- coverage -------------------------------------------------------------------------
 
 
@@ -264,6 +283,10 @@ class KeyCoverage:
     defined_for: str | None = None
     source: str | None = None
     detail: str | None = None
+    #: When a source last confirmed the value (``retrieved``), and whether that is more
+    #: than 12 months before the coverage date.
+    confirmed: dt.date | None = None
+    stale: bool = False
 
 
 @attrs.frozen
@@ -275,6 +298,8 @@ class RuleCoverage:
     counts: dict[str, int]
     layer_kinds: tuple[str, ...]
     keys: tuple[KeyCoverage, ...]
+    #: Some value in force was last confirmed more than 12 months before the date.
+    stale: bool = False
 
 
 @attrs.frozen
@@ -295,12 +320,14 @@ def _layer_kind(entry: Entry, market: Market, owners: Mapping[str, str]) -> str:
     return kind
 
 
-def _key_coverage(resolved: Resolved, market: Market, owners: Mapping[str, str]) -> KeyCoverage:
+def _key_coverage(resolved: Resolved, market: Market, owners: Mapping[str, str], as_of: dt.date) -> KeyCoverage:
     e = resolved.entry
     if e is None:
         return KeyCoverage(resolved.key, resolved.state, detail=resolved.detail)
     return KeyCoverage(resolved.key, resolved.state, layer=e.layer.name, layer_kind=_layer_kind(e, market, owners),
-                       defined_for=e.market, source=e.source or None, detail=resolved.detail)
+                       defined_for=e.market, source=e.source or None, detail=resolved.detail,
+                       confirmed=e.retrieved,
+                       stale=resolved.state == "in_force" and is_stale(e.retrieved, as_of))
 
 
 def natural_key(text: str) -> tuple[tuple[int, str], ...]:
@@ -320,7 +347,7 @@ def coverage(engine: Engine, as_of: dt.date, markets: Sequence[str] = ()) -> lis
             by_rule: dict[str, list[KeyCoverage]] = {}
             for resolved in view.all_states():
                 rule = resolved.entry.rule if resolved.entry is not None else policy.rules_of(resolved.key) or "?"
-                by_rule.setdefault(rule, []).append(_key_coverage(resolved, market, owners))
+                by_rule.setdefault(rule, []).append(_key_coverage(resolved, market, owners, as_of))
         except ShopPolicyError as exc:
             out.append(MarketCoverage(market.id, market.plugin, market.abstract, error=str(exc)))
             continue
@@ -335,6 +362,6 @@ def coverage(engine: Engine, as_of: dt.date, markets: Sequence[str] = ()) -> lis
             counts = {s: n for s in STATES if (n := sum(k.state == s for k in keys))}
             state = next(iter(counts)) if len(counts) == 1 else "partial"
             kinds = tuple(sorted({k.layer_kind for k in keys if k.layer_kind and k.state == "in_force"}))
-            rules.append(RuleCoverage(rule, state, counts, kinds, tuple(keys)))
+            rules.append(RuleCoverage(rule, state, counts, kinds, tuple(keys), any(k.stale for k in keys)))
         out.append(MarketCoverage(market.id, market.plugin, market.abstract, tuple(rules)))
     return out

@@ -26,7 +26,7 @@ from shoppolicy.cli_statements import register as _register_statements
 from shoppolicy.engine import Engine
 from shoppolicy.errors import InputError, ShopPolicyError
 from shoppolicy.gaps import missing_keys, template
-from shoppolicy.model import OrderRecord, ViolationEvent
+from shoppolicy.model import OrderRecord, RuleState, ViolationEvent
 from shoppolicy.records import read_all
 
 EXIT_REJECTED = 3  # some results incomplete (named gaps) or some rows rejected
@@ -135,8 +135,15 @@ def rules(market: str, as_of: str | None) -> None:
     states = _state().engine.rules(market, day)
     _emit(render.rules_dict(market, day.isoformat(), states), lambda: render.table(
         [[s.rule, s.key, s.value if s.state == "in_force" else f"<{s.state}>", s.defined_for,
-          s.confidence or "", s.source or s.detail or ""] for s in states],
-        ["rule", "key", "value", "from market", "confidence", "source / detail"]))
+          s.confidence or "", _confirmed(s), s.source or s.detail or ""] for s in states],
+        ["rule", "key", "value", "from market", "confidence", "last confirmed", "source / detail"]))
+
+
+def _confirmed(state: RuleState) -> str:
+    """The date a source last confirmed a value, marked when more than 12 months old."""
+    if state.retrieved is None:
+        return ""
+    return state.retrieved.isoformat() + (" (stale)" if state.stale else "")
 
 
 def _orders(path: str) -> list[tuple[int, dict[str, Any]]]:

@@ -17,18 +17,20 @@ from typing import Any, Protocol
 import click
 
 from shoppolicy import render
-from shoppolicy.authoring import STATES, MarketCoverage, check_sources, coverage, natural_key
+from shoppolicy.authoring import STATES, MarketCoverage, check_sources, coverage, natural_key, stale_values
 from shoppolicy.cli_common import as_of as _as_of
 from shoppolicy.cli_common import format_option
 from shoppolicy.convert import unstructure
 from shoppolicy.engine import Engine
+from shoppolicy.policy import Entry
 
 _CODES = {"in_force": "F", "announced": "A", "not_yet": "N", "ended": "E", "gap": "G", "no_number": "-"}
 _LAYER_MARKS = {"contributed": "+c", "override": "+o"}
 LEGEND = ("F in force, A announced (not yet in force), N not yet (no value before a later start), "
           "E ended (no successor), G policy gap; a number counts keys when a rule's keys differ; "
           "+c a value in force comes from a contributed layer, +o from an override file; - a rule declared "
-          "with no number of its own (computed from the inputs); . no key")
+          "with no number of its own (computed from the inputs); . no key; * a value in force was last confirmed "
+          "by a source more than 12 months before the date")
 
 
 class _CliState(Protocol):
@@ -53,7 +55,8 @@ def _cell(market: MarketCoverage, rule: str) -> str:
         text = _CODES[found.state]
     else:
         text = " ".join(f"{_CODES[s]}{found.counts[s]}" for s in STATES if s in found.counts)
-    return text + "".join(_LAYER_MARKS[k] for k in found.layer_kinds if k in _LAYER_MARKS)
+    return text + "".join(_LAYER_MARKS[k] for k in found.layer_kinds if k in _LAYER_MARKS) + \
+        ("*" if found.stale else "")
 
 
 def coverage_text(rows: Sequence[MarketCoverage], as_of: dt.date) -> str:
@@ -90,28 +93,51 @@ def coverage_command(as_of: str | None, markets: tuple[str, ...]) -> None:
 @format_option
 @click.option("--distribution", "distributions", multiple=True, metavar="NAME",
               help="Only the policy files of this installed distribution; repeatable.")
-def check_sources_command(distributions: tuple[str, ...]) -> None:
+@click.option("--stale", "stale_months", type=click.IntRange(min=0), metavar="MONTHS",
+              help="Also list the values a source last confirmed more than MONTHS months before --as-of.")
+@click.option("--as-of", "as_of", metavar="DATE", help="The date --stale counts back from (YYYY-MM-DD); default today.")
+def check_sources_command(distributions: tuple[str, ...], stale_months: int | None, as_of: str | None) -> None:
     """Check every shipped policy value: its source resolves (a catalogue id such as
     TT-PAY-2, or an https URL with a retrieved date), no two values of one key overlap
-    in one layer, and every file has only known keys.  Exit 1 listing every problem."""
+    in one layer, and every file has only known keys.  Exit 1 listing every problem.
+    With --stale MONTHS, also list (without failing) the values last confirmed more than
+    MONTHS months before the date whose period reaches past that age."""
     shipped, problems = check_sources(distributions)
+    day = _as_of(as_of)
+    stale = stale_values(shipped.entries, stale_months, day) if stale_months is not None else None
     values = sum(not e.is_gap for e in shipped.entries)
     summary = f"{values} value(s) in {len(shipped.plugins)} plugin(s) checked: "
     if _state().format == "json":
-        click.echo(json.dumps({"ok": not problems, "values": values,
-                               "plugins": [p.distribution for p in shipped.plugins],
-                               "problems": [unstructure(p) for p in problems]}, ensure_ascii=False))
+        data: dict[str, Any] = {"ok": not problems, "values": values,
+                                "plugins": [p.distribution for p in shipped.plugins],
+                                "problems": [unstructure(p) for p in problems]}
+        if stale is not None:
+            data["stale"] = {"months": stale_months, "as_of": day.isoformat(),
+                             "values": [_stale_dict(e) for e in stale]}
+        click.echo(json.dumps(data, ensure_ascii=False))
     else:
         for problem in problems:
             click.echo(str(problem))
         click.echo(summary + (f"{len(problems)} problem(s)" if problems else "every source resolves"),
                    err=bool(problems))
+        if stale is not None:
+            click.echo(f"{len(stale)} value(s) last confirmed more than {stale_months} month(s) before "
+                       f"{day.isoformat()}:")
+            for e in stale:
+                click.echo(f"  {e.market} {e.key} ({e.rule}): last confirmed "
+                           f"{e.retrieved.isoformat() if e.retrieved else 'never (no retrieved date)'}"
+                           f"; {e.path}")
     if not shipped.plugins:
         click.echo("error: no installed plugin matches" + (f" {', '.join(distributions)}" if distributions else ""),
                    err=True)
         sys.exit(1)
     if problems:
         sys.exit(1)
+
+
+def _stale_dict(entry: Entry) -> dict[str, Any]:
+    return {"market": entry.market, "key": entry.key, "rule": entry.rule,
+            "retrieved": entry.retrieved.isoformat() if entry.retrieved else None, "path": entry.path}
 
 
 def register(group: click.Group) -> None:

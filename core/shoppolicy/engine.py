@@ -44,6 +44,7 @@ from shoppolicy.policy_check import check_entry, spec_for
 from shoppolicy.pricing import price
 from shoppolicy.rules import IncentiveProgram, ViolationHandler
 from shoppolicy.settle import Rejected, Summary, settle_rows
+from shoppolicy.trail import is_stale
 
 FEES, PAYOUTS = "fee", "payout"
 
@@ -167,8 +168,26 @@ class Engine:
         if found is None:
             market = self.market(market_id)
             owners = {m.id: m.plugin for m in self._host.markets.values()}
-            found = self._policies[market_id] = MarketPolicy(market, self.chain(market), self._entries, owners)
+            found = MarketPolicy(market, self.chain(market), self._entries, owners)
+            self._check_values(found)
+            self._policies[market_id] = found
         return found
+
+    def _check_values(self, policy: MarketPolicy) -> None:
+        """Refuse values that break a constraint their plugin declares (a ``KeyCheck``),
+        in any time slice where every key of the constraint has a value in force."""
+        for check in self._host.declared_checks(policy.chain):
+            for at in policy.slices_of(check.keys):
+                found = [policy.resolve(key, at) for key in check.keys]
+                if not all(r.state == "in_force" and r.entry is not None for r in found):
+                    continue
+                entries = [r.entry for r in found if r.entry is not None]
+                problem = check.check({e.key: e.value for e in entries})
+                if problem is not None:
+                    values = ", ".join(f"{e.key} = {e.value!r}" for e in entries)
+                    since = "" if at == dt.datetime.min else f" from {at.isoformat()}"
+                    raise PolicyFileError("; ".join(dict.fromkeys(e.path for e in entries)),
+                                          f"{values} for {policy.market.id}{since}: {problem} ({check.rule})")
 
     def view(self, market_id: str, at: dt.date | dt.datetime | str) -> PolicyView:
         """The policy of a market in force at a local date (00:00) or date-time."""
@@ -334,7 +353,8 @@ class Engine:
                 effective_from=e.start if e is not None else None,
                 effective_to=e.end if e is not None else None,
                 detail=resolved.detail,
-                interpretation=e.interpretation if e is not None else None))
+                interpretation=e.interpretation if e is not None else None,
+                stale=in_force and e is not None and is_stale(e.retrieved, view.at.date())))
         for spec in self.declared_keys(market_id) or ():  # declared keys the data gives no value for
             if "*" in spec.pattern and any(spec_for(r.key, [spec]) is spec for r in out):
                 continue

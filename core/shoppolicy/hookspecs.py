@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     else:
         from importlib.abc import Traversable
 
-    from shoppolicy.blocks.keys import KeySpec, RuleSpec
+    from shoppolicy.blocks.keys import KeyCheck, KeySpec, RuleSpec
     from shoppolicy.model import Market
     from shoppolicy.policy import PolicyView
     from shoppolicy.rules import Charge, IncentiveProgram, PayoutRule, ViolationHandler
@@ -65,19 +65,24 @@ def shoppolicy_policy_files() -> Sequence[Traversable | Path]:
 
 
 @hookspec
-def shoppolicy_policy_keys() -> Sequence[KeySpec | RuleSpec]:
+def shoppolicy_policy_keys() -> Sequence[KeySpec | RuleSpec | KeyCheck]:
     """Declare the policy keys this plugin's blocks read, with their types and rules
     (and, as :class:`~shoppolicy.blocks.keys.RuleSpec`, the catalogue rules it
-    implements with no number of their own, so ``coverage`` lists them too).
+    implements with no number of their own, so ``coverage`` lists them too; as
+    :class:`~shoppolicy.blocks.keys.KeyCheck`, the constraints on key values that the
+    types cannot say, such as one period longer than another).
 
     Called once, when the plugin is registered.  Return
     :class:`~shoppolicy.blocks.keys.KeySpec` values (``fee_keys`` declares every key of
     a composed fee at once).  Every value and gap of a policy file, shipped or
     override, for a market whose owner declares keys must match one: a misspelt key, a
     rule id not declared with the key, or a value of the wrong type refuses the file at
-    load with one line naming the file, the key and the nearest declared key.  A plugin
-    that returns nothing leaves its markets' data unchecked (the conformance kit
-    reports it).
+    load with one line naming the file, the key and the nearest declared key.  A
+    ``KeyCheck`` is run on every time slice of a market's policy in which all its keys
+    have a value in force, when that policy is built (at load for a market an override
+    file touches); a value it refuses stops the load with one line naming the files,
+    the keys and the problem.  A plugin that returns nothing leaves its markets' data
+    unchecked (the conformance kit reports it).
     """
 
 

@@ -23,7 +23,13 @@ from shoppolicy.money import MINOR_UNITS, QUANTA, ZERO, on_minor_unit, too_preci
 ONE = Decimal(1)
 _NO_COMPONENTS = (ZERO, ZERO, ZERO, ZERO)
 #: The money fields of an order record, each checked against the currency's minor unit.
-_MONEY_FIELDS = ("amount", "platform_discount", "buyer_shipping", "tax", "refunded")
+_MONEY_FIELDS = ("amount", "platform_discount", "buyer_shipping", "tax", "refunded", "platform_discount_refunded")
+#: The yes/no inputs of an order record (default false): fee rules name them in
+#: ``exempt_if`` and ``charged_if``, beside the flags derived from other fields
+#: (:data:`DERIVED_FLAGS`).
+FLAG_FIELDS = ("pre_order", "new_shop", "creator_sample", "cancelled_before_shipping", "tax_registered_org")
+#: Flags an order record derives from its other fields (properties of :class:`OrderRecord`).
+DERIVED_FLAGS = ("refunded_before_delivery",)
 # Each currency's minor unit, as a plain dict: a read-only proxy's get costs 10 ns more,
 # once per order.
 _UNITS = dict(QUANTA)
@@ -74,6 +80,11 @@ class OrderRecord:
     ``amount`` is the settled goods amount (item price after the seller's own discount);
     the price components ``platform_discount``, ``buyer_shipping``, ``tax`` and
     ``refunded`` default to zero.  Times without an offset are in the market's time zone.
+    ``platform_discount_refunded`` is the part of the platform discount taken back with a
+    refund (at most ``platform_discount``; the UK commission base subtracts it).  The
+    flags (:data:`FLAG_FIELDS`) default to false: an order is a pre-order, a new shop's,
+    a creator sample or cancelled before shipping, or its shop a tax-registered
+    organisation, only when it says so.
     """
 
     order_id: str
@@ -95,6 +106,12 @@ class OrderRecord:
     tax: Decimal = ZERO
     refunded: Decimal = ZERO
     quantity: int = 1
+    platform_discount_refunded: Decimal = ZERO
+    pre_order: bool = False
+    new_shop: bool = False
+    creator_sample: bool = False
+    cancelled_before_shipping: bool = False
+    tax_registered_org: bool = False
 
     def __attrs_post_init__(self) -> None:
         # One check for the common all-valid case; per-field messages only on failure.
@@ -108,10 +125,12 @@ class OrderRecord:
             if (unit is not None and amount >= ZERO and not amount % unit and self.quantity >= 1
                     and (rate is None or ZERO <= rate <= ONE)):
                 parts = (self.platform_discount, self.buyer_shipping, self.tax, self.refunded)
-                if parts == _NO_COMPONENTS:  # no price components: nothing more to check
+                taken_back = self.platform_discount_refunded
+                if parts == _NO_COMPONENTS and not taken_back:  # no price components: nothing more to check
                     return
                 if (min(parts) >= ZERO and self.refunded <= self.customer_payment
-                        and not (parts[0] % unit or parts[1] % unit or parts[2] % unit or parts[3] % unit)):
+                        and not (parts[0] % unit or parts[1] % unit or parts[2] % unit or parts[3] % unit)
+                        and (not taken_back or (ZERO <= taken_back <= parts[0] and not taken_back % unit))):
                     return
         except ArithmeticError:  # more digits than the decimal context holds: the checks below say
             pass
@@ -137,16 +156,30 @@ class OrderRecord:
         if self.refunded > self.customer_payment:
             raise field_error("refunded", f"expected at most what the buyer paid ({self.customer_payment}), "
                               f"got {self.refunded}")
+        if self.platform_discount_refunded > self.platform_discount:
+            raise field_error("platform_discount_refunded", "expected at most the platform discount "
+                              f"({self.platform_discount}), got {self.platform_discount_refunded}")
 
     @property
     def customer_payment(self) -> Decimal:
         """C = amount − platform discount + buyer shipping + tax (rules-catalogue.md)."""
         return self.amount - self.platform_discount + self.buyer_shipping + self.tax
 
+    @property
+    def refunded_before_delivery(self) -> bool:
+        """The whole order was refunded before delivery: R = C > 0 and no ``delivered_at``
+        (a derived flag: a fee per delivered order is not charged on such an order)."""
+        return self.delivered_at is None and bool(self.refunded) and self.refunded == self.customer_payment
+
 
 @attrs.frozen(slots=True)
 class TrailEntry:
-    """Why a figure is what it is: the rule, the parameters used, and where they came from."""
+    """Why a figure is what it is: the rule, the parameters used, and where they came from.
+
+    ``confirmed`` is the oldest ``retrieved`` date of the values the figure rests on: how
+    old the knowledge behind it is.  An order placed from ``stale_from`` on (more than 12
+    months after ``confirmed``) lists ``stale_note`` in its quote's ``stale``.
+    """
 
     rule: str
     what: str
@@ -154,6 +187,11 @@ class TrailEntry:
     source: str = ""
     layer: str = ""
     confidence: str | None = None
+    confirmed: dt.date | None = None
+    #: The local instant from which an order's date is more than 12 months after
+    #: ``confirmed``, and what its quote then says (built once per entry; not output).
+    stale_from: dt.datetime | None = attrs.field(default=None, eq=False, repr=False, metadata={"internal": True})
+    stale_note: str = attrs.field(default="", eq=False, repr=False, metadata={"internal": True})
 
 
 @attrs.frozen(slots=True)
@@ -272,7 +310,10 @@ class Quote:
     other figures stand.  ``net`` (and ``total_fees``) are ``None`` while a fee is
     unknown, never a number that silently leaves it out; ``complete`` is true when there
     is no gap.  A payout date waiting on the order itself (not delivered yet) is
-    ``None`` with the reason in ``pending``.
+    ``None`` with the reason in ``pending``.  ``stale`` names each figure resting on a
+    value that a source last confirmed more than 12 months before the order's date
+    ("... last confirmed 2024-03-05"): the figure stands, and the seller sees how old
+    the knowledge behind it is.
     """
 
     order_id: str
@@ -291,6 +332,7 @@ class Quote:
     gaps: tuple[Gap, ...] = ()
     #: The sum of the fee lines, as the pricing path added them up (not output: see total_fees).
     fees_sum: Decimal | None = attrs.field(default=None, eq=False, repr=False, metadata={"internal": True})
+    stale: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -399,3 +441,6 @@ class RuleState:
     effective_to: dt.datetime | None = None
     detail: str | None = None
     interpretation: str | None = None
+    #: A value in force that a source last confirmed (``retrieved``) more than 12 months
+    #: before the date asked about.
+    stale: bool = False

@@ -39,7 +39,9 @@ ORDER_FIELDS = frozenset(f.name for f in attrs.fields(OrderRecord))
 assert [f.name for f in attrs.fields(OrderRecord)] == [
     "order_id", "market", "amount", "currency", "placed_at", "category", "delivered_at", "completed_at", "shop_id",
     "seller_type", "store_type", "settlement_tier", "affiliate_plan", "commission_rate", "platform_discount",
-    "buyer_shipping", "tax", "refunded", "quantity"], "OrderRecord's fields changed: update _plain_order"
+    "buyer_shipping", "tax", "refunded", "quantity", "platform_discount_refunded", "pre_order", "new_shop",
+    "creator_sample", "cancelled_before_shipping", "tax_registered_org"], \
+    "OrderRecord's fields changed: update _plain_order"
 
 
 #: The largest amount (in major units, either sign) an order's money fields may hold: a
@@ -68,7 +70,7 @@ def structure_order(row: Mapping[str, Any]) -> OrderRecord:
     """The :class:`OrderRecord` of ``row``, or an ``InputError`` naming the bad field."""
     try:
         record = _plain_order(row)
-    except (ValueError, TypeError, ArithmeticError):  # a bad value: let the strict path name it
+    except (ValueError, TypeError, ArithmeticError, LookupError):  # a bad value: the strict path names it
         record = None
     if record is not None:
         return record
@@ -107,6 +109,10 @@ def _moment(value: object) -> dt.datetime:
 
 
 _NO_COMPONENTS = (None, None, None, None)
+_NO_EXTRAS = (None, None, None, None, None, None)
+# A flag as JSON (true, false) or CSV ("true", "false", "" for not given) writes it; any
+# other spelling goes to the strict path, which accepts it or names the field.
+_FLAGS: dict[object, bool] = {"true": True, "false": False, "": False, None: False}
 
 
 def _plain_order(row: Mapping[str, Any]) -> OrderRecord | None:
@@ -161,9 +167,18 @@ def _plain_order(row: Mapping[str, Any]) -> OrderRecord | None:
         quantity = 1
     elif type(quantity) is not int or quantity > MAX_QUANTITY:
         return None
+    extras = (get("platform_discount_refunded"), get("pre_order"), get("new_shop"), get("creator_sample"),
+              get("cancelled_before_shipping"), get("tax_registered_org"))
+    if extras == _NO_EXTRAS:  # the common row: none of the rarer inputs
+        return OrderRecord(order_id, market, amount, currency, placed_at, category, delivered_at, completed_at,
+                           shop_id, seller_type, store_type, settlement_tier, affiliate_plan, rate,
+                           platform_discount, buyer_shipping, tax, refunded, quantity)
+    taken_back = extras[0]
+    taken_back = ZERO if taken_back is None or taken_back == "" else _decimal(taken_back, quick)
+    flags = [flag if type(flag) is bool else _FLAGS[flag] for flag in extras[1:]]  # KeyError: the strict path
     return OrderRecord(order_id, market, amount, currency, placed_at, category, delivered_at, completed_at,
                        shop_id, seller_type, store_type, settlement_tier, affiliate_plan, rate,
-                       platform_discount, buyer_shipping, tax, refunded, quantity)
+                       platform_discount, buyer_shipping, tax, refunded, quantity, taken_back, *flags)
 
 
 # --- the strict path: the converter's hook for OrderRecord ----------------------------------

@@ -14,19 +14,21 @@ from __future__ import annotations
 
 import importlib.metadata
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import pluggy
 
 from shoppolicy import hookspecs
-from shoppolicy.blocks.keys import KeySpec, RuleSpec
+from shoppolicy.blocks.keys import KeyCheck, KeySpec, RuleSpec
 from shoppolicy.errors import PluginError, ShopPolicyError
 from shoppolicy.model import Market
 from shoppolicy.policy import ORIGIN_OWNER, Entry, Layer, PolicyView, parse_policy
+
+T = TypeVar("T")
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
 
@@ -60,6 +62,7 @@ class PluginHost:
         #: Declared policy keys and rules without keys, by the distribution that declares them.
         self.key_specs: dict[str, list[KeySpec]] = {}
         self.rule_specs: dict[str, list[RuleSpec]] = {}
+        self.key_checks: dict[str, list[KeyCheck]] = {}
 
     # -- loading ---------------------------------------------------------------------
 
@@ -121,6 +124,7 @@ class PluginHost:
         if keys:
             self.key_specs.setdefault(dist, []).extend(k for k in keys if isinstance(k, KeySpec))
             self.rule_specs.setdefault(dist, []).extend(k for k in keys if isinstance(k, RuleSpec))
+            self.key_checks.setdefault(dist, []).extend(k for k in keys if isinstance(k, KeyCheck))
         self.infos.append(PluginInfo(name=name, distribution=dist, version=version, status="ok",
                                      markets=tuple(claimed)))
         return True
@@ -186,13 +190,13 @@ class PluginHost:
                 entries.extend(load_plugin_file(resource, dist, version))
         return entries
 
-    def _declared_keys(self, plugin: object) -> list[KeySpec | RuleSpec]:
-        keys: list[KeySpec | RuleSpec] = []
+    def _declared_keys(self, plugin: object) -> list[KeySpec | RuleSpec | KeyCheck]:
+        keys: list[KeySpec | RuleSpec | KeyCheck] = []
         for fn in self._impls(plugin, "shoppolicy_policy_keys"):
             for spec in fn() or ():
-                if not isinstance(spec, (KeySpec, RuleSpec)):
-                    raise PluginError(f"shoppolicy_policy_keys returned {type(spec).__name__}, expected KeySpec "
-                                      "or RuleSpec")
+                if not isinstance(spec, (KeySpec, RuleSpec, KeyCheck)):
+                    raise PluginError(f"shoppolicy_policy_keys returned {type(spec).__name__}, expected KeySpec, "
+                                      "RuleSpec or KeyCheck")
                 keys.append(spec)
         return keys
 
@@ -238,14 +242,26 @@ class PluginHost:
 
     def declared_rules(self, chain: Sequence[Market]) -> list[RuleSpec]:
         """The rules without keys declared for a market with this chain (root first)."""
-        ids = {m.id for m in chain}
         found: dict[str, RuleSpec] = {}
+        for spec in self._declared(self.rule_specs, chain):
+            found.setdefault(spec.rule, spec)
+        return list(found.values())
+
+    def declared_checks(self, chain: Sequence[Market]) -> list[KeyCheck]:
+        """The constraints on key values declared for a market with this chain."""
+        return list({id(check): check for check in self._declared(self.key_checks, chain)}.values())
+
+    def _declared(self, by_dist: Mapping[str, Sequence[T]], chain: Sequence[Market]) -> list[T]:
+        """The declarations of the owners along ``chain`` (root first) that apply to it."""
+        ids = {m.id for m in chain}
+        found: list[T] = []
         for market in chain:
             owner = self.markets.get(market.id)
-            for spec in self.rule_specs.get(owner.plugin, ()) if owner is not None else ():
-                if not spec.markets or ids & set(spec.markets):
-                    found.setdefault(spec.rule, spec)
-        return list(found.values())
+            for spec in by_dist.get(owner.plugin, ()) if owner is not None else ():
+                markets: tuple[str, ...] = getattr(spec, "markets", ())
+                if not markets or ids & set(markets):
+                    found.append(spec)
+        return found
 
     def _call(self, plugin: object, hook: str, **kwargs: Any) -> list[Any] | None:
         """``hook`` asked of ``plugin`` and of the plugins that own no market (so their

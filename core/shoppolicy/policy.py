@@ -391,6 +391,13 @@ class MarketPolicy:
     def all_keys(self) -> list[str]:
         return sorted(self._candidates)
 
+    def slices_of(self, keys: Iterable[str]) -> list[dt.datetime]:
+        """An instant in each time slice in which some of ``keys`` could change: the
+        beginning of time and every start or end of their entries."""
+        points = {p for key in keys for _, e in self._candidates.get(key, ()) for p in (e.start, e.end)
+                  if p is not None}
+        return [dt.datetime.min, *sorted(points)]
+
     def epoch(self, at: dt.datetime) -> int:
         return bisect.bisect_right(self.boundaries, at)
 

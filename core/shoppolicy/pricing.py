@@ -80,8 +80,14 @@ def price(record: OrderRecord, market: Market, charges: Sequence[Charge], plan_o
             if line.trail is not None:
                 trail.append(line.trail)
     shown = passthrough(record)
+    placed, stale = record.placed_at, []
+    for entry in trail:  # freshness: one comparison per figure
+        since = entry.stale_from
+        if since is not None and placed >= since:
+            stale.append(entry.stale_note)
     return Quote(record.order_id, market.id, record.currency, record.amount, tuple(fees), net, creator,
-                 merchant, creator_date, tuple(payouts), shown, tuple(pending), tuple(trail), tuple(gaps), total)
+                 merchant, creator_date, tuple(payouts), shown, tuple(pending), tuple(trail), tuple(gaps), total,
+                 tuple(stale))
 
 
 def _payouts(record: OrderRecord, creator: CreatorShare | None, rules: Sequence[PayoutRule],

@@ -100,6 +100,7 @@ def _core(quote: Quote) -> dict[str, Any]:
         "pending": list(quote.pending),
         "complete": not quote.gaps,
         "gaps": [gap_dict(g) for g in quote.gaps] if quote.gaps else [],
+        "stale": list(quote.stale) if quote.stale else [],
     }
 
 
@@ -243,13 +244,15 @@ def quote_text(quote: Quote, *, explain: bool = False) -> str:
         published = f"; published range {gap.low}..{gap.high}" if gap.low is not None else ""
         candidate = f"; unconfirmed candidate {gap.candidate}" if gap.candidate is not None else ""
         out.append(f"gap: {gap.figure} ({gap.rule}) needs {gap.key!r} on {gap.on}{published}{candidate}{bounds}")
+    out.extend(f"stale: {note} (more than 12 months before the order)" for note in quote.stale)
     if explain:
         out.append("why:")
         for t in quote.trail:
             params = ", ".join(f"{k}={v}" for k, v in t.params.items())
             conf = f" [{t.confidence}]" if t.confidence else ""
+            confirmed = f"; last confirmed {t.confirmed}" if t.confirmed else ""
             out.append(f"  {t.rule} {t.what}: {params}")
-            out.append(f"      source: {t.source}{conf}")
+            out.append(f"      source: {t.source}{conf}{confirmed}")
             out.append(f"      layer: {t.layer}")
     return "\n".join(out)
 
@@ -257,7 +260,7 @@ def quote_text(quote: Quote, *, explain: bool = False) -> str:
 # --- batch statements ---------------------------------------------------------------------
 
 STATEMENT_COLUMNS = ("order_id", "market", "currency", "amount", "fees", "total_fees", "creator_commission",
-                     "net", "payout_date", "creator_payout_date", "rules", "pending", "complete", "gaps")
+                     "net", "payout_date", "creator_payout_date", "rules", "pending", "complete", "gaps", "stale")
 
 
 def statement_row(quote: Quote) -> list[str]:
@@ -271,6 +274,7 @@ def statement_row(quote: Quote) -> list[str]:
         quote.creator_payout_date.isoformat() if quote.creator_payout_date else "",
         " ".join(dict.fromkeys(t.rule for t in quote.trail)), " | ".join(quote.pending),
         "true" if not quote.gaps else "false", " | ".join(f"{g.figure}: {g.rule} {g.key}" for g in quote.gaps),
+        " | ".join(quote.stale),
     ]
 
 

@@ -92,6 +92,7 @@ _DECIMAL = _mostly(st.sampled_from(["0", "1.5", " 3.10 ", "1e2", "0.15", "100.00
                    "-2", "NaN", "inf", "x", 2, 1.5, Decimal("0.5"))
 _MOMENT = _mostly(st.sampled_from(["2024-11-01", "2024-11-01T09:30:00", "2024-11-01T09:30:00+08:00"]),
                   "2024-11-01Z", "2024-13-01", "later", 3)
+_FLAG = _mostly(st.booleans(), "true", "false", " TRUE", 1, 0, "yes", [])
 _ROW = st.fixed_dictionaries(
     {"order_id": _TEXT, "market": _TEXT, "amount": _DECIMAL,
      "currency": _mostly(st.sampled_from(["USD", "KWD", "IDR"]), "usd", "XAU", 3), "placed_at": _MOMENT},
@@ -99,6 +100,8 @@ _ROW = st.fixed_dictionaries(
               "settlement_tier": _TEXT, "affiliate_plan": _TEXT, "delivered_at": _MOMENT, "completed_at": _MOMENT,
               "commission_rate": _DECIMAL, "platform_discount": _DECIMAL, "buyer_shipping": _DECIMAL,
               "tax": _DECIMAL, "refunded": _DECIMAL, "quantity": _mostly(st.integers(1, 3), 0, "2", "x", 1.0, True),
+              "platform_discount_refunded": _DECIMAL, "pre_order": _FLAG, "new_shop": _FLAG, "creator_sample": _FLAG,
+              "cancelled_before_shipping": _FLAG, "tax_registered_org": _FLAG,
               "extra": st.text(max_size=2)})
 
 
@@ -130,9 +133,11 @@ def test_quick_order_reader_takes_plain_rows_itself(blanks: bool) -> None:
         "category": "toys", "delivered_at": "2024-07-03T10:00:00", "completed_at": "2024-07-09",
         "shop_id": "s1", "seller_type": "local", "store_type": "official", "settlement_tier": "normal",
         "affiliate_plan": "open", "commission_rate": "0", "platform_discount": "1.00", "buyer_shipping": "2.50",
-        "tax": "0.00", "refunded": "0", "quantity": 2}
+        "tax": "0.00", "refunded": "0", "quantity": 2, "platform_discount_refunded": "0.50", "pre_order": True,
+        "new_shop": "false", "creator_sample": False, "cancelled_before_shipping": "true", "tax_registered_org": ""}
     if blanks:
-        row.update({"shop_id": "", "store_type": None, "completed_at": "", "tax": None, "quantity": ""})
+        row.update({"shop_id": "", "store_type": None, "completed_at": "", "tax": None, "quantity": "",
+                    "platform_discount_refunded": "", "pre_order": None})
     record = _plain_order(row)
     assert type(record) is OrderRecord
     assert record == structure({k: v for k, v in row.items() if v is not None and v != ""}, OrderRecord,

@@ -131,3 +131,38 @@ def test_DY_PAY_1_day_count_changed_between_delivery_and_completion(override: Ov
     # and the market's payout_basis makes the engine pick the completion date's value.
     # 2024-07-02 + 10 = 2024-07-12
     assert engine.payout(record)[0].date == dt.date(2024, 7, 12)
+
+
+# --- DY-PAY-1's constraint: the newcomer period is longer than the regular one ---------------
+
+@pytest.mark.parametrize(("newcomer", "regular"), [(7, 14), (14, 14)])
+def test_DY_PAY_1_a_newcomer_period_not_longer_than_the_regular_one_is_refused_at_load(
+        override: Override, newcomer: int, regular: int) -> None:
+    from shoppolicy import PolicyFileError
+
+    with pytest.raises(PolicyFileError) as info:
+        _engine(override, newcomer=newcomer, regular=regular)
+    message = str(info.value)
+    assert "\n" not in message and ".toml" in message  # one line, naming the file
+    assert "settlement.days.newcomer" in message and "settlement.days.regular" in message
+    assert "must be longer than the regular one" in message and "DY-PAY-1" in message
+
+
+def test_DY_PAY_1_a_longer_newcomer_period_or_one_alone_is_accepted(override: Override) -> None:
+    [line] = _engine(override, newcomer=15, regular=14).payout(_completed(settlement_tier="newcomer"))
+    assert line.days == 15
+    [line] = _engine(override, newcomer=3).payout(_completed(settlement_tier="newcomer"))  # nothing to compare
+    assert line.days == 3
+
+
+def test_DY_PAY_1_the_cli_refuses_the_override_with_one_line(override: Override) -> None:
+    from click.testing import CliRunner
+
+    from shoppolicy.cli import cli
+
+    path = override(value("DY-PAY-1", "settlement.days.newcomer", "7") + value("DY-PAY-1", "settlement.days.regular",
+                                                                             "14"))
+    result = CliRunner().invoke(cli, ["--policy", str(path), "rules", "douyin", "--as-of", "2025-01-01"])
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("error: ") and str(path) in line and "settlement.days.newcomer = 7" in line

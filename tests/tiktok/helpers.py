@@ -12,13 +12,15 @@ EXAMPLES = ROOT / "examples" / "tiktok"
 #: (and the commission pass of ``payout``) can apply the platform fees.  These tests never
 #: assert a fee figure: they recompute net from the fee lines a quote returns.
 FEE_FIELDS: dict[str, dict[str, str]] = {
-    "tiktok-id": {"category": "marketplace_10pct"},
+    "tiktok-id": {"category": "beauty_personal_care"},
     "tiktok-my": {"store_type": "marketplace", "category": "gold_jewellery"},
 }
 #: Where the default order date has no published platform fee, a date that has one (an
-#: Indonesian rate is published for 2025-10-01..2026-02-10, not in March 2025: TT-FEE-10;
-#: Malaysia's gold jewellery rate is attested from 2025-03-14: TT-FEE-19).
-QUOTE_DATES: dict[str, str] = {"tiktok-id": "2025-11-05T10:00:00", "tiktok-my": "2025-08-20T10:00:00"}
+#: Indonesian rate of every fee is published for the 'per September 2023' list's period,
+#: 2023-12-12..2024-08-31, not in March 2025, and from 2025-06-10 the Dynamic Commission
+#: Fee is a gap on every order: TT-FEE-10, TT-FEE-17; Malaysia's gold jewellery rate is
+#: attested from 2025-03-14: TT-FEE-19).
+QUOTE_DATES: dict[str, str] = {"tiktok-id": "2024-03-05T10:00:00", "tiktok-my": "2025-08-20T10:00:00"}
 
 
 def quotable(market: str) -> dict[str, str]:

@@ -35,7 +35,8 @@ def sample(name: str) -> str:
 
 
 def test_quote_sample_orders() -> None:
-    result = run("quote", sample("orders.jsonl"))  # 3: us-pop-1101's creator payout date is a gap
+    # 3: us-pop-1101's creator payout date is a gap; id-creator's Dynamic Commission Fee (TT-FEE-17)
+    result = run("quote", sample("orders.jsonl"))
     quotes = {q["order_id"]: q for q in json_lines(result, exit_code=3)}
     expected = {
         # order: (merchant date, creator commission, creator date)
@@ -48,17 +49,24 @@ def test_quote_sample_orders() -> None:
         == expected
     for q in quotes.values():
         fees = sum((Decimal(f["amount"]) for f in q["fees"]), Decimal(0))
-        assert Decimal(q["net"]) == Decimal(q["amount"]) - fees - Decimal(q["creator_commission"])
+        if q["net"] is not None:
+            assert Decimal(q["net"]) == Decimal(q["amount"]) - fees - Decimal(q["creator_commission"])
     # The ID and UK orders give no seller type, which their merchant settlement depends on:
-    # a gap naming the field, while their creator dates stand.
+    # a gap naming the field, while their creator dates stand.  The ID order also meets the
+    # Dynamic Commission Fee, which every shop pays from 2025-06-10 at no published rate.
     assert {k: q["complete"] for k, q in quotes.items()} == {
         "us-pop-1031": True, "us-pop-1101": False, "id-creator": False, "uk-creator": False}
+    gaps = {g["figure"]: g for g in quotes["id-creator"]["gaps"]}
+    assert set(gaps) == {"dynamic_commission_fee", "payout:merchant"}
+    assert (gaps["dynamic_commission_fee"]["rule"], quotes["id-creator"]["net"]) == ("TT-FEE-17", None)
+    assert {f["code"] for f in quotes["id-creator"]["fees"]} == {"commission", "commission_vat",
+                                                                 "order_processing_fee"}
     [gap] = quotes["us-pop-1101"]["gaps"]
     assert (gap["figure"], gap["rule"], gap["market"], gap["key"], gap["date"]) == (
         "payout:creator", "TT-AFF-3", "tiktok-us", "creator_payout.schedule", "2024-11-01")
     assert quotes["us-pop-1101"]["pending"] == []
     for order_id in ("id-creator", "uk-creator"):
-        [gap] = quotes[order_id]["gaps"]
+        [gap] = [g for g in quotes[order_id]["gaps"] if g["figure"] == "payout:merchant"]
         assert (gap["figure"], gap["key"]) == ("payout:merchant", "settlement.<seller_type>.normal.days")
         assert "gives no seller_type" in gap["detail"]
     assert {"TT-AFF-2", "TT-AFF-3"} <= {t["rule"] for t in quotes["id-creator"]["trail"]}

@@ -171,6 +171,22 @@ def test_TT_FEE_2_at_most_usd_5_per_sku(engine: Engine) -> None:
     assert "capped at 5.00 per SKU" in (line(q, "refund_admin_fee").note or "")
 
 
+@pytest.mark.parametrize("flag", ["creator_sample", "cancelled_before_shipping"])
+def test_TT_FEE_2_none_for_creator_samples_nor_refunds_before_shipping_that_meet_auto_cancel(
+        engine: Engine, flag: str) -> None:
+    # "buy now, refund later" creator sample orders, and refunds before shipping that meet the
+    # auto-cancel criteria, carry no refund administration fee; the referral fee is as usual
+    q = engine.quote(order("tiktok-us", "2025-06-01T10:00:00", "100.00", refunded="40.00", **{flag: True}))
+    assert fee_amounts(q) == {"referral_fee": Decimal("4.80")}
+    assert q.net == Decimal("95.20")
+
+
+def test_TT_FEE_2_the_exemptions_are_in_the_refund_administration_fees_trail(engine: Engine) -> None:
+    q = engine.quote(order("tiktok-us", "2025-06-01T10:00:00", "100.00", refunded="40.00"))
+    trail = line(q, "refund_admin_fee").trail
+    assert trail is not None and trail.params["exempt_if"] == "creator_sample, cancelled_before_shipping"
+
+
 def test_TT_FEE_2_no_refund_no_refund_administration_fee(engine: Engine) -> None:
     q = engine.quote(order("tiktok-us", "2025-06-01T10:00:00", "100.00"))
     assert fee_amounts(q) == {"referral_fee": Decimal("8.00")}
@@ -567,15 +583,16 @@ def test_TT_FEE_10_both_sides_of_the_vat_guide_2025_03_06(engine: Engine, tmp_pa
 
 
 def test_TT_FEE_10_the_10_percent_marketplace_rate_is_cut_to_8_from_2025_10_01_to_2026_02_10(engine: Engine) -> None:
-    # 10% × (1 − 20%) = 8%: 8,000; VAT 8,000 × 11/12 × 12% = 880
+    # 10% × (1 − 20%) = 8%: 8,000; VAT 8,000 × 11/12 × 12% = 880; Rp1,250 per order (TT-FEE-15)
     first = engine.quote(order("tiktok-id", "2025-10-01T00:00:00", "100000", category="marketplace_10pct"))
     last = engine.quote(order("tiktok-id", "2026-02-10T23:59:59", "100000", category="marketplace_10pct"))
     for q in (first, last):
-        assert fee_amounts(q) == {"commission": Decimal("8000"), "commission_vat": Decimal("880")}
+        assert fee_amounts(q) == {"commission": Decimal("8000"), "commission_vat": Decimal("880"),
+                                  "order_processing_fee": Decimal("1250")}
         assert line(q, "commission").rate == Decimal("0.08")
         assert line(q, "commission").confidence == "derived"  # an official rate on the derived SEA base
     for placed in ("2025-09-30T23:59:59", "2026-02-11T00:00:00"):
-        error = gap(engine, order("tiktok-id", placed, "100000", category="marketplace_10pct"))
+        error = gap(engine, order("tiktok-id", placed, "100000", category="marketplace_10pct"), "commission")
         assert error.key == "fee.commission.rate.marketplace_10pct"
 
 
@@ -584,19 +601,20 @@ def test_TT_FEE_10_a_seller_supplied_10_percent_rate_gets_the_discount(engine: E
     path = user_value(tmp_path / "id.toml", "tiktok-id", "TT-FEE-10", "fee.commission.rate.fashion_women", "0.10",
                       source="TT-FEE-10 (the shop's fee schedule: 10% Marketplace rate)")
     q = engine_with(path).quote(order("tiktok-id", "2025-12-01T10:00:00", "100000", category="fashion_women"))
-    assert fee_amounts(q) == {"commission": Decimal("8000"), "commission_vat": Decimal("880")}
+    assert fee_amounts(q) == {"commission": Decimal("8000"), "commission_vat": Decimal("880"),
+                              "order_processing_fee": Decimal("1250")}
 
 
 def test_TT_FEE_10_from_2026_02_13_categories_outside_the_table_pay_6_97_tax_included(engine: Engine) -> None:
     # 6.97% × 100,000 = 6,970, no VAT line (the rate includes it)
     q = engine.quote(order("tiktok-id", "2026-02-13T00:00:00", "100000", category="unlisted"))
-    assert fee_amounts(q) == {"commission": Decimal("6970")}
+    assert fee_amounts(q) == {"commission": Decimal("6970"), "order_processing_fee": Decimal("1250")}
     assert line(q, "commission").confidence == "derived"  # an official rate on the derived SEA base
-    error = gap(engine, order("tiktok-id", "2026-02-13T00:00:00", "100000", category="jewellery"))
+    error = gap(engine, order("tiktok-id", "2026-02-13T00:00:00", "100000", category="jewellery"), "commission")
     assert error.key == "fee.commission.rate.jewellery" and "2026 published category table" in (error.detail or "")
     # 2026-02-11..12 is in neither window (TT-FEE-10 revised): a gap even for category unlisted
     assert "in neither window" in (gap(engine, order("tiktok-id", "2026-02-12T23:59:59", "100000",
-                                                     category="unlisted")).detail or "")
+                                                     category="unlisted"), "commission").detail or "")
 
 
 def test_TT_FEE_10_rounds_to_whole_rupiah_half_up(engine: Engine) -> None:
@@ -627,22 +645,14 @@ def test_TT_FEE_11_the_cluster_table_from_2024_01_15_is_a_gap(engine: Engine) ->
 
 def test_TT_FEE_11_a_new_shop_that_completed_the_missions_pays_0_percent(engine: Engine) -> None:
     # commission 0%; the transaction fee (TT-FEE-11 revised) 2.24% × 100 = 2.24
-    q = engine.quote(order("tiktok-ph", "2024-06-01T10:00:00", "100.00", category="beauty", seller_type="new_shop"))
+    q = engine.quote(order("tiktok-ph", "2024-06-01T10:00:00", "100.00", category="beauty", new_shop=True))
     assert fee_amounts(q) == {"commission": Decimal("0.00"), "transaction_fee": Decimal("2.24")}
     assert q.net == Decimal("97.76")
 
 
 def test_TT_FEE_11_the_new_shop_rate_starts_2024_01_15(engine: Engine) -> None:
-    error = gap(engine, order("tiktok-ph", "2024-01-14T23:59:59", "100.00", seller_type="new_shop"))
+    error = gap(engine, order("tiktok-ph", "2024-01-14T23:59:59", "100.00", new_shop=True))
     assert (error.rule, error.key) == ("TT-FEE-11", "fee.commission.rate.<category>")
-
-
-def test_TT_FEE_11_the_php_processing_fee_is_a_known_unknown_not_charged(engine: Engine) -> None:
-    states = {r.key: r for r in engine.rules("tiktok-ph", "2025-12-15")}
-    assert states["fee.processing_fee.fixed"].state == "gap"
-    assert "PHP 3" in (states["fee.processing_fee.fixed"].detail or "")
-    q = engine.quote(order("tiktok-ph", "2025-12-15T10:00:00", "100.00", seller_type="new_shop"))
-    assert sorted(f.code for f in q.fees) == ["commission", "transaction_fee"]
 
 
 # --- TT-FEE-12: Vietnam payment fee -------------------------------------------------------------

@@ -99,11 +99,11 @@ def _override(tmp_path: Any, name: str, rule: str, key: str, value: str) -> str:
 
 def test_hook_shoppolicy_policy_keys(tmp_path: Any) -> None:
     from shoppolicy import PolicyFileError
-    from shoppolicy.blocks.keys import KeySpec, RuleSpec
+    from shoppolicy.blocks.keys import KeyCheck, KeySpec, RuleSpec
     from shoppolicy_tiktok import plugin
 
     declared = list(plugin.shoppolicy_policy_keys())
-    assert declared and all(isinstance(spec, (KeySpec, RuleSpec)) for spec in declared)
+    assert declared and all(isinstance(spec, (KeySpec, RuleSpec, KeyCheck)) for spec in declared)
     assert [s.rule for s in declared if isinstance(s, RuleSpec)] == ["TT-VIO-1"]  # no number of its own
     # The engine checks every override against the declared keys at load, naming the nearest one.
     typo = _override(tmp_path, "typo.toml", "TT-FEE-1", "fee.referal_fee.rate", '"0.05"')

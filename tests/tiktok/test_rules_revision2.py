@@ -304,7 +304,7 @@ def test_TT_FEE_10_the_20_percent_discount_window_and_its_range(engine: Engine) 
     # 10% × (1 − 20%) = 8% → 8,000; VAT 8,000 × 11/12 × 12% = 880, from 2025-10-01 to 2026-02-10
     for placed in ("2025-10-01T00:00:00", "2026-02-10T23:59:59"):
         assert amounts(engine, id_order(placed, "marketplace_10pct")) == {
-            "commission": Decimal("8000"), "commission_vat": Decimal("880")}
+            "commission": Decimal("8000"), "commission_vat": Decimal("880"), "order_processing_fee": Decimal("1250")}
     other = fee_gap(engine, id_order("2025-10-01T00:00:00", "fashion"), "commission")
     assert other.range == (Decimal("0.01"), Decimal("0.102"))  # Mall up to 10.2% from 2025-10-01
 
@@ -315,7 +315,8 @@ def test_TT_FEE_10_2026_02_11_and_12_are_a_gap_then_6_97_percent(engine: Engine)
         assert (found.rule, found.key) == ("TT-FEE-10", "fee.commission.rate.unlisted")
         assert "in neither window" in found.detail
     # 6.97% × 100,000 = 6,970, tax included: no VAT line
-    assert amounts(engine, id_order("2026-02-13T00:00:00", "unlisted")) == {"commission": Decimal("6970")}
+    assert amounts(engine, id_order("2026-02-13T00:00:00", "unlisted")) == {
+        "commission": Decimal("6970"), "order_processing_fee": Decimal("1250")}
 
 
 # --- TT-FEE-11: Philippines transaction fee and commission -------------------------------------
@@ -436,7 +437,7 @@ def test_TT_FEE_13_900_at_4_percent_is_36_00_and_other_categories_are_4_00_to_4_
 
 
 def test_TT_FEE_13_a_new_shop_pays_none_under_the_2023_notice(engine: Engine) -> None:
-    line = fee_line(engine, th_order("2024-01-15T10:00:00", "shoes", seller_type="new_shop"), "commission")
+    line = fee_line(engine, th_order("2024-01-15T10:00:00", "shoes", new_shop=True), "commission")
     assert line.amount == Decimal("0.00")
 
 
@@ -656,8 +657,152 @@ def test_TT_FEE_23_the_day_before_is_the_2024_gap_and_a_new_shop_pays_none(engin
     assert (before.rule, before.key) == ("TT-FEE-11", "fee.commission.rate.fashion_accessories")
     other = fee_gap(engine, ph_order("2025-01-15T00:00:00", "beauty", store_type="marketplace"), "commission")
     assert (other.rule, other.key) == ("TT-FEE-23", "fee.commission.rate.marketplace.beauty")
-    new_shop = fee_line(engine, ph_order("2025-06-01T00:00:00", "beauty", seller_type="new_shop"), "commission")
+    new_shop = fee_line(engine, ph_order("2025-06-01T00:00:00", "beauty", new_shop=True), "commission")
     assert new_shop.amount == Decimal("0.00")
+
+
+# --- Fees per delivered order: TT-FEE-15 (ID), TT-FEE-20 (MY), TT-FEE-22 (VN), TT-FEE-11 (PH) -------
+
+def codes(engine: Engine, record: dict[str, Any]) -> set[str]:
+    """The codes of the order's fee lines (they stand whatever gaps the order has)."""
+    return {f.code for f in engine.quote(record).fees}
+
+
+def test_TT_FEE_15_idr_1250_per_delivered_order_from_2025_08_11_and_none_the_day_before(engine: Engine) -> None:
+    assert "order_processing_fee" not in codes(engine, id_order("2025-08-10T23:59:59"))
+    # 3 guitars + 5 accessories + 2 violins → Rp1,250; 4 clothing items (Rp800,000) → Rp1,250
+    ten_items = fee_line(engine, {**id_order("2025-08-11T00:00:00", "guitars"), "quantity": 10},
+                         "order_processing_fee")
+    four_items = fee_line(engine, {**id_order("2025-09-01T10:00:00", "clothing", "800000"), "quantity": 4},
+                          "order_processing_fee")
+    for line in (ten_items, four_items):
+        assert (line.amount, line.base, line.rate, line.rule) == (Decimal("1250"), None, None, "TT-FEE-15")
+        assert line.confidence == "official" and "seller-id.tokopedia.com" in line.source
+
+
+def test_TT_FEE_15_the_fee_line_and_its_trail_name_the_rp500_of_the_course_page(engine: Engine) -> None:
+    line = fee_line(engine, id_order("2025-08-11T10:00:00"), "order_processing_fee")
+    assert "Rp500" in (line.note or "") and line.trail is not None and "Rp500" in line.trail.what
+    entry = entry_of(engine, id_order("2025-08-11", "beauty"), "fee.order_processing_fee.fixed")
+    assert "Rp500" in (entry.interpretation or "") and entry.retrieved is not None
+
+
+def test_TT_FEE_15_refunded_only_if_the_whole_order_is_refunded_before_delivery(engine: Engine) -> None:
+    placed = id_order("2025-08-12T10:00:00")
+    whole = {**placed, "refunded": "100000"}
+    assert "order_processing_fee" not in codes(engine, whole)  # no delivered_at: refunded before delivery
+    assert fee_line(engine, {**whole, "delivered_at": "2025-08-14"}, "order_processing_fee").amount == 1250
+    assert fee_line(engine, {**placed, "refunded": "99999"}, "order_processing_fee").amount == 1250  # not whole
+    assert fee_line(engine, placed, "order_processing_fee").amount == 1250  # not delivered yet: the fee it carries
+
+
+def test_TT_FEE_16_a_mall_orders_service_fee_is_a_gap_of_rp5000_to_18000_for_one_unit_at_rp1000000(
+        engine: Engine) -> None:
+    mall = {**id_order("2025-07-30T00:00:00", "beauty", "1000000"), "store_type": "mall"}
+    found = fee_gap_of(engine, mall, "mall_service_fee")
+    assert (found.rule, found.key, found.range) == ("TT-FEE-16", "fee.mall_service_fee.rate",
+                                                     (Decimal("0.015"), Decimal("0.018")))
+    assert (found.gap.low_amount, found.gap.high_amount) == (Decimal("5000"), Decimal("18000"))
+    assert "1.8%" in found.detail and "1.5%" in found.detail and "Rp5,000" in found.detail
+    two = fee_gap_of(engine, {**mall, "quantity": 2, "amount": "2000000"}, "mall_service_fee")
+    assert (two.gap.low_amount, two.gap.high_amount) == (Decimal("10000"), Decimal("36000"))  # caps per unit
+    assert "mall_service_fee" not in figures(engine, {**mall, "placed_at": "2025-07-29T23:59:59"})
+    assert "mall_service_fee" not in figures(engine, {**mall, "store_type": "marketplace"})
+
+
+def test_TT_FEE_16_an_order_without_store_type_is_a_gap_naming_the_field(engine: Engine) -> None:
+    found = fee_gap_of(engine, id_order("2025-08-01T10:00:00"), "mall_service_fee")
+    assert (found.rule, found.key) == ("TT-FEE-16", "<store_type>")  # an order input: no override fills it
+    assert "give the order's store_type" in found.detail
+
+
+def test_TT_FEE_17_dynamic_commission_is_a_gap_of_rp20000_to_30000_for_one_unit_at_rp500000(engine: Engine) -> None:
+    record = {**id_order("2025-06-10T00:00:00", "beauty", "500000"), "store_type": "marketplace"}
+    found = fee_gap_of(engine, record, "dynamic_commission_fee")
+    assert (found.rule, found.key, found.range) == ("TT-FEE-17", "fee.dynamic_commission_fee.rate",
+                                                     (Decimal("0.04"), Decimal("0.06")))
+    assert (found.gap.low_amount, found.gap.high_amount) == (Decimal("20000"), Decimal("30000"))
+    capped = fee_gap_of(engine, {**record, "amount": "1000000"}, "dynamic_commission_fee")
+    assert (capped.gap.low_amount, capped.gap.high_amount) == (Decimal("40000"), Decimal("40000"))  # Rp40,000/unit
+    assert "dynamic_commission_fee" not in figures(engine, {**record, "placed_at": "2025-06-09T23:59:59"})
+
+
+def test_TT_FEE_17_a_rate_the_seller_supplies_is_charged_capped_per_unit(engine: Engine) -> None:
+    supplied = Engine(policy_files=[str(OVERRIDES / "tiktok-id-dynamic-commission.toml")])
+    line = fee_line(supplied, {**id_order("2025-06-10T10:00:00", "beauty", "1000000"), "store_type": "marketplace"},
+                    "dynamic_commission_fee")
+    assert (line.rate, line.amount, line.confidence) == (Decimal("0.045"), Decimal("40000"), "user")
+
+
+def test_TT_FEE_18_a_pre_order_from_2024_12_29_is_a_gap_naming_3_percent(engine: Engine) -> None:
+    pre_order = {**id_order("2024-12-29T00:00:00"), "pre_order": True}
+    found = fee_gap_of(engine, pre_order, "pre_order_fee")
+    assert (found.rule, found.key) == ("TT-FEE-18", "fee.pre_order_fee.base") and "+3%" in found.detail
+    assert "pre_order_fee" not in figures(engine, {**pre_order, "pre_order": False})
+    assert "pre_order_fee" not in figures(engine, {**pre_order, "placed_at": "2024-12-28T23:59:59"})
+
+
+def test_TT_FEE_20_my_rm0_54_per_delivered_order_from_2026_02_15(engine: Engine) -> None:
+    record = my_order("2026-02-15T00:00:00", "gold_jewellery", store_type="marketplace", quantity=3)
+    line = fee_line(engine, record, "platform_support_fee")  # 3 items delivered → RM0.54
+    assert (line.amount, line.rule, line.base) == (Decimal("0.54"), "TT-FEE-20", None)
+    assert "SST" in (line.note or "")
+    assert "platform_support_fee" not in codes(engine, {**record, "placed_at": "2026-02-14T23:59:59"})
+
+
+def test_TT_FEE_22_vn_3000_per_delivered_order_from_2025_10_27(engine: Engine) -> None:
+    record = vn_order("2025-10-27T00:00:00", quantity=5)  # a delivered order of 5 items → ₫3,000
+    line = fee_line(engine, record, "order_processing_fee")
+    assert (line.amount, line.rule) == (Decimal("3000"), "TT-FEE-22")
+    assert "order_processing_fee" not in codes(engine, {**record, "placed_at": "2025-10-26T23:59:59"})
+
+
+def test_TT_FEE_11_ph_order_processing_fee_php_5_less_2_is_3_00_from_2025_12_01(engine: Engine) -> None:
+    record = ph_order("2025-12-01T00:00:00", "fashion_accessories", store_type="marketplace")
+    assert amounts(engine, record) == {"commission": Decimal("70.00"), "transaction_fee": Decimal("22.40"),
+                                       "order_processing_fee": Decimal("3.00")}
+    line = fee_line(engine, record, "order_processing_fee")
+    assert (line.rule, line.fixed) == ("TT-FEE-11", Decimal("3.00"))
+    assert "5.00 less a discount of 2.00" in (line.note or "")
+    assert line.trail is not None and (line.trail.params["fixed"], line.trail.params["fixed_discount"]) == (
+        "5.00", "2.00")
+    assert "order_processing_fee" not in codes(engine, {**record, "placed_at": "2025-11-30T23:59:59"})
+
+
+# --- Shop inputs: new shops, tax-registered organisations ---------------------------------------
+
+def figures(engine: Engine, record: dict[str, Any]) -> set[str]:
+    """The figures of the order's gaps."""
+    return {g.figure for g in engine.quote(record).gaps}
+
+
+def fee_gap_of(engine: Engine, record: dict[str, Any], code: str) -> FeeGap:
+    """The gap of fee ``code`` on ``record``, among the order's other gaps."""
+    [found] = [g for g in engine.quote(record).gaps if g.figure == code]
+    return FeeGap(found, _gap_entry(engine, record, found.key))
+
+
+def test_TT_FEE_13_a_cross_border_new_shop_pays_no_commission_and_its_transaction_fee(engine: Engine) -> None:
+    record = th_order("2024-01-15T10:00:00", "costume_jewelry_accessories", new_shop=True,
+                      seller_type="cross_border")
+    assert fee_line(engine, record, "commission").amount == Decimal("0.00")
+    assert fee_line(engine, {**record, "new_shop": False}, "commission").amount == Decimal("36.00")
+
+
+def test_TT_FEE_13_a_new_shops_commission_is_a_gap_from_2024_09_01(engine: Engine) -> None:
+    found = fee_gap(engine, th_order("2024-09-01T00:00:00", "shoes", new_shop=True), "commission")
+    assert (found.rule, found.key) == ("TT-FEE-13", "fee.commission.flag_rate.new_shop")
+    assert "not found" in found.detail
+    assert fee_line(engine, th_order("2024-09-01T00:00:00", "shoes"), "commission").amount == Decimal("48.15")
+
+
+def test_TT_FEE_12_a_tax_registered_organisations_fee_is_a_gap(engine: Engine) -> None:
+    record = order("tiktok-vn", "2024-07-17T00:00:00", "100900", tax_registered_org=True)
+    found = fee_gap_of(engine, record, "payment_fee")
+    assert (found.rule, found.key) == ("TT-FEE-12", "fee.payment_fee.flag_rate.tax_registered_org")
+    assert "excluding" in found.detail
+    assert fee_line(engine, {**record, "tax_registered_org": False}, "payment_fee").amount == Decimal("5045")
+
 
 
 # --- Audit of the shipped data (issue 16) -------------------------------------------------------
@@ -718,19 +863,24 @@ def test_TT_FEE_3_the_refund_base_is_the_cited_formula_for_a_goods_refund_withou
     q = engine.quote(order("tiktok-uk", "2024-10-01T12:00:00", "90.00", **UK_AGREEING))
     [commission] = q.fees
     assert (commission.base, commission.amount) == (Decimal("55.00"), Decimal("4.95"))
-    assert "platform discount refund" in (entry_of(engine, order("tiktok-uk", "2024-10-01", "1"),
+    assert "platform_discount_refunded" in (entry_of(engine, order("tiktok-uk", "2024-10-01", "1"),
                                                    "fee.commission.base").interpretation or "")
 
 
-@pytest.mark.xfail(strict=True, raises=InputError,
-                   reason="the order record has no field for the refund of the platform discount: the UK refund "
-                          "base cannot follow the cited formula when a refunded item carried one (a core input)")
 def test_TT_FEE_3_a_refunded_platform_discount_leaves_the_base_per_the_cited_formula(engine: Engine) -> None:
     # price 100 − seller discount 10 = amount 90, platform discount 10, shipping 5; the goods are refunded:
     # (80 + 5 + 10) − (net sales refund 80 + platform discount refund 10) = 5; 9% × 5 = 0.45
     q = engine.quote(order("tiktok-uk", "2024-10-01T12:00:00", "90.00", platform_discount="10.00",
                            buyer_shipping="5.00", refunded="80.00", platform_discount_refunded="10.00"))
     assert [f.amount for f in q.fees] == [Decimal("0.45")]
+    assert q.fees[0].base == Decimal("5.00")
+
+
+def test_TT_FEE_3_the_platform_discount_refunded_is_at_most_the_platform_discount(engine: Engine) -> None:
+    with pytest.raises(InputError) as info:
+        engine.quote(order("tiktok-uk", "2024-10-01T12:00:00", "90.00", platform_discount="10.00",
+                           refunded="80.00", platform_discount_refunded="10.01"))
+    assert info.value.field == "platform_discount_refunded"
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
@@ -754,3 +904,30 @@ def test_every_shipped_value_has_a_date_read_and_derived_values_say_what_from(pa
 def test_derived_values_are_labelled_derived(engine: Engine, market: str, key: str) -> None:
     entry = engine.view(market, "2025-06-01").optional(key)
     assert entry is not None and entry.market == market and entry.confidence == "derived"
+
+
+# --- TT-INC-1's constraint: six industries ---------------------------------------------------------
+
+@pytest.mark.parametrize("industries", [["beauty", "fashion", "home", "electronics", "sports"],
+                                        ["beauty", "fashion", "home", "electronics", "sports", "sports"]])
+def test_TT_INC_1_an_industry_list_that_is_not_six_industries_is_refused_at_load(
+        tmp_path: Path, industries: list[str]) -> None:
+    from shoppolicy import PolicyFileError
+
+    from .helpers import write_override
+
+    path = write_override(tmp_path / "star.toml", ("tiktok-sea", "TT-INC-1", "reputation_star.industries", industries))
+    with pytest.raises(PolicyFileError) as info:
+        Engine(policy_files=[str(path)])
+    message = str(info.value)
+    assert str(path) in message and "reputation_star.industries" in message and "expected six" in message
+    assert "TT-INC-1" in message and "\n" not in message
+
+
+def test_TT_INC_1_six_industries_are_accepted(tmp_path: Path) -> None:
+    from .helpers import STAR_INDUSTRIES, write_override
+
+    path = write_override(tmp_path / "star.toml", ("tiktok-sea", "TT-INC-1", "reputation_star.industries",
+                                                   STAR_INDUSTRIES))
+    view = Engine(policy_files=[str(path)]).view("tiktok-id", "2023-01-15")
+    assert view.get("reputation_star.industries", "TT-INC-1") == STAR_INDUSTRIES

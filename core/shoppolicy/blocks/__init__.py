@@ -20,10 +20,10 @@ of the order stands.
 
 from shoppolicy.blocks.bases import BASES, base_named
 from shoppolicy.blocks.commission import CreatorCommission
-from shoppolicy.blocks.fees import GapFee, GapSpec, PercentFee, RateChoice, RateTable, RefundShareFee, TaxOnFee
+from shoppolicy.blocks.fees import GapFee, GapSpec, Payers, PercentFee, RateChoice, RateTable, RefundShareFee, TaxOnFee
 from shoppolicy.blocks.payouts import PayoutDays, Period
 
 __all__ = [
-    "BASES", "CreatorCommission", "GapFee", "GapSpec", "PayoutDays", "PercentFee", "Period", "RateChoice",
+    "BASES", "CreatorCommission", "GapFee", "GapSpec", "Payers", "PayoutDays", "PercentFee", "Period", "RateChoice",
     "RateTable", "RefundShareFee", "TaxOnFee", "base_named",
 ]

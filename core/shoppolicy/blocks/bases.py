@@ -23,8 +23,10 @@ def amount_plus_shipping(order: OrderRecord) -> Decimal:
 
 
 def amount_plus_shipping_less_refund(order: OrderRecord) -> Decimal:
-    """amount + buyer shipping − refunded (the UK commission base)."""
-    return max(order.amount + order.buyer_shipping - order.refunded, ZERO)
+    """amount + buyer shipping − (refunded + the platform discount refunded), never below
+    zero: the UK commission base, (net sales + H + D) − (net sales refund + platform
+    discount refund), since net sales + D = amount (TT-FEE-3)."""
+    return max(order.amount + order.buyer_shipping - order.refunded - order.platform_discount_refunded, ZERO)
 
 
 def customer_payment_less_refund(order: OrderRecord) -> Decimal:

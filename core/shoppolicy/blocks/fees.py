@@ -1,9 +1,10 @@
 """Fee blocks: what every marketplace's platform fees are made of, priced per order.
 
-- :class:`PercentFee` — ``round(base × rate) + fixed``, capped per unit, charged only to
-  the seller or store types it names and not on orders an exemption covers; the rate
-  comes from a :class:`RateTable` (flat, by category, by store type and category, by
-  seller type).  With base ``none`` it is a fixed amount per order.
+- :class:`PercentFee` — ``round(base × rate) + fixed``, capped per unit, charged to the
+  orders its :class:`Payers` name (seller and store types, order flags that exempt an
+  order or that an order must have); the rate comes from a :class:`RateTable` (flat, by
+  category, by store type and category, by seller type).  With base ``none`` it is a
+  fixed amount per order.
 - add-ons, each its own fee line computed from its parent's: :class:`TaxOnFee` (a tax
   on another fee, Indonesia's VAT on the commission) and :class:`RefundShareFee` (a
   share of the refunded part of another fee, the US refund administration fee).
@@ -115,6 +116,47 @@ class RateSlot:
         return "<" not in self.key
 
 
+@attrs.frozen(slots=True)
+class Payers:
+    """Which orders pay a fee: those of the seller types and store types it names (``None``:
+    any), that have every flag of ``charged_if`` and none of ``exempt_if`` (order fields
+    such as ``pre_order``, or derived flags such as ``refunded_before_delivery``).
+
+    A fee charged to some store types only, on an order that gives no ``store_type``,
+    is the gap ``store_gap``: whether the order pays cannot be told, so it is named,
+    never taken as "no".  (An order with no ``seller_type`` is not of a seller type a
+    fee names: seller types are exceptions such as ``cross_border``.)
+    """
+
+    seller_types: frozenset[str] | None = None
+    store_types: frozenset[str] | None = None
+    exempt_if: tuple[str, ...] = ()
+    charged_if: tuple[str, ...] = ()
+    store_gap: GapSpec | None = None
+
+    def pays(self, order: OrderRecord) -> bool:
+        """Whether ``order`` pays the fee; raises the store-type gap when that cannot be told."""
+        if self.charged_if and not all(getattr(order, flag) for flag in self.charged_if):
+            return False
+        if self.exempt_if and any(getattr(order, flag) for flag in self.exempt_if):
+            return False
+        if self.seller_types is not None and order.seller_type not in self.seller_types:
+            return False
+        if self.store_types is not None and order.store_type not in self.store_types:
+            if order.store_type is None and self.store_gap is not None:
+                raise self.store_gap.error(order.placed_at.date(), category=order.category)
+            return False
+        return True
+
+    def skip(self, order: OrderRecord, code: str) -> tuple[Gap, ...] | None:
+        """``None`` when ``order`` pays fee ``code``; else what the fee shows instead:
+        nothing, or the gap saying why it cannot be told."""
+        try:
+            return None if self.pays(order) else ()
+        except PolicyGapError as gap:
+            return (Gap.from_error(code, gap),)
+
+
 class AddOn(Protocol):
     """A fee line computed from another fee's line (a tax on it, a share of its refund)."""
 
@@ -144,7 +186,9 @@ class RateChoice:
 class RateTable:
     """Where a fee's rate comes from for one order.
 
-    Look-up order: a rate for the order's ``seller_type``; the rate of the order's key
+    Look-up order: a rate (or the gap) for an order flag the order has (``new_shop``
+    pays 0% in Thailand and the Philippines; ``tax_registered_org`` is a gap in
+    Vietnam); a rate for the order's ``seller_type``; the rate of the order's key
     (``keyed_by`` fields joined with dots, e.g. ``beauty`` or ``marketplace.gold_jewellery``);
     the flat ``default``.  Otherwise a policy gap: for the missing key when rates are
     published per key (``per_key_gap`` is the ``[[gaps]]`` entry in force), else for the
@@ -165,6 +209,8 @@ class RateTable:
     refused: Mapping[str, Exception] = attrs.field(factory=dict)
     #: Per-key gaps with their own range or candidate (``[[gaps]]`` for one key).
     key_gaps: Mapping[str, GapSpec] = attrs.field(factory=dict)
+    #: Rates and gaps of orders that have an order flag, whatever their key, in order.
+    flag_rates: tuple[tuple[str, RateChoice | GapSpec], ...] = ()
 
     def key_of(self, order: OrderRecord) -> str:
         """The policy key at which a rate for ``order`` would be chosen first: its seller
@@ -180,6 +226,12 @@ class RateTable:
 
     def choose(self, order: OrderRecord) -> RateChoice:
         """The order's rate; raises the policy gap (or the input error) saying why not."""
+        for flag, flagged in self.flag_rates:
+            if getattr(order, flag):
+                if type(flagged) is GapSpec:
+                    raise flagged.error(order.placed_at.date(), key=f"{self.prefix}flag_rate.{flag}",
+                                        category=order.category)
+                return flagged  # type: ignore[return-value]
         if order.seller_type is not None and self.seller_rates:
             found = self.seller_rates.get(order.seller_type)
             if found is not None:
@@ -241,9 +293,11 @@ class PercentFee:
     ``returns_refunded_share``: the part of the fee on the refunded share of the base is
     returned to the seller (SEA commissions, the US referral fee); otherwise refunds
     change the fee only through its base (UK ``amount+shipping-refund``, the C − R of
-    transaction fees) or not at all (Thailand's Commerce Growth Fee).  ``seller_types``
-    and ``store_types`` restrict who pays it; an order whose field named in ``exempt_if``
-    is true carries none.  ``table`` is ``None`` for a fee with no percentage part.
+    transaction fees) or not at all (Thailand's Commerce Growth Fee).  ``payers``
+    restricts who pays it (``None``: every order).  ``table`` is ``None`` for a fee with
+    no percentage part.  ``range_caps`` are the per-unit caps of the low and the high end
+    of a missing rate's published range, where the sources of the two ends give
+    different caps (otherwise ``cap_per_unit`` caps both bounds).
     """
 
     code: str
@@ -257,25 +311,18 @@ class PercentFee:
     fixed_trail: TrailEntry | None = None
     cap_per_unit: Decimal | None = None
     returns_refunded_share: bool = False
-    seller_types: frozenset[str] | None = None
-    store_types: frozenset[str] | None = None
-    exempt_if: tuple[str, ...] = ()
+    payers: Payers | None = None
     label: str | None = None
     #: The add-ons computed from this fee (a tax on it, a share of it on refund), as they
     #: apply to a rate that excludes tax: each is a gap too while the fee's rate is one.
     gap_addons: tuple[AddOn, ...] = ()
-
-    def applies_to(self, order: OrderRecord) -> bool:
-        if self.seller_types is not None and order.seller_type not in self.seller_types:
-            return False
-        if self.store_types is not None and order.store_type not in self.store_types:
-            return False
-        return not (self.exempt_if and any(getattr(order, flag, None) for flag in self.exempt_if))
+    range_caps: tuple[Decimal | None, Decimal | None] | None = None
 
     def apply(self, order: OrderRecord) -> tuple[FeeLine | Gap, ...]:
-        if (self.seller_types is not None or self.store_types is not None or self.exempt_if) \
-                and not self.applies_to(order):
-            return ()
+        if self.payers is not None:
+            skipped = self.payers.skip(order, self.code)
+            if skipped is not None:
+                return skipped
         table = self.table
         if table is None:
             return (self._fixed_line(order),)
@@ -283,7 +330,7 @@ class PercentFee:
             choice = table.choose(order)
         except PolicyGapError as gap:
             return self._gaps(order, gap)
-        base, refunded, amount, capped = self._figures(order, choice.rate)
+        base, refunded, amount, capped = self._figures(order, choice.rate, self.cap_per_unit)
         returned = bool(refunded) and self.returns_refunded_share
         note = choice.note if self.label is None else "; ".join(n for n in (self.label, choice.note) if n)
         trail = choice.trail
@@ -312,7 +359,12 @@ class PercentFee:
     def rate_slot(self, order: OrderRecord) -> RateSlot | None:
         """Where ``order``'s rate lives and what it multiplies; ``None`` when the fee does
         not apply to the order or has no rate (a fixed amount)."""
-        if self.table is None or not self.applies_to(order):
+        if self.table is None:
+            return None
+        try:
+            if self.payers is not None and not self.payers.pays(order):
+                return None
+        except PolicyGapError:  # whether the order pays at all cannot be told
             return None
         cap = self.cap_per_unit * order.quantity if self.cap_per_unit is not None else None
         try:
@@ -329,12 +381,14 @@ class PercentFee:
                        rate=None, fixed=self.fixed, confidence=trail.confidence if trail else None,
                        note=self.label, trail=trail, form=self)
 
-    def _figures(self, order: OrderRecord, rate: Decimal) -> tuple[Decimal, Decimal, Decimal, bool]:
-        """``(base, refunded share of it, amount, capped)`` of the fee at ``rate``."""
+    def _figures(self, order: OrderRecord, rate: Decimal,
+                 cap: Decimal | None) -> tuple[Decimal, Decimal, Decimal, bool]:
+        """``(base, refunded share of it, amount, capped)`` of the fee at ``rate``, capped
+        at ``cap`` per unit (the fee's own cap, or one end of a range's)."""
         base, refunded = self.charged_base(order)
         amount = money(base * rate, self.unit) + self.fixed
-        if self.cap_per_unit is not None and amount > self.cap_per_unit * order.quantity:
-            return base, refunded, self.cap_per_unit * order.quantity, True
+        if cap is not None and amount > cap * order.quantity:
+            return base, refunded, cap * order.quantity, True
         return base, refunded, amount, False
 
     def _gaps(self, order: OrderRecord, gap: PolicyGapError) -> tuple[Gap, ...]:
@@ -342,11 +396,14 @@ class PercentFee:
         and a gap for each add-on computed from it (a tax on it: its bounds follow)."""
         if gap.low is None or gap.high is None:
             return (Gap.from_error(self.code, gap), *(Gap.from_error(a.code, gap) for a in self.gap_addons))
-        bounds = [(rate, *self._figures(order, rate)) for rate in (gap.low, gap.high)]
-        gaps = [Gap.from_error(self.code, gap, low_amount=bounds[0][3], high_amount=bounds[1][3])]
+        caps = self.range_caps or (self.cap_per_unit, self.cap_per_unit)
+        ends = sorted(((rate, *self._figures(order, rate, cap)) for rate, cap in zip((gap.low, gap.high), caps,
+                                                                                     strict=True)),
+                      key=lambda end: end[3])  # by amount: each end's own cap may reorder them
+        gaps = [Gap.from_error(self.code, gap, low_amount=ends[0][3], high_amount=ends[1][3])]
         for addon in self.gap_addons:
             lines = [addon.apply(order, FeeLine(self.code, amount, gap.rule, "", base, rate), rate, refunded)
-                     for rate, base, refunded, amount, _ in bounds]
+                     for rate, base, refunded, amount, _ in ends]
             low, high = (line.amount if line is not None else ZERO for line in lines)
             gaps.append(Gap.from_error(addon.code, gap, low_amount=low, high_amount=high))
         return tuple(gaps)
@@ -388,9 +445,14 @@ class RefundShareFee:
     cap: Decimal
     unit: Decimal
     trail: TrailEntry
+    #: Order flags that exempt an order's refund (TT-FEE-2: creator samples, refunds
+    #: before shipping that meet the auto-cancel criteria).
+    exempt_if: tuple[str, ...] = ()
 
     def apply(self, order: OrderRecord, line: FeeLine, rate: Decimal, refunded_base: Decimal) -> FeeLine | None:
         if not refunded_base:
+            return None
+        if self.exempt_if and any(getattr(order, flag) for flag in self.exempt_if):
             return None
         refunded_fee = money(refunded_base * rate, self.unit)
         amount = money(refunded_fee * self.share, self.unit)
@@ -410,12 +472,11 @@ class GapFee:
     code: str
     rule: str
     gap: GapSpec
-    seller_types: frozenset[str] | None = None
-    store_types: frozenset[str] | None = None
+    payers: Payers | None = None
 
     def apply(self, order: OrderRecord) -> tuple[Gap, ...]:
-        if self.seller_types is not None and order.seller_type not in self.seller_types:
-            return ()
-        if self.store_types is not None and order.store_type not in self.store_types:
-            return ()
+        if self.payers is not None:
+            skipped = self.payers.skip(order, self.code)
+            if skipped is not None:
+                return skipped
         return (self.gap.gap(self.code, order.placed_at.date(), category=order.category),)

@@ -9,11 +9,13 @@ Fee keys, relative to a fee's prefix (``fee.<code>.`` for a market's ``fee.charg
 list): ``base`` (a name of :data:`~shoppolicy.blocks.bases.BASES`), ``rate``,
 ``rate.<key>``, ``rate_incl_tax.<key>``, ``seller_rate.<seller_type>``, ``keyed_by``,
 ``store_types``, ``fixed``, ``cap_per_unit``, ``on_refund``, ``seller_types``,
-``charged_store_types``, ``exempt_if``, ``discount.rate``, ``discount.on_rate``, ``label``,
+``charged_store_types``, ``exempt_if`` and ``charged_if`` (order flags, :data:`FLAGS`),
+``discount.rate``, ``discount.on_rate``, ``discount.fixed``, ``label``,
 ``min_rate``/``max_rate`` (a published range: rates outside it are refused, and it is
-the range of a missing rate).  An add-on's prefix holds ``rate`` and ``base_fraction``
-(a tax on its parent fee) or ``share`` and ``cap_per_sku`` (a share of its parent fee
-on refund).
+the range of a missing rate), ``low_cap_per_unit``/``high_cap_per_unit`` (the caps of
+that range's two ends, where its sources cap differently).  An add-on's prefix holds
+``rate`` and ``base_fraction`` (a tax on its parent fee) or ``share``, ``cap_per_sku``
+and ``exempt_if`` (a share of its parent fee on refund).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from shoppolicy.blocks.fees import (
     AddOn,
     GapFee,
     GapSpec,
+    Payers,
     PercentFee,
     RateChoice,
     RateTable,
@@ -36,11 +39,13 @@ from shoppolicy.blocks.fees import (
 from shoppolicy.blocks.keys import KEY_FIELDS, ON_REFUND
 from shoppolicy.blocks.payouts import PayoutDays, Period
 from shoppolicy.errors import PolicyFileError, PolicyGapError
-from shoppolicy.model import Market
+from shoppolicy.model import DERIVED_FLAGS, FLAG_FIELDS, Market
 from shoppolicy.money import ZERO, quantum, to_decimal
 from shoppolicy.policy import Entry, PolicyView
 from shoppolicy.trail import trail_for
 
+#: The order flags ``exempt_if`` and ``charged_if`` may name.
+FLAGS = (*FLAG_FIELDS, *DERIVED_FLAGS)
 TAX_ON, REFUND_SHARE = "tax_on", "refund_share"
 
 
@@ -100,6 +105,16 @@ def names(entry: Entry) -> list[str]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
         raise PolicyFileError(entry.path, f"{entry.key}: expected a list of names, got {value!r}")
     return list(value)
+
+
+def flags(entry: Entry) -> tuple[str, ...]:
+    """A list of order flags (:data:`FLAGS`): a misspelt one would never match, so it is refused."""
+    found = names(entry)
+    unknown = [f for f in found if f not in FLAGS]
+    if unknown:
+        raise PolicyFileError(entry.path, f"{entry.key}: unknown order flag(s) {', '.join(unknown)}; "
+                                          f"expected {', '.join(FLAGS)}")
+    return tuple(found)
 
 
 def text(entry: Entry, allowed: Sequence[str] | None = None) -> str:
@@ -178,20 +193,38 @@ def fee(market: Market, policy: PolicyView, *, code: str, prefix: str, rule: str
     """One fee read from the keys under ``prefix``; a gap block when its base is unknown."""
     unit = quantum(market.currency or "")
     try:
-        seller_types = _names_or_none(policy, prefix + "seller_types", rule)
-        store_types = _names_or_none(policy, prefix + "charged_store_types", rule)
+        payers, payer_entries = _payers(policy, market, code, prefix, rule)
     except PolicyGapError as gap:
         return GapFee(code=code, rule=gap.rule, gap=GapSpec.of(gap))
     try:
-        return _percent_fee(policy, market, code, prefix, rule, unit, seller_types, store_types, addons)
+        return _percent_fee(policy, market, code, prefix, rule, unit, payers, payer_entries, addons)
     except PolicyGapError as gap:
-        return GapFee(code=code, rule=gap.rule, gap=GapSpec.of(gap), seller_types=seller_types,
-                      store_types=store_types)
+        return GapFee(code=code, rule=gap.rule, gap=GapSpec.of(gap), payers=payers)
 
 
-def _names_or_none(policy: PolicyView, key: str, rule: str) -> frozenset[str] | None:
-    entry = optional(policy, key, rule)
-    return frozenset(names(entry)) if entry is not None else None
+def _payers(policy: PolicyView, market: Market, code: str, prefix: str,
+            rule: str) -> tuple[Payers | None, list[Entry]]:
+    """Who pays the fee (``None``: every order), and the entries that say so."""
+    seller_entry = optional(policy, prefix + "seller_types", rule)
+    store_entry = optional(policy, prefix + "charged_store_types", rule)
+    exempt_entry = optional(policy, prefix + "exempt_if", rule)
+    charged_entry = optional(policy, prefix + "charged_if", rule)
+    entries = [e for e in (seller_entry, store_entry, exempt_entry, charged_entry) if e is not None]
+    if not entries:
+        return None, entries
+    store_types = frozenset(names(store_entry)) if store_entry is not None else None
+    store_gap = None
+    if store_entry is not None and store_types is not None:
+        shops = " or ".join(sorted(store_types))
+        # An order input, not a policy key: "<store_type>" (as RateTable names a missing key
+        # field), so `gaps --template` lists it as not fillable by an override.
+        store_gap = GapSpec(market=market.id, rule=store_entry.rule, key="<store_type>",
+                            detail=f"the order gives no store_type: {code} is charged to {shops} shops only "
+                                   f"({store_entry.key}); give the order's store_type (marketplace, mall)")
+    payers = Payers(seller_types=frozenset(names(seller_entry)) if seller_entry is not None else None,
+                    store_types=store_types, exempt_if=flags(exempt_entry) if exempt_entry is not None else (),
+                    charged_if=flags(charged_entry) if charged_entry is not None else (), store_gap=store_gap)
+    return payers, entries
 
 
 def _addon(policy: PolicyView, prefix: str, code: str, kind: str, unit: Decimal) -> AddOnBuilder:
@@ -211,19 +244,24 @@ def _addon(policy: PolicyView, prefix: str, code: str, kind: str, unit: Decimal)
         return tax
     share_entry = required(policy, prefix + "share", rule_of(policy, prefix, code))
     cap_entry = required(policy, prefix + "cap_per_sku", share_entry.rule)
+    exempt_entry = optional(policy, prefix + "exempt_if", share_entry.rule)
     share = rate(share_entry)
     cap = money(cap_entry, unit)
+    exempt = flags(exempt_entry) if exempt_entry is not None else ()
+    own = [share_entry, cap_entry] + ([exempt_entry] if exempt_entry is not None else [])
+    params: dict[str, object] = {"share": share, "cap_per_sku": cap}
+    if exempt:
+        params["exempt_if"] = ", ".join(exempt)
 
     def refund_share(used: Sequence[Entry], tax_included: bool) -> AddOn | None:
-        trail = trail_for(share_entry.rule, f"{code}: share of the refunded item's fee",
-                          [share_entry, cap_entry, *used], share=share, cap_per_sku=cap)
+        trail = trail_for(share_entry.rule, f"{code}: share of the refunded item's fee", [*own, *used], **params)
         return RefundShareFee(code=code, rule=share_entry.rule, source=share_entry.source, share=share, cap=cap,
-                              unit=unit, trail=trail)
+                              unit=unit, trail=trail, exempt_if=exempt)
     return refund_share
 
 
 def _percent_fee(policy: PolicyView, market: Market, code: str, prefix: str, rule: str, unit: Decimal,
-                 seller_types: frozenset[str] | None, store_types: frozenset[str] | None,
+                 payers: Payers | None, payer_entries: Sequence[Entry],
                  addons: Sequence[AddOnBuilder]) -> PercentFee:
     base_entry = required(policy, prefix + "base", rule)
     try:
@@ -234,25 +272,39 @@ def _percent_fee(policy: PolicyView, market: Market, code: str, prefix: str, rul
     cap_entry = optional(policy, prefix + "cap_per_unit", rule)
     refund_entry = optional(policy, prefix + "on_refund", rule)
     label_entry = optional(policy, prefix + "label", rule)
-    exempt_entry = optional(policy, prefix + "exempt_if", rule)
+    cut_entry = optional(policy, prefix + "discount.fixed", rule)
     fixed = money(fixed_entry, unit) if fixed_entry is not None else ZERO
     cap = money(cap_entry, unit) if cap_entry is not None else None
     returns = refund_entry is not None and text(refund_entry, ON_REFUND) == "return_refunded_share"
     label = text(label_entry) if label_entry is not None else None
-    exempt = tuple(names(exempt_entry)) if exempt_entry is not None else ()
-    shared = [e for e in (base_entry, fixed_entry if fixed else None, cap_entry, exempt_entry) if e is not None]
+    shared = [e for e in (base_entry, fixed_entry if fixed else None, cap_entry, *payer_entries) if e is not None]
     params: dict[str, object] = {"base": base_entry.value}
     if fixed:
         params["fixed"] = fixed
+    if cut_entry is not None:  # a promotional cut of the fixed amount: shown as the amount less the cut
+        cut = money(cut_entry, unit)
+        if cut > fixed:
+            raise PolicyFileError(cut_entry.path, f"{cut_entry.key}: the cut {cut} is more than the fixed "
+                                                  f"amount {fixed}")
+        shared.append(cut_entry)
+        params["fixed_discount"] = cut
+        shown = f"{fixed} less a discount of {cut}"
+        label = f"{label}; {shown}" if label else shown
+        fixed -= cut
     if cap is not None:
         params["cap_per_unit"] = cap
+    for flag_key, names_of in (("exempt_if", payers.exempt_if if payers else ()),
+                               ("charged_if", payers.charged_if if payers else ())):
+        if names_of:
+            params[flag_key] = ", ".join(names_of)
     common = dict(code=code, market=market.id, unit=unit, base=base, fixed=fixed, cap_per_unit=cap,
-                  returns_refunded_share=returns, seller_types=seller_types, store_types=store_types,
-                  exempt_if=exempt, label=label)
+                  returns_refunded_share=returns, payers=payers, label=label,
+                  range_caps=_range_caps(policy, prefix, rule, unit))
     if text(base_entry) == "none":  # a fixed amount per order, no rate
         if fixed_entry is None:
             raise policy.gap(prefix + "fixed", rule)
-        trail = trail_for(fixed_entry.rule, f"{code}: a fixed amount per order", shared, fixed=fixed)
+        what = f"{code}: a fixed amount per order" + (f" ({label})" if label else "")
+        trail = trail_for(fixed_entry.rule, what, shared, **params)
         return PercentFee(rule=fixed_entry.rule, source=fixed_entry.source, table=None, fixed_trail=trail,
                           **common)  # type: ignore[arg-type]
     make = _ChoiceMaker(code=code, what=f"{code} on {base_entry.value}", shared=shared, params=params,
@@ -320,6 +372,7 @@ def _rate_table(policy: PolicyView, market: Market, code: str, prefix: str, rule
             key_gaps[key.removeprefix(prefix + "rate.")] = GapSpec.of(policy.gap(key, rule, found=state))
     seller_rates = {key.removeprefix(prefix + "seller_rate."): make(entry, key.removeprefix(prefix))
                     for key, entry in policy.with_prefix(prefix + "seller_rate.")}
+    flag_rates = _flag_rates(policy, prefix, rule, make)
     flat = policy.state(prefix + "rate")
     default = make(flat.entry, None) if flat.state == "in_force" and flat.entry is not None else None
     per_key = policy.state(prefix + "rate.*")
@@ -330,10 +383,40 @@ def _rate_table(policy: PolicyView, market: Market, code: str, prefix: str, rule
     keyed_by, store_types = _keys(policy, prefix, rule)
     return RateTable(market=market.id, code=code, prefix=prefix, keyed_by=keyed_by, rates=rates, default=default,
                      flat_gap=flat_gap, seller_rates=seller_rates, store_types=store_types, per_key_gap=per_key_gap,
-                     refused=refused, key_gaps=key_gaps)
+                     refused=refused, key_gaps=key_gaps, flag_rates=flag_rates)
+
+
+def _flag_rates(policy: PolicyView, prefix: str, rule: str,
+                make: _ChoiceMaker) -> tuple[tuple[str, RateChoice | GapSpec], ...]:
+    """The rates (and declared gaps) of orders with an order flag, ``flag_rate.<flag>``."""
+    found: list[tuple[str, RateChoice | GapSpec]] = []
+    section = prefix + "flag_rate."
+    for state in policy.all_states():
+        key = state.key
+        if not key.startswith(section) or key.endswith("*") or state.entry is None:
+            continue
+        flag = key.removeprefix(section)
+        if flag not in FLAGS:
+            raise PolicyFileError(state.entry.path, f"{key}: unknown order flag {flag}; expected {', '.join(FLAGS)}")
+        if state.state == "in_force":
+            found.append((flag, make(state.entry, key.removeprefix(prefix))))
+        elif state.state == "gap":  # a [[gaps]] entry: an order with the flag has no published rate
+            found.append((flag, GapSpec.of(policy.gap(key, rule, found=state))))
+    return tuple(found)
 
 
 _Bounds = tuple[Decimal, Decimal, Entry, Entry] | None
+
+
+def _range_caps(policy: PolicyView, prefix: str, rule: str,
+                unit: Decimal) -> tuple[Decimal | None, Decimal | None] | None:
+    """The per-unit caps of a missing rate's low and high end, where the data gives them."""
+    low_entry = optional(policy, prefix + "low_cap_per_unit", rule)
+    high_entry = optional(policy, prefix + "high_cap_per_unit", rule)
+    if low_entry is None and high_entry is None:
+        return None
+    return (money(low_entry, unit) if low_entry is not None else None,
+            money(high_entry, unit) if high_entry is not None else None)
 
 
 def _bounds(policy: PolicyView, prefix: str, rule: str) -> _Bounds:

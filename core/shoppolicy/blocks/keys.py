@@ -10,6 +10,9 @@ one call.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import attrs
 
 from shoppolicy.blocks.bases import BASES
@@ -69,6 +72,26 @@ class RuleSpec:
     markets: tuple[str, ...] = ()
 
 
+@attrs.frozen(slots=True)
+class KeyCheck:
+    """A constraint on declared keys' values that their types cannot say: one key's
+    (TT-INC-1: six industries) or several keys' together (DY-PAY-1: the newcomer period
+    is longer than the regular one).
+
+    Checked when a market's policy is built (at load for a market an override file
+    touches): on every policy time slice in which each key of ``keys`` has a value in
+    force, ``check`` receives those values by key and returns ``None`` when they are
+    fine, else the problem; the data is then refused with one line naming the files and
+    the keys.  While a key has no value (a gap), there is nothing to check.
+    """
+
+    rule: str
+    keys: tuple[str, ...]
+    check: Callable[[Mapping[str, Any]], str | None]
+    description: str = ""
+    markets: tuple[str, ...] = ()
+
+
 def fee_keys(prefix: str, rules: str, *, markets: tuple[str, ...] = ()) -> list[KeySpec]:
     """The keys :func:`~shoppolicy.blocks.from_policy.fee` reads under ``prefix``
     (``fee.commission.`` for the commission of a ``fee.charged`` list)."""
@@ -80,6 +103,7 @@ def fee_keys(prefix: str, rules: str, *, markets: tuple[str, ...] = ()) -> list[
         ("rate.**", "rate", "the rate of one key (category, or store type and category)"),
         ("rate_incl_tax.**", "rate", "the rate of one key, tax included (no tax add-on)"),
         ("seller_rate.*", "rate", "the rate of a seller type, whatever the key"),
+        ("flag_rate.*", "rate", "the rate of orders with an order flag (new_shop), whatever the key"),
         ("keyed_by", "names", "the order fields a rate key is made of (category, store_type)"),
         ("store_types", "names", "the store types a rate key may name"),
         ("fixed", "money", "a fixed amount per order, added to the percentage"),
@@ -87,12 +111,16 @@ def fee_keys(prefix: str, rules: str, *, markets: tuple[str, ...] = ()) -> list[
         ("on_refund", "text", "return_refunded_share or keep"),
         ("seller_types", "names", "the seller types that pay the fee"),
         ("charged_store_types", "names", "the store types that pay the fee"),
-        ("exempt_if", "names", "order flags that exempt an order"),
+        ("exempt_if", "names", "order flags that exempt an order (e.g. refunded_before_delivery)"),
+        ("charged_if", "names", "order flags an order must have to pay the fee (e.g. pre_order)"),
         ("discount.rate", "rate", "a promotional cut of one published rate"),
         ("discount.on_rate", "rate", "the rate the cut applies to"),
+        ("discount.fixed", "money", "a promotional cut of the fixed amount (shown as the amount less the cut)"),
         ("label", "text", "a name shown in the fee line's note"),
         ("min_rate", "rate", "the lowest published rate (a missing rate's range)"),
         ("max_rate", "rate", "the highest published rate (a missing rate's range)"),
+        ("low_cap_per_unit", "money", "the per-unit cap of a missing rate's low end (sources capping apart)"),
+        ("high_cap_per_unit", "money", "the per-unit cap of a missing rate's high end (sources capping apart)"),
         ("share", "rate", "a refund-share add-on: the share of its parent fee"),
         ("cap_per_sku", "money", "a refund-share add-on: the cap per SKU"),
         ("base_fraction", "fraction", "a tax add-on: the fraction of its parent fee taxed"),

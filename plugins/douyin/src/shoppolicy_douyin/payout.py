@@ -10,9 +10,12 @@ Fees live in :mod:`.fees`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from shoppolicy import PolicyGapError
 from shoppolicy.blocks import from_policy
-from shoppolicy.blocks.keys import KeySpec
+from shoppolicy.blocks.keys import KeyCheck, KeySpec
 from shoppolicy.model import Market
 from shoppolicy.policy import PolicyView
 from shoppolicy.rules import PayoutRule
@@ -24,9 +27,22 @@ BASIS = "completed_at"
 PARTIES = {"merchant": "merchant goods payment (货款)",
            "creator": "creator commission (佣金), settled in the same period as the goods payment"}
 
-KEYS: list[KeySpec] = [
+NEWCOMER, REGULAR = DAYS_PREFIX + "newcomer", DAYS_PREFIX + "regular"
+
+
+def _newcomer_longer(values: Mapping[str, Any]) -> str | None:
+    """DY-PAY-1: the newcomer stage's settlement period is longer than the later stages'."""
+    newcomer, regular = values[NEWCOMER], values[REGULAR]
+    if newcomer > regular:
+        return None
+    return (f"the newcomer period (新手期) must be longer than the regular one, got {newcomer} days against "
+            f"{regular}")
+
+
+KEYS: list[KeySpec | KeyCheck] = [
     KeySpec(TIERS_KEY, "names", RULE, "the settlement stages (newcomer 新手期, regular)"),
     KeySpec(DAYS_PREFIX + "*", "days", RULE, "days after completion, by settlement stage"),
+    KeyCheck(RULE, (NEWCOMER, REGULAR), _newcomer_longer, "the newcomer period is longer than the regular one"),
 ]
 
 

@@ -14,7 +14,7 @@ from importlib.resources import files
 from typing import TYPE_CHECKING
 
 from shoppolicy import Market, hookimpl
-from shoppolicy.blocks.keys import KeySpec
+from shoppolicy.blocks.keys import KeyCheck, KeySpec
 from shoppolicy.policy import PolicyView
 from shoppolicy.rules import Charge, PayoutRule
 from shoppolicy_douyin import fees, payout, violations
@@ -35,7 +35,7 @@ def shoppolicy_policy_files() -> list[Traversable]:
 
 
 @hookimpl
-def shoppolicy_policy_keys() -> Sequence[KeySpec]:
+def shoppolicy_policy_keys() -> Sequence[KeySpec | KeyCheck]:
     return [*fees.KEYS, *payout.KEYS, *violations.KEYS]
 
 

@@ -7,14 +7,17 @@ wrong type refuses the file at load.
 
 from __future__ import annotations
 
-from shoppolicy.blocks.keys import KeySpec, RuleSpec, fee_keys
+from collections.abc import Mapping
+from typing import Any
+
+from shoppolicy.blocks.keys import KeyCheck, KeySpec, RuleSpec, fee_keys
 from shoppolicy_tiktok.affiliate import SCHEDULES
 from shoppolicy_tiktok.markets import SEA, UK, US
 from shoppolicy_tiktok.payout import TIERS
 
 #: The fee codes the data may name (``fee.<code>.*``); a new code is declared here first.
 FEE_CODES = ("referral_fee", "refund_admin_fee", "commission", "commission_vat", "commerce_growth_fee",
-             "transaction_fee", "payment_fee", "processing_fee", "order_processing_fee", "platform_support_fee",
+             "transaction_fee", "payment_fee", "order_processing_fee", "platform_support_fee",
              "mall_service_fee", "dynamic_commission_fee", "pre_order_fee")
 
 #: The fee rules each market's values may cite (the catalogue's ids for that market; the
@@ -37,7 +40,18 @@ def _fee_keys_of(market: str, rules: str) -> list[KeySpec]:
             *(spec for code in FEE_CODES for spec in fee_keys(f"fee.{code}.", rules, markets=(market,)))]
 
 
-KEYS: list[KeySpec | RuleSpec] = [
+INDUSTRIES = "reputation_star.industries"
+
+
+def _six_industries(values: Mapping[str, Any]) -> str | None:
+    """TT-INC-1 ranks shops in six major industries: the list names six, each once."""
+    industries = values[INDUSTRIES]
+    if len(industries) == 6 and len(set(industries)) == 6:
+        return None
+    return f"expected six different industries, got {len(industries)} ({', '.join(map(str, industries))})"
+
+
+KEYS: list[KeySpec | RuleSpec | KeyCheck] = [
     RuleSpec("TT-VIO-1", "security deposit and livestream stops: a deduction only when the platform ordered the "
                          "stop for a violation or the contract names one; the amount comes from the event"),
     *(spec for market, rules in FEE_RULES.items() for spec in _fee_keys_of(market, rules)),
@@ -56,7 +70,8 @@ KEYS: list[KeySpec | RuleSpec] = [
     KeySpec("reputation_star.reviews_more_than", "count", "TT-INC-1", "the review threshold"),
     KeySpec("reputation_star.top_n", "count", "TT-INC-1", "shops rewarded per region and industry"),
     KeySpec("reputation_star.average_daily_gmv_usd_above", "decimal", "TT-INC-1", "the GMV threshold (USD)"),
-    KeySpec("reputation_star.industries", "names", "TT-INC-1", "the six industries"),
+    KeySpec(INDUSTRIES, "names", "TT-INC-1", "the six industries"),
+    KeyCheck("TT-INC-1", (INDUSTRIES,), _six_industries, "six industries, each once"),
     KeySpec("reputation_star.weight.*", "decimal", "TT-INC-1", "a weight of the reputation contribution"),
     KeySpec("recommended_goods.extra_commission_rate", "rate", "TT-INC-2", "the extra creator commission"),
     KeySpec("recommended_goods.purchase_limit.*", "count", "TT-INC-2", "the purchase limit of a product tier"),

@@ -12,7 +12,7 @@ from importlib.resources import files
 from typing import TYPE_CHECKING
 
 from shoppolicy import Market, hookimpl
-from shoppolicy.blocks.keys import KeySpec, RuleSpec
+from shoppolicy.blocks.keys import KeyCheck, KeySpec, RuleSpec
 from shoppolicy.policy import PolicyView
 from shoppolicy.rules import Charge, IncentiveProgram, PayoutRule, ViolationHandler
 from shoppolicy_tiktok import affiliate, fees, incentives, payout, violations
@@ -38,7 +38,7 @@ def shoppolicy_policy_files() -> Sequence[Traversable]:
 
 
 @hookimpl
-def shoppolicy_policy_keys() -> Sequence[KeySpec | RuleSpec]:
+def shoppolicy_policy_keys() -> Sequence[KeySpec | RuleSpec | KeyCheck]:
     return KEYS
 
 
