@@ -134,9 +134,9 @@ def test_a_fixed_amount_less_a_discount_is_shown_as_the_amount_less_the_cut(tmp_
 def test_charged_if_from_the_data(tmp_path: Path) -> None:
     engine = Engine(plugins=[acme], entry_points=False, policy_files=[override(
         tmp_path, ("platform_fee.charged_if", ["pre_order"]))])
-    assert [f.code for f in engine.quote(acme_order(placed_at="2024-08-01", delivered_at="2024-08-03")).fees] == []
-    assert [f.code for f in engine.quote({**acme_order(placed_at="2024-08-01", delivered_at="2024-08-03"), "pre_order": True}).fees] == [
-        "platform_fee"]
+    august = acme_order(placed_at="2024-08-01", delivered_at="2024-08-03")
+    assert [f.code for f in engine.quote(august).fees] == []
+    assert [f.code for f in engine.quote({**august, "pre_order": True}).fees] == ["platform_fee"]
 
 
 def test_a_misspelt_order_flag_is_refused_at_load(tmp_path: Path) -> None:
