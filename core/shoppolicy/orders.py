@@ -191,9 +191,10 @@ def _plain_order(row: Mapping[str, Any]) -> OrderRecord | None:
 def _check_given(data: Mapping[str, Any]) -> None:
     """The rules on the values as given: plain money text, bounds."""
     currency = data.get("currency")
-    places = MINOR_UNITS.get(currency) if type(currency) is str else None
     for name in MONEY_FIELDS:
-        _check_money(name, data.get(name), currency, places)
+        problem = money_problem(data.get(name), currency)  # an unknown currency: the most any has
+        if problem is not None:
+            raise field_error(name, problem)
     rate = data.get("commission_rate")
     if type(rate) is str and rate and _RATE_TEXT(rate) is None:
         raise field_error("commission_rate", f"expected a decimal string of {_PLAIN} with at most 12 decimal "
@@ -201,12 +202,6 @@ def _check_given(data: Mapping[str, Any]) -> None:
     quantity = data.get("quantity")
     if type(quantity) is int and quantity > MAX_QUANTITY:
         raise field_error("quantity", f"expected at most {MAX_QUANTITY:,} units, got {quantity}")
-
-
-def _check_money(name: str, value: object, currency: object, places: int | None) -> None:
-    problem = money_problem(value, currency if places is not None else None)
-    if problem is not None:
-        raise field_error(name, problem)
 
 
 def money_problem(value: object, currency: object = None) -> str | None:

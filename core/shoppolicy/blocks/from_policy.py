@@ -36,12 +36,13 @@ from shoppolicy.blocks.fees import (
     RefundShareFee,
     TaxOnFee,
 )
-from shoppolicy.blocks.keys import KEY_FIELDS, ON_REFUND
+from shoppolicy.blocks.keys import KEY_FIELDS, ON_REFUND, TYPES
 from shoppolicy.blocks.payouts import PayoutDays, Period
 from shoppolicy.errors import PolicyFileError, PolicyGapError
 from shoppolicy.model import DERIVED_FLAGS, FLAG_FIELDS, Market
 from shoppolicy.money import ZERO, quantum, to_decimal
 from shoppolicy.policy import Entry, PolicyView
+from shoppolicy.policy_check import value_problem
 from shoppolicy.trail import trail_for
 
 #: The order flags ``exempt_if`` and ``charged_if`` may name.
@@ -123,6 +124,13 @@ def text(entry: Entry, allowed: Sequence[str] | None = None) -> str:
         expected = f"one of {', '.join(allowed)}" if allowed else "a string"
         raise PolicyFileError(entry.path, f"{entry.key}: expected {expected}, got {value!r}")
     return value
+
+
+def days_of_month(entry: Entry) -> tuple[int, ...]:
+    """A list of days of the month, 1 to 31 (the declared type's check), sorted, each once."""
+    if value_problem(entry.value, "days_of_month", None) is not None:
+        raise PolicyFileError(entry.path, f"{entry.key}: expected {TYPES['days_of_month']}, got {entry.value!r}")
+    return tuple(sorted(set(entry.value)))
 
 
 def flag(entry: Entry) -> bool:

@@ -98,16 +98,12 @@ def _creator_period(policy: PolicyView) -> Period:
                       trail=trail_for(rule, "creator paid after the after-sales window", entries,
                                       after_sales_days=window, paid_days_after_window=after))
     days_entry = policy.entry("creator_payout.pay_days_of_month", rule)
-    pay_days = days_entry.value
-    if not isinstance(pay_days, list) or not pay_days or not all(
-            isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 31 for d in pay_days):
-        raise PolicyFileError(days_entry.path, f"creator_payout.pay_days_of_month: expected a list of days "
-                              f"1..31, got {pay_days!r}")
+    pay_days = from_policy.days_of_month(days_entry)
     same_day_entry = policy.entry("creator_payout.pay_on_count_day", rule)
     same_day = from_policy.flag(same_day_entry)
     entries = [schedule_entry, window_entry, days_entry, same_day_entry]
-    return Period(days=window, rule=rule, source=window_entry.source, pay_days_of_month=tuple(sorted(set(pay_days))),
+    return Period(days=window, rule=rule, source=window_entry.source, pay_days_of_month=pay_days,
                   on_count_day=same_day,
                   trail=trail_for(rule, "creator paid on the next pay day after the counting period",
-                                  entries, after_sales_days=window, pay_days_of_month=sorted(pay_days),
+                                  entries, after_sales_days=window, pay_days_of_month=list(pay_days),
                                   pay_on_count_day=same_day))
