@@ -1,13 +1,15 @@
-"""The ``settle`` command's I/O: streaming statement and rejects writers, progress,
-summary, and the optional fan-out of JSON Lines input over worker processes.
+"""The ``settle`` command's I/O: streaming statement (JSON Lines, CSV or Parquet) and
+rejects writers, progress and summary.
 
-Rows are quoted through the one pricing path (:meth:`shoppolicy.engine.Engine.quote`)
-and rejected by the rules of :func:`shoppolicy.settle.settle_each`; this module moves
-rows between files and the engine.  Memory stays flat: one chunk of about
-512 KB and its statement lines at a time in a single process, or a bounded number of
-chunks in flight with ``jobs > 1``.  Output order is
-input order either way.  orjson is used for JSON when it is installed (the ``fast``
-extra); the standard library's json otherwise.
+JSON Lines input is read in chunks of whole lines.  With pyarrow installed (the
+``columnar`` extra) each chunk is read by Arrow and priced a vector at a time
+(:mod:`shoppolicy.columnar`), one process using the cores through Arrow's threads;
+every row that path does not take (and every row without pyarrow, and CSV input) is
+quoted through the one pricing path (:meth:`shoppolicy.engine.Engine.quote`) and
+rejected by the rules of :func:`shoppolicy.settle.settle_each`.  Either way the
+statement lines are the row path's own, in input order, and memory stays flat: one
+chunk and its statement at a time.  orjson is used for JSON when it is installed (the
+``fast`` extra); the standard library's json otherwise.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import gc
 import io
 import itertools
 import json
-import multiprocessing
 import os
 import secrets
 import stat
@@ -44,8 +45,9 @@ from shoppolicy.records import Row, check_start, detect_format, iter_json_lines,
 from shoppolicy.settle import Rejected, Summary, renumbered, repeated, settle_each
 
 if TYPE_CHECKING:
-    from multiprocessing.pool import AsyncResult
-    from multiprocessing.sharedctypes import Synchronized
+    import pyarrow as pa
+
+    from shoppolicy.columnar.shapes import Known
 
 EXIT_REJECTED = 3
 
@@ -89,20 +91,50 @@ class _Progress:
             sys.stderr.write(f"\r{rows:,} rows  {rows / elapsed:,.0f} rows/s\n")
 
 
-class _Formatter:
-    """Statement lines as JSON Lines or CSV, encoded as UTF-8."""
+TRAILS = ("full", "ref")
 
-    def __init__(self, fmt: str) -> None:
+
+class _Formatter:
+    """Statement lines as JSON Lines (the trail in full, or referenced by plan id) or CSV,
+    encoded as UTF-8; for Parquet, the quotes themselves (tabled by the writer)."""
+
+    def __init__(self, fmt: str, trail: str = "full") -> None:
         self.fmt = fmt
+        self.trail = trail
+        self._plans: dict[str, bytes] = {}
 
     def header(self) -> bytes:
         return _csv_bytes([render.STATEMENT_COLUMNS]) if self.fmt == "csv" else b""
 
-    def encoder(self) -> Callable[[Quote], bytes]:
+    def plan_id(self, trail: tuple[Any, ...]) -> str:
+        """The plan id of an explanation trail, remembered for the plans file."""
+        plan_id, text = render.plan_of(trail, _dumps)
+        self._plans[plan_id] = text
+        return plan_id
+
+    def plans(self) -> dict[str, bytes]:
+        return dict(self._plans)
+
+    def line(self) -> Callable[[Quote], bytes]:
+        """A quote's JSON line, as this statement writes it."""
+        if self.trail == "ref":
+            ref = render.statement_line_ref
+            plan_id = self.plan_id
+
+            def referenced(q: Quote) -> bytes:
+                plan_id(q.trail)
+                return ref(q, _dumps)
+
+            return referenced
+        full = render.statement_line
+        return lambda q: full(q, _dumps)
+
+    def encoder(self) -> Callable[[Quote], Any]:
         if self.fmt == "csv":
             return lambda q: _csv_bytes([render.statement_row(q)])
-        line = render.statement_line
-        return lambda q: line(q, _dumps)
+        if self.fmt == "parquet":
+            return lambda q: q
+        return self.line()
 
 
 def _csv_bytes(rows: Iterable[Iterable[str]]) -> bytes:
@@ -111,20 +143,25 @@ def _csv_bytes(rows: Iterable[Iterable[str]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-_Block = tuple[list[bytes], list[Rejected], Summary, int]
-"""What settling one chunk gives: statement lines still to write (none from the workers,
-which write their chunks or spool them for the parent), rejected rows, totals, rows read."""
+_Block = tuple[list[Any], list[Rejected], Summary, int]
+"""What settling one chunk gives: its statement (lines to write, or for Parquet the
+quotes or tables to write), rejected rows, totals, rows read."""
 
 
 def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: int,
-                  seen: dict[str, int] | None = None) -> tuple[list[bytes], list[Rejected], Summary, int]:
+                  seen: dict[str, int] | None = None) -> tuple[list[Any], list[Rejected], Summary, int]:
     # Each order is encoded as soon as it is priced, so its objects are freed while still
     # in the CPU cache (only its line waits for the rest of the chunk).  ``seen``: the
     # first line of each order_id so far (settle_each refuses a repeat and adds the new ones).
     summary = Summary()
     encode = fmt.encoder()
-    out: list[bytes] = []
+    out: list[Any] = []
     write, quote, add = out.append, engine.quote, summary.add
+
+    if fmt.fmt == "parquet":  # a Parquet row names its line: the number of the row being priced
+        at = [0]
+        rows = _numbered(rows, at)
+        encode = lambda q: (at[0], q)  # noqa: E731
 
     def price(item: Mapping[str, Any] | OrderRecord) -> None:
         priced = quote(item if isinstance(item, OrderRecord) else structure_order(item))
@@ -133,6 +170,12 @@ def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: i
 
     refused = [r for r in settle_each(rows, summary, price, seen) if r is not None]
     return out, refused, summary, count
+
+
+def _numbered(rows: Iterable[Row], at: list[int]) -> Iterator[Row]:
+    for row in rows:
+        at[0] = row[0]
+        yield row
 
 
 def _json_rows(first: int, chunk: bytes, source: str, at_start: bool) -> tuple[Iterator[Row], int]:
@@ -152,27 +195,13 @@ def _json_rows(first: int, chunk: bytes, source: str, at_start: bool) -> tuple[I
 CHUNK_BYTES = 1 << 19
 
 
-def _spans(path: str) -> Iterator[tuple[int, int]]:
-    """``(byte offset, length)`` of each chunk of whole lines of a regular file, found
-    without reading the file: a seek and the rest of one line per chunk."""
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        offset = 0
-        while offset < size:
-            f.seek(offset + CHUNK_BYTES - 1)
-            f.readline()  # the rest of the line the cut falls in (a newline just before the cut ends it)
-            end = min(f.tell(), size)
-            yield offset, end - offset
-            offset = end
-
-
-def _chunks(path: str) -> Iterator[tuple[int, int, bytes]]:
+def _chunks(path: str, size: int = CHUNK_BYTES) -> Iterator[tuple[int, int, bytes]]:
     """``(first line number, byte offset, chunk)`` of each chunk of whole lines."""
     with ExitStack() as stack:
         handle = sys.stdin.buffer if path == "-" else stack.enter_context(open(path, "rb"))
         first, offset = 1, 0
         while True:
-            chunk = handle.read(CHUNK_BYTES)
+            chunk = handle.read(size)
             if not chunk:
                 return
             if not chunk.endswith(b"\n"):
@@ -182,206 +211,19 @@ def _chunks(path: str) -> Iterator[tuple[int, int, bytes]]:
             offset += len(chunk)
 
 
-# --- worker processes (fork: the workers inherit the parent's loaded engine) ------------
-#
-# A worker reads its chunk from the input file itself.  When every earlier chunk is
-# already in the output (the usual case: workers finish in turn), it writes its lines
-# straight to the output, whose file position the processes share; otherwise it spools
-# them to a file of its own, which the parent appends when the chunk's turn comes.  A
-# shared counter, the number of chunks written, decides the turn under its lock.  So the
-# parent only finds line boundaries and, now and then, copies a spooled chunk: it leaves
-# the CPUs to the workers, and most statement bytes are written once.
+# The columnar path reads larger chunks: its cost per chunk (a few Arrow calls per shape
+# of order) is repaid by more orders, and Arrow parses a chunk on several threads.
+COLUMNAR_CHUNK_BYTES = 1 << 24
 
 
-@attrs.frozen
-class _Shared:
-    """What the forked workers inherit: the engine and where lines go."""
-
-    engine: Engine
-    fmt: _Formatter
-    path: str
-    spool: str
-    out_fd: int | None  # None: the output is not a plain file descriptor; every chunk is spooled
-    written: Synchronized[int]  # chunks in the output so far
-
-
-_WORKER: _Shared | None = None
-_Task = tuple[int, int, int, bytes | None]
-"""Index, byte offset and length of a chunk, and its bytes when the input cannot be
-re-read (standard input)."""
-
-
-_Done = tuple[str | None, list[Rejected], Summary, int, dict[str, int], "array[int]"]
-"""What a worker gives for a chunk: its spool file (None: written in turn), rejected rows,
-totals, lines read, the first line of each order_id in the chunk, and the length of each
-statement line it wrote (for the parent to take one back; see :func:`_repeats`)."""
-
-
-def _work(task: _Task) -> _Done:
-    """Settle one chunk; its rows are numbered from the chunk's first line (the parent,
-    which alone knows how many lines came before, renumbers them and refuses an
-    order_id an earlier chunk used)."""
-    shared = _WORKER
-    assert shared is not None
-    index, offset, length, chunk = task
-    if chunk is None:
-        with open(shared.path, "rb") as f:
-            f.seek(offset)
-            chunk = f.read(length)
-        if len(chunk) != length:  # rows would be lost without a word
-            raise InputError(f"{shared.path} changed while it was settled (expected {length} bytes at offset "
-                             f"{offset}, read {len(chunk)}); settle it again once it is complete")
-    rows, count = _json_rows(1, chunk, "<stdin>" if shared.path == "-" else shared.path, offset == 0)
-    ids: dict[str, int] = {}
-    text, refused, summary, count = _settle_block(shared.engine, rows, shared.fmt, count, ids)
-    lengths = array("Q", map(len, text))
-    data = b"".join(text)
-    del text  # the chunk's lines are held once, not twice, while they are written
-    if shared.out_fd is not None:
-        with shared.written.get_lock():
-            if shared.written.value == index:  # every earlier chunk is out: this one's turn
-                _write_all(shared.out_fd, data)
-                shared.written.value = index + 1
-                return None, refused, summary, count, ids, lengths
-    part = os.path.join(shared.spool, f"{index}.part")
-    with open(part, "wb") as f:
-        f.write(data)
-    return part, refused, summary, count, ids, lengths
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _parallel(engine: Engine, path: str, fmt: _Formatter, jobs: int,
-              sink: IO[bytes], taken_back: list[tuple[int, int]] | None) -> Iterator[_Block]:
-    """Settle ``path`` in ``jobs`` workers.  A statement line written in turn whose
-    order_id an earlier chunk used is added to ``taken_back`` as (offset, length) in the
-    output, for the caller to cut once the batch ends (:meth:`_Output.cut`); with no
-    file to cut (``taken_back`` None: standard output, say), every chunk is spooled and
-    cut as it is appended."""
-    global _WORKER
-    context = multiprocessing.get_context("fork")
-    sink.flush()  # the workers write beneath the parent's buffer
-    # Only a plain binary file that can be cut afterwards is written beneath: a wrapper's
-    # file descriptor (a compressing stream, say) is not where its bytes go.
-    out_fd = sink.fileno() if isinstance(sink, io.BufferedWriter) and taken_back is not None else None
-    start = sink.tell() if out_fd is not None else 0  # the CSV header's length
-    written: Synchronized[int] = context.Value("q", 0)
-    source = "<stdin>" if path == "-" else path
-    with ExitStack() as stack:
-        spool = stack.enter_context(tempfile.TemporaryDirectory(prefix="shoppolicy-settle-"))
-        _WORKER = _Shared(engine, fmt, path, spool, out_fd, written)  # set before the fork: inherited
-        pool = stack.enter_context(context.Pool(jobs))
-        pending: deque[tuple[AsyncResult[_Done], int, int, bytes | None]] = deque()
-        seen: dict[str, int] = {}  # the first line of each order_id, in the file's numbers
-        lines_before = bytes_before = 0
-
-        def landed(turn: int) -> _Block:
-            nonlocal lines_before, bytes_before
-            result, offset, length, chunk = pending.popleft()
-            part, refused, summary, count, ids, lengths = result.get()
-            refused = [renumbered(r, lines_before) for r in refused]
-            cuts: list[tuple[int, int]] = []
-            if seen.keys().isdisjoint(ids):  # the usual case: every order_id new, added in C's loops
-                seen.update(zip(ids.keys(), map(lines_before.__add__, ids.values()), strict=True))
-            else:
-                if chunk is None:
-                    chunk = _read_span(path, offset, length)
-                refused, cuts = _repeats(engine, fmt, _ChunkSeen(ids, lengths, lines_before, chunk, offset == 0),
-                                         refused, summary, seen, source)
-            if part is not None:  # spooled: its turn is now, as every earlier chunk is out
-                with written.get_lock():
-                    assert written.value == turn, (written.value, turn)
-                    if cuts:
-                        _append_cut(part, sink, cuts)
-                    else:
-                        _append_file(part, sink)
-                    written.value = turn + 1
-            else:
-                assert taken_back is not None  # only a file that can be cut is written by the workers
-                taken_back.extend((start + bytes_before + at, size) for at, size in cuts)
-            bytes_before += sum(lengths) - (sum(size for _, size in cuts) if part is not None else 0)
-            lines_before += count
-            return [], refused, summary, count
-
-        # A file's chunks are found by seeking, and each worker reads its own; standard
-        # input, and a file that does not report its size (as /proc's), pass through the parent.
-        spans: Iterable[tuple[int, int, bytes | None]] = (
-            ((offset, len(chunk), chunk) for _, offset, chunk in _chunks(path))
-            if path == "-" or os.stat(path).st_size == 0
-            else ((offset, length, None) for offset, length in _spans(path)))
-        done = 0
-        for index, (offset, length, chunk) in enumerate(spans):
-            pending.append((pool.apply_async(_work, ((index, offset, length, chunk),)), offset, length, chunk))
-            if len(pending) >= 2 * jobs:  # bounded: memory must not grow with the batch
-                yield landed(done)
-                done += 1
-        while pending:
-            yield landed(done)
-            done += 1
-    _WORKER = None  # the workers are gone; let the engine go with the caller
-
-
-@attrs.frozen
-class _ChunkSeen:
-    """What the parent knows of a chunk a worker settled: its order_ids (first line in the
-    chunk), the lengths of its statement lines, the lines before it, and its bytes."""
-
-    ids: dict[str, int]
-    lengths: array[int]
-    lines_before: int
-    data: bytes
-    at_start: bool
-
-
-def _repeats(engine: Engine, fmt: _Formatter, chunk: _ChunkSeen,
-             refused: list[Rejected], summary: Summary, seen: dict[str, int],
-             source: str) -> tuple[list[Rejected], list[tuple[int, int]]]:
-    """The chunk's rejects once every row whose order_id an earlier chunk used is refused
-    as a repeat, as one process would have refused it; the (offset, length) in the
-    chunk's statement of each such row the worker accepted, taken back from ``summary``
-    too; ``seen`` gains the chunk's new order_ids."""
-    before = chunk.lines_before
-    rejected_lines = {r.line - before for r in refused}
-    accepted = sorted(set(chunk.ids.values()) - rejected_lines)  # each accepted row's order_id is its own
-    place = {line: i for i, line in enumerate(accepted)}
-    starts = list(itertools.accumulate(chunk.lengths, initial=0))
-    cuts: list[tuple[int, int]] = []
-    again: list[int] = []
-    for order_id, local in chunk.ids.items():
-        earlier = seen.setdefault(order_id, local + before)
-        number = local + before
-        if earlier == number:
-            continue
-        refused = [repeated(r.line, order_id, earlier) if r.line == number or (
-            r.order_id == order_id and r.earlier == number) else r for r in refused]
-        if local not in rejected_lines:
-            i = place[local]
-            cuts.append((starts[i], chunk.lengths[i]))
-            again.append(local)
-            refused.append(repeated(number, order_id, earlier))
-    if again:  # priced again, to take their figures back out of the chunk's totals
-        lines = chunk.data.removeprefix(codecs.BOM_UTF8).split(b"\n") if chunk.at_start else chunk.data.split(b"\n")
-        rows = [row for local in again
-                for row in iter_json_lines([lines[local - 1]], local, source, _loads, _LOADS_REFUSES_SURROGATES)]
-        summary.withdraw(_settle_block(engine, rows, fmt, len(rows))[2])
-    return sorted(refused, key=lambda r: r.line), sorted(cuts)
-
-
-def _read_span(path: str, offset: int, length: int) -> bytes:
-    with open(path, "rb") as f:
-        f.seek(offset)
-        return f.read(length)
-
-
-def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None,
-) -> Iterator[_Block]:
+def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None, columnar: bool,
+            ) -> Iterator[_Block]:
     seen: dict[str, int] = {}  # the first line of each order_id
     if detect_format(path, input_format) == "jsonl":
         source = "<stdin>" if path == "-" else path
+        if columnar and fmt.fmt != "csv":
+            yield from _columnar(engine, path, source, fmt, seen)
+            return
         for first, offset, chunk in _chunks(path):
             rows, count = _json_rows(first, chunk, source, offset == 0)
             yield _settle_block(engine, rows, fmt, count, seen)
@@ -397,16 +239,105 @@ def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None
 
 
 CSV_BLOCK_ROWS = 4000
-PARALLEL_FROM_BYTES = 2_000_000
 
 
-def default_jobs(path: str = "-") -> int:
-    """One worker per CPU (at most 4) for a file large enough to repay starting them."""
-    try:
-        large = path != "-" and os.path.getsize(path) >= PARALLEL_FROM_BYTES
-    except OSError:
-        large = False
-    return max(1, min(os.cpu_count() or 1, 4)) if large else 1
+def _columnar(engine: Engine, path: str, source: str, fmt: _Formatter, seen: dict[str, int]) -> Iterator[_Block]:
+    """The chunks of a JSON Lines file priced a vector at a time; a chunk Arrow cannot
+    read line for line, or one repeating an order_id, goes through the row path whole."""
+    import numpy as np
+
+    from shoppolicy.columnar.frame import plain_rows, read_json_chunk
+    from shoppolicy.columnar.shapes import Known, price_frame
+
+    markets = {m.id: m.currency for m in engine.markets() if not m.abstract}
+    known = Known()
+    line = fmt.line()
+    for first, offset, chunk in _chunks(path, COLUMNAR_CHUNK_BYTES):
+        if offset == 0:
+            check_start(chunk, source)
+            chunk = chunk.removeprefix(codecs.BOM_UTF8)
+        table = read_json_chunk(chunk)
+        ids = _new_ids(table, first, seen) if table is not None else None
+        if table is None or ids is None:
+            rows, count = _json_rows(first, chunk, source, False)
+            yield _settle_block(engine, rows, fmt, count, seen)
+            continue
+        seen.update(ids)
+        frame = plain_rows(table, markets)
+        priced = price_frame(engine, frame, line, known)
+        taken, lines = priced.ordered_lines()
+        left = np.ones(table.num_rows, dtype=bool)
+        left[frame.rows[taken]] = False
+        summary = priced.summary
+        refused: list[Rejected] = []
+        others: list[tuple[int, Any]] = []
+        if left.any():  # rows for the row path, each with its own line number
+            split = chunk.split(b"\n")
+            positions = np.flatnonzero(left).tolist()
+            rows_left = [row for i in positions for row in iter_json_lines(
+                [split[i]], first + i, source, _loads, _LOADS_REFUSES_SURROGATES)]
+            out, refused, more, _ = _settle_block(engine, rows_left, fmt, len(rows_left), seen)
+            summary.merge(more)
+            if fmt.fmt == "parquet":
+                others = out
+            else:
+                rejected_lines = {r.line for r in refused}
+                others = list(zip([first + i for i in positions if first + i not in rejected_lines], out,
+                                  strict=True))
+        numbers = first + frame.rows[taken]
+        if fmt.fmt == "parquet":
+            yield [_parquet_part(engine, priced, frame, first, others, fmt)], refused, summary, table.num_rows
+        elif not others:
+            yield [_buffer(lines)], refused, summary, table.num_rows
+        else:
+            merged = sorted([*zip(numbers.tolist(), (t.encode() for t in lines.to_pylist())), *others])
+            yield [b"".join(text for _, text in merged)], refused, summary, table.num_rows
+
+
+def _new_ids(table: pa.Table, first: int, seen: dict[str, int]) -> dict[str, int] | None:
+    """The chunk's order_ids with their line numbers, or None when one repeats (within
+    the chunk or an earlier line): the row path then settles the chunk and says which."""
+    ids = table.column("order_id").to_pylist()
+    found = {order_id: first + i for i, order_id in enumerate(ids) if order_id}
+    if len(found) != sum(1 for order_id in ids if order_id) or not seen.keys().isdisjoint(found):
+        return None
+    return found
+
+
+def _buffer(lines: pa.Array) -> memoryview:
+    """The bytes of an Arrow string array's values, end to end (each ends its line)."""
+    import numpy as np
+
+    if not len(lines):
+        return memoryview(b"")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4)
+    return memoryview(lines.buffers()[2])[int(offsets[0]):int(offsets[-1])]
+
+
+def _parquet_part(engine: Engine, priced: Any, frame: Any, first: int, others: list[tuple[int, Any]],
+                  fmt: _Formatter) -> pa.Table:
+    import pyarrow as pa
+
+    from shoppolicy.columnar.statement import from_quotes, from_shapes
+
+    codes = _codes(engine)
+    part = from_shapes(priced.shapes, frame, first + frame.rows, codes, fmt.plan_id)
+    if others:
+        part = pa.concat_tables([part, from_quotes([q for _, q in others], [n for n, _ in others], codes,
+                                                   fmt.plan_id)])
+    return part.sort_by("line")
+
+
+_CODES: dict[int, list[str]] = {}
+
+
+def _codes(engine: Engine) -> list[str]:
+    found = _CODES.get(id(engine))
+    if found is None:
+        from shoppolicy.columnar.statement import fee_codes
+
+        found = _CODES[id(engine)] = fee_codes(engine)
+    return found
 
 
 def output_clash(input_file: str, out: str | None, rejects: str | None, summary_file: str | None) -> str | None:
@@ -499,25 +430,60 @@ def _copy(source: IO[bytes], target: IO[bytes], size: int) -> None:
         size -= len(data)
 
 
+def statement_format(out: str, out_format: str | None) -> str:
+    """The statement's format: as asked, else by --out's extension, else JSON Lines."""
+    if out_format:
+        return out_format
+    lower = out.lower()
+    return "csv" if lower.endswith(".csv") else "parquet" if lower.endswith(".parquet") else "jsonl"
+
+
+def plans_path(out: str, fmt: str) -> str:
+    """Where the plans (each explanation trail once) go beside a statement ``out``."""
+    ext = ".parquet" if fmt == "parquet" else ".jsonl"
+    stem = out[:-len(ext)] if out.lower().endswith(ext) else out
+    return f"{stem}.plans{ext}"
+
+
 def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str | None = None,
                summary_file: str | None = None, out_format: str | None = None, input_format: str | None = None,
-               progress: bool | None = None, jobs: int = 1) -> int:
+               progress: bool | None = None, jobs: int | None = None, trail: str = "full",
+               summary: Summary | None = None) -> int:
     """Settle ``input_file`` into ``out``; return the exit code (0, or 3 when a row was
     rejected or an order is incomplete).
 
-    ``jobs > 1`` settles JSON Lines input in that many forked worker processes (CSV,
-    whose quoted cells may span lines, is always read by one process).  The statement
-    and the rejects are written beside their targets under temporary names, renamed when
-    the batch ends (:class:`_Output`).
+    ``out_format``: ``jsonl``, ``csv`` or ``parquet`` (default: by ``out``'s extension).
+    ``trail="ref"``: each JSON line names its plan instead of carrying its explanation
+    trail, and the trails are written once per plan beside the statement
+    (:func:`plans_path`); a Parquet statement always works so.  ``jobs``: the CPU
+    threads Arrow may use (default: all).  ``summary``: a :class:`Summary` the batch's
+    totals are added to.  The statement, the plans and the rejects are written beside
+    their targets under temporary names, renamed when the batch ends (:class:`_Output`).
     """
+    from shoppolicy import columnar
+
     clash = output_clash(input_file, out, rejects, summary_file)
     if clash is not None:
         raise InputError(clash)
-    fmt = _Formatter(out_format or ("csv" if out.lower().endswith(".csv") else "jsonl"))
-    parallel = (jobs > 1 and detect_format(input_file, input_format) == "jsonl"
-                and "fork" in multiprocessing.get_all_start_methods())
+    if trail not in TRAILS:
+        raise InputError(f"expected --trail full or ref, got {trail!r}", field="trail")
+    kind = statement_format(out, out_format)
+    arrow = columnar.available()
+    if kind == "parquet" and not arrow:
+        raise InputError("a Parquet statement needs pyarrow: pip install 'shoppolicy[columnar]'")
+    if kind == "csv" and trail == "ref":
+        raise InputError("--trail ref applies to JSON Lines statements (a CSV statement names each fee's rule)")
+    sidecar = kind == "parquet" or trail == "ref"
+    if sidecar and out == "-":
+        raise InputError(f"a {'Parquet statement' if kind == 'parquet' else 'statement with --trail ref'} is "
+                         "written with its plans beside it: name a file with --out")
+    fmt = _Formatter(kind, "ref" if kind == "parquet" else trail)
     if input_file != "-" and not os.path.isfile(input_file):
         raise InputError(f"cannot read {input_file}: no such file")
+    if arrow and jobs:
+        import pyarrow as pa
+
+        pa.set_cpu_count(jobs)
     bar = _Progress(progress if progress is not None else sys.stderr.isatty())
     total = Summary()
     source = "<stdin>" if input_file == "-" else input_file
@@ -529,28 +495,74 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
         sink = statement.stream
         reject_file = _Output(rejects, stack, dash_is_stdout=False) if rejects else None
         reject_sink = reject_file.stream if reject_file is not None else None
+        writer = _ParquetSink(engine, sink, fmt) if kind == "parquet" else None
         sink.write(fmt.header())
-        taken_back: list[tuple[int, int]] = []  # statement lines of repeated order_ids, cut at the end
-        blocks = (_parallel(engine, input_file, fmt, jobs, sink,
-                            taken_back if statement.temp is not None else None) if parallel
-                  else _serial(engine, input_file, fmt, input_format))
         rows = 0
-        for text, refused, summary, count in blocks:
-            if text:  # one write per chunk, not one per 8 KB buffer: statement lines are long (their trail)
+        for text, refused, part, count in _serial(engine, input_file, fmt, input_format, arrow):
+            if writer is not None:
+                writer.write(text)
+            elif text:  # one write per chunk, not one per 8 KB buffer: statement lines are long (their trail)
                 sink.write(b"".join(text))
             for r in refused:
                 _reject(r, source, reject_sink)
-            total.merge(summary)
+            total.merge(part)
             rows += count
             bar.tick(rows)
         bar.done(rows)
-        if taken_back:
-            statement.cut(taken_back)
+        if writer is not None:
+            writer.close()
+        if sidecar:
+            _write_plans(plans_path(out, kind), kind, fmt.plans(), stack)
         statement.done()
         if reject_file is not None:
             reject_file.done()
         _summary(total, summary_file, stack)
+    if summary is not None:
+        summary.merge(total)
     return EXIT_REJECTED if total.rejected or total.incomplete else 0
+
+
+class _ParquetSink:
+    """The Parquet statement: a row group per chunk."""
+
+    def __init__(self, engine: Engine, sink: IO[bytes], fmt: _Formatter) -> None:
+        import pyarrow.parquet as pq
+
+        from shoppolicy.columnar.statement import schema
+
+        self.engine, self.fmt = engine, fmt
+        self.writer = pq.ParquetWriter(sink, schema(_codes(engine)), compression="zstd")
+
+    def write(self, items: list[Any]) -> None:
+        """A chunk's statement: tables from the columnar path, or the row path's
+        numbered quotes."""
+        from shoppolicy.columnar.statement import from_quotes
+
+        tables = [item for item in items if not isinstance(item, tuple)]
+        numbered = [item for item in items if isinstance(item, tuple)]
+        if numbered:
+            tables.append(from_quotes([q for _, q in numbered], [n for n, _ in numbered], _codes(self.engine),
+                                      self.fmt.plan_id))
+        for table in tables:
+            if table.num_rows:
+                self.writer.write_table(table)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def _write_plans(path: str, kind: str, plans: dict[str, bytes], stack: ExitStack) -> None:
+    written = _Output(path, stack, dash_is_stdout=False)
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        from shoppolicy.columnar.statement import plans_table
+
+        pq.write_table(plans_table(plans), written.stream)
+    else:
+        for plan_id in sorted(plans):
+            written.stream.write(b'{"plan":"' + plan_id.encode() + b'","trail":' + plans[plan_id] + b"}\n")
+    written.done()
 
 
 @contextmanager
@@ -562,38 +574,6 @@ def _gc_frozen() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
-
-
-def _append_file(part: str, sink: IO[bytes]) -> None:
-    """Append a worker's statement file to the output (by the kernel where it can), then drop it."""
-    sink.flush()
-    with open(part, "rb") as source:
-        size = os.fstat(source.fileno()).st_size
-        sent = 0
-        try:
-            while sent < size:
-                done = os.sendfile(sink.fileno(), source.fileno(), sent, size - sent)
-                if done == 0:
-                    break
-                sent += done
-        except (AttributeError, OSError, io.UnsupportedOperation):  # no sendfile here, or not to this sink
-            source.seek(sent)
-            sink.write(source.read())
-            sink.flush()  # out before the next chunk, which a worker may write beneath the buffer
-    os.unlink(part)
-
-
-def _append_cut(part: str, sink: IO[bytes], cuts: list[tuple[int, int]]) -> None:
-    """Append a worker's statement file without the ``(offset, length)`` ranges, then drop it."""
-    with open(part, "rb") as source:
-        data = source.read()
-    at = 0
-    for offset, length in cuts:
-        sink.write(data[at:offset])
-        at = offset + length
-    sink.write(data[at:])
-    sink.flush()  # out before the next chunk, which a worker may write beneath the buffer
-    os.unlink(part)
 
 
 def _reject(rejected: Rejected, source: str, sink: IO[bytes] | None) -> None:

@@ -337,17 +337,19 @@ def incentive(program: str, shops_file: str) -> None:
               help="File for rejected rows (line number and reason); default: standard error.")
 @click.option("--summary", "summary_file", type=click.Path(dir_okay=False),
               help="Write the batch summary here as JSON instead of to standard error.")
-@click.option("--statement-format", "out_format", type=click.Choice(["jsonl", "csv"]),
-              help="Statement format; default from --out's extension, else jsonl.")
+@click.option("--statement-format", "out_format", type=click.Choice(["jsonl", "csv", "parquet"]),
+              help="Statement format; default from --out's extension (.csv, .parquet), else jsonl.")
+@click.option("--trail", type=click.Choice(["full", "ref"]), default="full", show_default=True,
+              help="JSON Lines: each line's explanation trail in full, or referenced by plan id with the "
+                   "trails written once per plan to OUT.plans.jsonl.")
 @click.option("--format", "old_format", hidden=True, callback=lambda ctx, param, value: _old_format(value),
               help="The former name of --statement-format (jsonl or csv).")
 @click.option("--input-format", type=click.Choice(["jsonl", "csv"]), help="Default from INPUT's extension.")
 @click.option("--progress/--no-progress", default=None, help="Progress on standard error; default: on a terminal.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
-              help="Worker processes for JSON Lines input; default 0: one per CPU (at most 4) for a file "
-                   "over 2 MB, else 1.")
+              help="CPU threads Arrow may use to read and price JSON Lines input; default 0: all.")
 def settle(input_file: str, out: str, rejects: str | None, summary_file: str | None, out_format: str | None,
-           old_format: str | None, input_format: str | None, progress: bool | None, jobs: int) -> None:
+           trail: str, old_format: str | None, input_format: str | None, progress: bool | None, jobs: int) -> None:
     """Settle a batch of orders (JSON Lines or CSV, - for stdin) into a statement.
 
     One statement line per accepted order, naming any policy gap; each rejected row is
@@ -355,7 +357,7 @@ def settle(input_file: str, out: str, rejects: str | None, summary_file: str | N
     order is incomplete or any row was rejected.  The statement is written beside --out
     under a temporary name and renamed when the batch ends.
     """
-    from shoppolicy.batch import default_jobs, output_clash, run_settle
+    from shoppolicy.batch import output_clash, run_settle
 
     ctx = click.get_current_context()
     root = ctx.find_root()
@@ -373,7 +375,7 @@ def settle(input_file: str, out: str, rejects: str | None, summary_file: str | N
         jobs = cores
     code = run_settle(_state().engine, input_file, out=out, rejects=rejects, summary_file=summary_file,
                       out_format=out_format or old_format, input_format=input_format, progress=progress,
-                      jobs=jobs or default_jobs(input_file))
+                      jobs=jobs or None, trail=trail)
     sys.exit(code)
 
 

@@ -415,6 +415,11 @@ class Engine:
             zone = self._zones[market.timezone] = zoneinfo.ZoneInfo(market.timezone)
         return when.astimezone(zone).replace(tzinfo=None)
 
+    def plan(self, kind: str, market: Market, at: dt.datetime) -> tuple[Any, ...]:
+        """The compiled fee (``"fee"``) or payout (``"payout"``) blocks of ``market`` in
+        force at the local instant ``at`` (what the batch's columnar path prices with)."""
+        return self._plan(kind, market, at)
+
     def _plan(self, kind: str, market: Market, at: dt.datetime) -> tuple[Any, ...]:
         """The compiled fee (or payout) blocks of ``market`` for the policy time slice of
         ``at``: built once per slice, gaps included, and remembered (and, since a batch
@@ -437,9 +442,9 @@ class Engine:
         try:
             blocks = self._host.compile(kind, market, self.chain(market), view)
         except PolicyGapError as gap:  # a plugin that raises while compiling: the gap on every order
-            return (_Unpriced(kind, market, GapSpec.of(gap)),)
+            return (Unpriced(kind, market, GapSpec.of(gap)),)
         if blocks is None:  # nobody prices this market: a named gap on every order, never a zero
-            return (_Unpriced(kind, market, GapSpec(
+            return (Unpriced(kind, market, GapSpec(
                 market=market.id, rule="(none)", key="fee rules" if kind == FEES else "payout rules",
                 detail=f"no installed plugin gives {kind} rules for {market.id} or its parents; install the "
                        "market's plugin or one that prices it")),)
@@ -458,7 +463,7 @@ class Engine:
         return found
 
 
-class _Unpriced:
+class Unpriced:
     """The plan of a market no plugin prices, or whose compilation raised a gap: a gap on
     every order, dated at the order (its placement for fees, its payout basis for payouts)."""
 

@@ -8,6 +8,7 @@ currency is named once per result.
 from __future__ import annotations
 
 import copy
+import hashlib
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
@@ -173,6 +174,29 @@ def trail_tail(trail: tuple[TrailEntry, ...], dumps: Callable[[Any], bytes]) -> 
             _TRAIL_FRAGMENTS.clear()
         hit = _TRAIL_FRAGMENTS[key] = (trail, b',"trail":' + dumps([trail_dict(t) for t in trail]) + b"}\n")
     return hit[1]
+
+
+_PLANS: dict[tuple[int, ...], tuple[tuple[TrailEntry, ...], str, bytes]] = {}
+
+
+def plan_of(trail: tuple[TrailEntry, ...], dumps: Callable[[Any], bytes]) -> tuple[str, bytes]:
+    """``(plan id, the trail as JSON)``: the id is a digest of the trail's JSON, so the same
+    explanation has the same id in every process and every partition of a batch."""
+    key = tuple(map(id, trail))
+    hit = _PLANS.get(key)
+    if hit is None or hit[0] != trail:
+        if len(_PLANS) > _CACHE_LIMIT:
+            _PLANS.clear()
+        text = dumps([trail_dict(t) for t in trail])
+        hit = _PLANS[key] = (trail, hashlib.sha256(text).hexdigest()[:16], text)
+    return hit[1], hit[2]
+
+
+def statement_line_ref(quote: Quote, dumps: Callable[[Any], bytes]) -> bytes:
+    """A statement line whose trail is referenced by its plan id (``settle --trail ref``):
+    each fee keeps its code, amount, rule and source; the trail itself is written once
+    per plan, beside the statement."""
+    return dumps(_core(quote))[:-1] + b',"plan":"' + plan_of(quote.trail, dumps)[0].encode() + b'"}\n'
 
 
 def payout_dict(order_id: str, market: str, lines: Sequence[PayoutLine], gaps: Sequence[Gap] = ()) -> dict[str, Any]:
