@@ -24,16 +24,11 @@ import os
 import secrets
 import stat
 import sys
-import tempfile
 import time
-from array import array
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
-
-import attrs
 
 from shoppolicy import render
 from shoppolicy.engine import Engine
@@ -42,12 +37,11 @@ from shoppolicy.model import OrderRecord, Quote
 from shoppolicy.money import quantum
 from shoppolicy.orders import structure_order
 from shoppolicy.records import Row, check_start, detect_format, iter_json_lines, read_records
-from shoppolicy.settle import Rejected, Summary, renumbered, repeated, settle_each
+from shoppolicy.settle import Rejected, Summary, settle_each
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from shoppolicy.columnar.shapes import Known
 
 EXIT_REJECTED = 3
 
@@ -212,8 +206,11 @@ def _chunks(path: str, size: int = CHUNK_BYTES) -> Iterator[tuple[int, int, byte
 
 
 # The columnar path reads larger chunks: its cost per chunk (a few Arrow calls per shape
-# of order) is repaid by more orders, and Arrow parses a chunk on several threads.
-COLUMNAR_CHUNK_BYTES = 1 << 24
+# of order) is repaid by more orders, and Arrow parses a chunk on several threads.  A
+# statement whose lines carry their whole trail (some 2 KB an order) takes smaller ones,
+# so that a chunk's lines stay well under 200 MB.
+COLUMNAR_CHUNK_BYTES = 1 << 26
+COLUMNAR_FULL_TRAIL_CHUNK_BYTES = 1 << 23
 
 
 def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None, columnar: bool,
@@ -249,10 +246,11 @@ def _columnar(engine: Engine, path: str, source: str, fmt: _Formatter, seen: dic
     from shoppolicy.columnar.frame import plain_rows, read_json_chunk
     from shoppolicy.columnar.shapes import Known, price_frame
 
-    markets = {m.id: m.currency for m in engine.markets() if not m.abstract}
+    markets = {m.id: m.currency for m in engine.markets() if not m.abstract and m.currency}
     known = Known()
     line = fmt.line()
-    for first, offset, chunk in _chunks(path, COLUMNAR_CHUNK_BYTES):
+    size = COLUMNAR_FULL_TRAIL_CHUNK_BYTES if fmt.fmt == "jsonl" and fmt.trail == "full" else COLUMNAR_CHUNK_BYTES
+    for first, offset, chunk in _chunks(path, min(size, COLUMNAR_CHUNK_BYTES)):
         if offset == 0:
             check_start(chunk, source)
             chunk = chunk.removeprefix(codecs.BOM_UTF8)
@@ -264,7 +262,7 @@ def _columnar(engine: Engine, path: str, source: str, fmt: _Formatter, seen: dic
             continue
         seen.update(ids)
         frame = plain_rows(table, markets)
-        priced = price_frame(engine, frame, line, known)
+        priced = price_frame(engine, frame, line, known, lines=fmt.fmt != "parquet")
         taken, lines = priced.ordered_lines()
         left = np.ones(table.num_rows, dtype=bool)
         left[frame.rows[taken]] = False
@@ -287,19 +285,29 @@ def _columnar(engine: Engine, path: str, source: str, fmt: _Formatter, seen: dic
         numbers = first + frame.rows[taken]
         if fmt.fmt == "parquet":
             yield [_parquet_part(engine, priced, frame, first, others, fmt)], refused, summary, table.num_rows
+        elif lines is None:
+            raise AssertionError("statement lines were not made")
         elif not others:
             yield [_buffer(lines)], refused, summary, table.num_rows
         else:
-            merged = sorted([*zip(numbers.tolist(), (t.encode() for t in lines.to_pylist())), *others])
+            mine = zip(numbers.tolist(), (t.encode() for t in lines.to_pylist()), strict=True)
+            merged = sorted([*mine, *others])
             yield [b"".join(text for _, text in merged)], refused, summary, table.num_rows
 
 
 def _new_ids(table: pa.Table, first: int, seen: dict[str, int]) -> dict[str, int] | None:
     """The chunk's order_ids with their line numbers, or None when one repeats (within
     the chunk or an earlier line): the row path then settles the chunk and says which."""
-    ids = table.column("order_id").to_pylist()
-    found = {order_id: first + i for i, order_id in enumerate(ids) if order_id}
-    if len(found) != sum(1 for order_id in ids if order_id) or not seen.keys().isdisjoint(found):
+    column = table.column("order_id")
+    ids = column.to_pylist()
+    if column.null_count or "" in ids:  # rows without an id take no part in the check
+        given = [(order_id, first + i) for i, order_id in enumerate(ids) if order_id]
+        found = dict(given)
+        expected = len(given)
+    else:
+        found = dict(zip(ids, itertools.count(first)))
+        expected = len(ids)
+    if len(found) != expected or not seen.keys().isdisjoint(found):
         return None
     return found
 

@@ -141,6 +141,7 @@ def test_any_exception_while_a_row_is_priced_becomes_its_reject(
         return real(row)
 
     monkeypatch.setattr(batch, "structure_order", flaky)
+    monkeypatch.setenv("SHOPPOLICY_NO_ARROW", "1")  # the row path's reader is the one made to fail
     result, statement, refused = settled(tmp_path, lines_file(tmp_path, "f.jsonl", *orders(3)))
     assert result.exit_code == 3 and [line["order_id"] for line in statement] == ["O1", "O3"]
     assert refused == [{"line": 2, "order_id": "O2", "field": None, "reason": (
@@ -449,6 +450,7 @@ def test_a_failed_run_leaves_no_half_statement_under_the_final_name(tmp_path: Pa
     from shoppolicy import batch
 
     monkeypatch.setattr(batch, "CHUNK_BYTES", 500)
+    monkeypatch.setattr(batch, "COLUMNAR_CHUNK_BYTES", 500)
     work = _workdir(tmp_path, monkeypatch)
     source = lines_file(work, "f.jsonl", *orders(30))
     out = work / "statement.jsonl"

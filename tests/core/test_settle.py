@@ -122,17 +122,6 @@ def test_settle_cli_reports_rejects_on_stderr(tmp_path: Path, acme_installed: No
     assert len(result.stdout.splitlines()) == 4
 
 
-def test_workers_only_for_files_large_enough(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from shoppolicy import batch
-
-    small = tmp_path / "small.jsonl"
-    small.write_text(json.dumps(GOOD) + "\n")
-    assert batch.default_jobs("-") == 1 and batch.default_jobs(str(small)) == 1
-    monkeypatch.setattr(batch, "PARALLEL_FROM_BYTES", 10)
-    monkeypatch.setattr(batch.os, "cpu_count", lambda: 8)
-    assert batch.default_jobs(str(small)) == 4  # one per CPU, at most 4
-
-
 def _many(tmp_path: Path, count: int = 60) -> Path:
     """``count`` orders with amounts 1.00, 2.00, ... and a bad row every 13th line."""
     lines = [json.dumps(dict(GOOD, order_id=f"M{i}", amount=f"{i}.00")) if i % 13 else "{broken"
@@ -142,17 +131,7 @@ def _many(tmp_path: Path, count: int = 60) -> Path:
     return path
 
 
-def _spooled_chunks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The part files the parent appends from now on (the chunks workers finished out of turn)."""
-    from shoppolicy import batch
-
-    spooled: list[str] = []
-    append = batch._append_file
-    monkeypatch.setattr(batch, "_append_file", lambda part, sink: (spooled.append(part), append(part, sink)))
-    return spooled
-
-
-def _settled(engine: Engine, src: Path, out: Path, jobs: int) -> tuple[int, bytes, str, str]:
+def _settled(engine: Engine, src: Path, out: Path, jobs: int | None = None) -> tuple[int, bytes, str, str]:
     """Exit code, statement, summary and rejects (whose line numbers count from the file's start)."""
     summary, rejects = out.with_suffix(".sum"), out.with_suffix(".rej")
     code = run_settle(engine, str(src), out=str(out), rejects=str(rejects), summary_file=str(summary),
@@ -160,121 +139,54 @@ def _settled(engine: Engine, src: Path, out: Path, jobs: int) -> tuple[int, byte
     return code, out.read_bytes(), summary.read_text(), rejects.read_text()
 
 
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of about two orders, so a short file crosses many chunk boundaries."""
+    from shoppolicy import batch
+
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 300)
+    monkeypatch.setattr(batch, "COLUMNAR_CHUNK_BYTES", 300)
+
+
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
-def test_workers_write_every_chunk_in_input_order(tmp_path: Path, acme_engine: Engine,
-                                                  monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
-    from shoppolicy import batch
-
-    monkeypatch.setattr(batch, "CHUNK_BYTES", 300)  # a chunk of about two orders: thirty chunks
+def test_columnar_and_row_path_write_every_chunk_in_input_order(
+        tmp_path: Path, acme_engine: Engine, monkeypatch: pytest.MonkeyPatch, small_chunks: None,
+        suffix: str) -> None:
     src = _many(tmp_path)
-    one = _settled(acme_engine, src, tmp_path / f"one{suffix}", jobs=1)
-    spooled = _spooled_chunks(monkeypatch)
-    two = _settled(acme_engine, src, tmp_path / f"two{suffix}", jobs=2)
-    assert one == two
-    # The first chunk is always in turn, so at least it went straight to the output file.
-    assert len(spooled) < len(list(batch._chunks(str(src))))
-    if suffix == ".csv":  # the header first, before any worker's chunk
-        header, *rows = one[1].decode().splitlines()
+    columnar = _settled(acme_engine, src, tmp_path / f"one{suffix}")
+    monkeypatch.setenv("SHOPPOLICY_NO_ARROW", "1")
+    rows = _settled(acme_engine, src, tmp_path / f"two{suffix}")
+    assert columnar == rows
+    if suffix == ".csv":  # the header first
+        header, *lines = columnar[1].decode().splitlines()
         assert header.startswith("order_id,market,currency,amount,fees,total_fees")
-        ids = [r.split(",")[0] for r in rows]
+        ids = [r.split(",")[0] for r in lines]
     else:
-        lines = [json.loads(x) for x in one[1].splitlines()]
-        assert [x["total_fees"] for x in lines[:3]] == ["0.05", "0.10", "0.15"]  # 5% of 1.00, 2.00, 3.00
-        ids = [x["order_id"] for x in lines]
+        parsed = [json.loads(x) for x in columnar[1].splitlines()]
+        assert [x["total_fees"] for x in parsed[:3]] == ["0.05", "0.10", "0.15"]  # 5% of 1.00, 2.00, 3.00
+        ids = [x["order_id"] for x in parsed]
     assert ids == [f"M{i}" for i in range(1, 61) if i % 13]
-    # Workers number a chunk's rows from its start; the parent counts the lines before it.
-    assert [json.loads(r)["line"] for r in two[3].splitlines()] == [13, 26, 39, 52]
+    assert [json.loads(r)["line"] for r in columnar[3].splitlines()] == [13, 26, 39, 52]
 
 
-@pytest.mark.parametrize("tail", [b"\n", b""])
-def test_chunks_found_by_seeking_are_the_chunks_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     tail: bytes) -> None:
-    from shoppolicy import batch
-
-    path = tmp_path / "lines.jsonl"
-    path.write_bytes(b"\n".join(b"x" * n for n in range(1, 40)) + tail)  # lines of 1 to 39 bytes
-    for size in (1, 2, 5, 10, 11, 64, 1000):  # cuts inside lines, just after a newline, past the end
-        monkeypatch.setattr(batch, "CHUNK_BYTES", size)
-        read = [(offset, len(chunk)) for _, offset, chunk in batch._chunks(str(path))]
-        assert list(batch._spans(str(path))) == read, size
-        assert sum(length for _, length in read) == path.stat().st_size
-
-
-def test_a_worker_writes_its_chunk_in_turn_and_spools_it_otherwise(tmp_path: Path, acme_engine: Engine,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import multiprocessing
-    import os
-
-    from shoppolicy import batch
-
-    src = _many(tmp_path, 3)
-    size = src.stat().st_size
-    out = tmp_path / "out.jsonl"
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT)
-    spool = tmp_path / "spool"
-    spool.mkdir()
-    written = multiprocessing.get_context("fork").Value("q", 4)
-    monkeypatch.setattr(batch, "_WORKER", batch._Shared(acme_engine, batch._Formatter("jsonl"), str(src),
-                                                        str(spool), fd, written))
-    try:
-        part, refused, summary, count, *_ = batch._work((5, 0, size, None))  # chunk 5, while 4 is not out yet
-        assert part is not None and out.read_bytes() == b"" and written.value == 4
-        spooled = Path(part).read_bytes()
-        assert [json.loads(x)["order_id"] for x in spooled.splitlines()] == ["M1", "M2", "M3"]
-        part, refused, summary, count, *_ = batch._work((4, 0, size, None))  # chunk 4: its turn
-        assert part is None and out.read_bytes() == spooled and written.value == 5
-        assert (count, summary.accepted, refused) == (3, 3, [])
-    finally:
-        os.close(fd)
-
-
-def test_a_chunk_finished_out_of_turn_is_spooled_and_appended_in_turn(
-        tmp_path: Path, acme_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    import time
-
-    from shoppolicy import batch
-
-    monkeypatch.setattr(batch, "CHUNK_BYTES", 300)
-    real = batch._settle_block
-
-    def slow_first_chunk(engine, rows, fmt, count, *seen):  # type: ignore[no-untyped-def]
-        done = real(engine, rows, fmt, count, *seen)
-        if any(line.startswith(b'{"order_id":"M1"') for line in done[0]):
-            time.sleep(0.5)  # the other worker settles later chunks meanwhile: they are not in turn
-        return done
+def test_jobs_sets_arrow_threads_and_changes_nothing_else(tmp_path: Path, acme_engine: Engine) -> None:
+    import pyarrow as pa
 
     src = _many(tmp_path)
-    expected = _settled(acme_engine, src, tmp_path / "one.jsonl", jobs=1)
-    spooled = _spooled_chunks(monkeypatch)
-
-    def no_sendfile(*args: object) -> int:  # as for an output opened to append, or on macOS
-        raise OSError("sendfile not supported here")
-
-    monkeypatch.setattr(batch.os, "sendfile", no_sendfile)
-    monkeypatch.setattr(batch, "_settle_block", slow_first_chunk)  # inherited by the forked workers
-    assert _settled(acme_engine, src, tmp_path / "two.jsonl", jobs=2) == expected
-    assert spooled  # the parent appended the chunks finished out of turn
+    before = pa.cpu_count()
+    try:
+        one = _settled(acme_engine, src, tmp_path / "one.jsonl", jobs=1)
+        assert pa.cpu_count() == 1
+        two = _settled(acme_engine, src, tmp_path / "two.jsonl", jobs=2)
+    finally:
+        pa.set_cpu_count(before)
+    assert one == two
 
 
-def test_workers_spool_every_chunk_for_an_output_without_a_file_descriptor(
-        tmp_path: Path, acme_installed: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    from shoppolicy import batch
-
-    monkeypatch.setattr(batch, "CHUNK_BYTES", 300)
-    src = str(_many(tmp_path))
-    one = CliRunner().invoke(cli, ["settle", src, "--jobs", "1", "--no-progress"])
-    two = CliRunner().invoke(cli, ["settle", src, "--jobs", "2", "--no-progress"])  # stdout: an in-memory stream
-    assert one.exit_code == two.exit_code == 3
-    assert two.stdout_bytes == one.stdout_bytes and len(one.stdout_bytes.splitlines()) == 56
-
-
-def test_workers_number_the_rows_of_standard_input_from_its_first_line(
-        tmp_path: Path, acme_installed: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    from shoppolicy import batch
-
-    monkeypatch.setattr(batch, "CHUNK_BYTES", 300)  # about thirty chunks, passed to the workers by the parent
+def test_standard_input_rows_are_numbered_from_its_first_line(
+        tmp_path: Path, acme_installed: None, small_chunks: None) -> None:
     rejects = tmp_path / "r.jsonl"
-    result = CliRunner().invoke(cli, ["settle", "-", "--jobs", "2", "--no-progress", "--rejects", str(rejects)],
+    result = CliRunner().invoke(cli, ["settle", "-", "--no-progress", "--rejects", str(rejects)],
                                 input=_many(tmp_path).read_bytes())
     assert result.exit_code == 3
     assert [json.loads(x)["order_id"] for x in result.stdout_bytes.splitlines()] == [
@@ -283,47 +195,67 @@ def test_workers_number_the_rows_of_standard_input_from_its_first_line(
 
 
 @pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
-def test_workers_count_blank_lines_and_a_last_line_without_newline(
-        tmp_path: Path, acme_engine: Engine, monkeypatch: pytest.MonkeyPatch, newline: bytes) -> None:
-    from shoppolicy import batch
-
-    monkeypatch.setattr(batch, "CHUNK_BYTES", 300)
+def test_blank_lines_and_a_last_line_without_newline_are_counted(
+        tmp_path: Path, acme_engine: Engine, monkeypatch: pytest.MonkeyPatch, small_chunks: None,
+        newline: bytes) -> None:
     lines = [json.dumps(dict(GOOD, order_id=f"W{i}")).encode() if i % 7 else (b"" if i % 2 else b"{broken")
              for i in range(1, 51)]  # blank lines 7, 21, 35, 49; bad rows 14, 28, 42; row 50 without a newline
     src = tmp_path / "odd.jsonl"
     src.write_bytes(newline.join(lines))
-    one = _settled(acme_engine, src, tmp_path / "one.jsonl", jobs=1)
-    two = _settled(acme_engine, src, tmp_path / "two.jsonl", jobs=2)
-    assert one == two
-    assert [json.loads(r)["line"] for r in two[3].splitlines()] == [14, 28, 42]
-    assert json.loads(two[2])["accepted"] == 43 and b'"order_id":"W50"' in two[1].splitlines()[-1]
+    columnar = _settled(acme_engine, src, tmp_path / "one.jsonl")
+    monkeypatch.setenv("SHOPPOLICY_NO_ARROW", "1")
+    assert columnar == _settled(acme_engine, src, tmp_path / "two.jsonl")
+    assert [json.loads(r)["line"] for r in columnar[3].splitlines()] == [14, 28, 42]
+    assert json.loads(columnar[2])["accepted"] == 43 and b'"order_id":"W50"' in columnar[1].splitlines()[-1]
+
+
+def test_an_order_id_repeated_across_chunks_is_refused_as_the_row_path_refuses_it(
+        tmp_path: Path, acme_engine: Engine, monkeypatch: pytest.MonkeyPatch, small_chunks: None) -> None:
+    lines = [json.dumps(dict(GOOD, order_id=f"R{i % 25}", amount=f"{i}.00")) for i in range(1, 61)]
+    src = tmp_path / "repeats.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    columnar = _settled(acme_engine, src, tmp_path / "one.jsonl")
+    monkeypatch.setenv("SHOPPOLICY_NO_ARROW", "1")
+    assert columnar == _settled(acme_engine, src, tmp_path / "two.jsonl")
+    assert len(columnar[3].splitlines()) == 35 and json.loads(columnar[2])["accepted"] == 25
 
 
 @pytest.mark.skipif(not Path("/proc/self/mountinfo").is_file(), reason="needs Linux's /proc")
-def test_workers_settle_a_file_that_does_not_report_its_size(tmp_path: Path, acme_engine: Engine) -> None:
+def test_a_file_that_does_not_report_its_size_is_settled(tmp_path: Path, acme_engine: Engine) -> None:
     import os
 
     src = Path("/proc/self/mountinfo")  # a file by os.path.isfile, of size 0 by stat, with lines to read
     assert os.stat(src).st_size == 0
     summary = tmp_path / "sum.json"
     code = run_settle(acme_engine, str(src), out=str(tmp_path / "s.jsonl"), rejects=str(tmp_path / "r.jsonl"),
-                      summary_file=str(summary), progress=False, jobs=2)
+                      summary_file=str(summary), progress=False)
     rows = len([line for line in src.read_text().splitlines() if line.strip()])
     assert code == 3 and rows > 0  # none of its lines is an order: each is rejected, none dropped
     assert json.loads(summary.read_text())["rejected"] == rows
 
 
-def test_a_worker_refuses_a_chunk_shorter_than_the_parent_found(tmp_path: Path, acme_engine: Engine,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    import multiprocessing
+def test_parquet_statement_has_a_row_per_order_and_its_plans_beside_it(tmp_path: Path, acme_engine: Engine) -> None:
+    import pyarrow.parquet as pq
 
-    from shoppolicy import InputError, batch
+    src = _many(tmp_path)
+    out = tmp_path / "s.parquet"
+    assert _settled(acme_engine, src, out)[0] == 3
+    table = pq.read_table(out)
+    plans = pq.read_table(tmp_path / "s.plans.parquet")
+    assert table.column("order_id").to_pylist() == [f"M{i}" for i in range(1, 61) if i % 13]
+    assert table.column("line").to_pylist() == [i for i in range(1, 61) if i % 13]
+    assert [str(v) for v in table.column("total_fees").to_pylist()[:3]] == ["0.0500", "0.1000", "0.1500"]
+    assert set(table.column("plan_id").to_pylist()) <= set(plans.column("plan_id").to_pylist())
 
-    src = _many(tmp_path, 3)
-    size = src.stat().st_size
-    spool = tmp_path / "spool"
-    spool.mkdir()
-    monkeypatch.setattr(batch, "_WORKER", batch._Shared(acme_engine, batch._Formatter("jsonl"), str(src), str(spool),
-                                                        None, multiprocessing.Value("q", 0)))
-    with pytest.raises(InputError, match=r"changed while it was settled \(expected 100 bytes at offset"):
-        batch._work((0, size - 10, 100, None))  # the file ends 10 bytes after the offset: it was cut short
+
+def test_trail_ref_names_the_plan_and_writes_each_trail_once(tmp_path: Path, acme_engine: Engine) -> None:
+    src = _many(tmp_path)
+    full = _settled(acme_engine, src, tmp_path / "full.jsonl")
+    code = run_settle(acme_engine, str(src), out=str(tmp_path / "ref.jsonl"), progress=False, trail="ref",
+                      rejects=str(tmp_path / "r.rej"))
+    assert code == full[0]
+    plans = {p["plan"]: p["trail"] for p in map(json.loads, (tmp_path / "ref.plans.jsonl").read_text().splitlines())}
+    for whole, short in zip(full[1].splitlines(), (tmp_path / "ref.jsonl").read_bytes().splitlines(), strict=True):
+        expanded = json.loads(short)
+        expanded["trail"] = plans[expanded.pop("plan")]
+        assert expanded == json.loads(whole)

@@ -73,7 +73,7 @@ def div_half_up(numerator: np.ndarray, divisor: int) -> np.ndarray:
     if size.size and int(size.max()) >= _LIMIT:
         raise NoVectorForm("a product too large for int64")
     whole = (2 * size + divisor) // (2 * divisor)
-    return np.where(numerator < 0, -whole, whole)
+    return np.asarray(np.where(numerator < 0, -whole, whole))
 
 
 def times(values: np.ndarray, factor: int) -> np.ndarray:
@@ -95,8 +95,8 @@ def minor(value: Decimal, places: int) -> int:
     if k > places:
         if number % 10 ** (k - places):
             raise NoVectorForm(f"{value} is finer than the currency's minor unit")
-        return number // 10 ** (k - places)
-    return number * 10 ** (places - k)
+        return int(number // 10 ** (k - places))
+    return int(number * 10 ** (places - k))
 
 
 # --- what applies to a combination -------------------------------------------------------
@@ -210,7 +210,7 @@ def _tax(addon: TaxOnFee, parent: Callable[[Money, np.ndarray], tuple[np.ndarray
 def _addon_bounds(addon: Any, fee_bounds: Callable[[Money, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
                   places: int) -> Callable[[Money, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     if isinstance(addon, RefundShareFee):
-        return lambda m, q: (np.zeros(len(q), dtype=np.int64),) * 2  # type: ignore[return-value]
+        return lambda m, q: (np.zeros(len(q), dtype=np.int64), np.zeros(len(q), dtype=np.int64))
     if not isinstance(addon, TaxOnFee):
         raise NoVectorForm(f"{addon.code}: an add-on with no vector form")
 
@@ -329,7 +329,8 @@ def payout_answers(rules: tuple[Any, ...], order: OrderRecord, creator: CreatorS
             found = memo.get((depends, day), memo)
             if found is memo:
                 when = dt.datetime(day.year, day.month, day.day)
-                found = memo[(depends, day)] = rule.apply(attrs.evolve(order, **{basis_field: when}), creator)
+                moved = attrs.evolve(order, **{basis_field: when})  # type: ignore[arg-type]
+                found = memo[(depends, day)] = rule.apply(moved, creator)
             if type(found) is PayoutLine:
                 kinds[i], dates[i] = 1, np.datetime64(found.date, "D")
             elif type(found) is Gap:

@@ -64,6 +64,11 @@ def read_json_chunk(chunk: bytes) -> pa.Table | None:
     """The table of a chunk of whole JSON lines, one row per line in order; ``None`` when
     Arrow cannot read it line for line (a blank line, two objects on a line, a value of
     an unexpected type...): the row path then reads every line of it."""
+    if not chunk.isascii():
+        try:
+            chunk.decode()  # Arrow does not check: a line that is not UTF-8 is the row path's to refuse
+        except UnicodeDecodeError:
+            return None
     lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
     starts = chunk.count(b"\n{") + chunk.startswith(b"{")
     if not lines or starts != lines or chunk.count(b"{") != lines or chunk.count(b"}") != lines:

@@ -21,7 +21,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shoppolicy import render
 from shoppolicy.model import Quote
 
 _MARK = re.compile(rb"\xee\x80\x80(\d+)\xee\x80\x81")  # U+E000 number U+E001, as UTF-8
@@ -63,7 +62,7 @@ def template(quote: Quote, line: Callable[[Quote], bytes]) -> Template:
     """The template of ``quote``'s shape; ``line`` renders a quote (full or referenced trail)."""
     holes: list[tuple[tuple[Any, ...], int | None]] = []
 
-    def hole(name: tuple[Any, ...], value: Any) -> Hole:
+    def hole(name: tuple[Any, ...], value: Any) -> Any:  # a Hole, standing where a Decimal or date goes
         holes.append((name, places_of(value) if isinstance(value, Decimal) else None))
         return Hole(f"\ue000{len(holes) - 1}\ue001")
 
@@ -86,7 +85,8 @@ def template(quote: Quote, line: Callable[[Quote], bytes]) -> Template:
         net=None if quote.net is None else hole(("net",), quote.net),
         fees_sum=hole(("total",), total) if total is not None and quote.fees else quote.fees_sum,
         payout_date=None if quote.payout_date is None else hole(("payout",), None),
-        creator_payout_date=None if quote.creator_payout_date is None else hole(("creator_payout",), None),
+        creator_payout_date=(None if quote.creator_payout_date is None
+                             else hole(("creator_payout",), None)),
         passthrough={k: hole(("pass", k), v) for k, v in quote.passthrough.items()})
     text = line(probe)
     pieces = _MARK.split(text)
@@ -118,8 +118,8 @@ def rescale(values: np.ndarray, places: int, shown: int) -> np.ndarray | None:
     if shown == places:
         return values
     if shown > places:
-        return values * 10 ** (shown - places)
+        return np.asarray(values * 10 ** (shown - places))
     factor = 10 ** (places - shown)
     if np.any(values % factor):
         return None
-    return values // factor
+    return np.asarray(values // factor)

@@ -58,12 +58,14 @@ class Priced:
     summary: Summary = attrs.field(factory=Summary)
     mismatched: int = 0
 
-    def ordered_lines(self) -> tuple[np.ndarray, pa.Array]:
-        """``(frame rows, lines)`` in frame order."""
+    def ordered_lines(self) -> tuple[np.ndarray, pa.Array | None]:
+        """``(frame rows priced, their lines or None when not made)`` in frame order."""
         if not self.rows:
             return np.zeros(0, dtype=np.int64), pa.array([], pa.string())
         rows = np.concatenate(self.rows)
         order = np.argsort(rows, kind="stable")
+        if not self.lines:
+            return rows[order], None
         return rows[order], pa.concat_arrays(self.lines).take(pa.array(order))
 
 
@@ -78,8 +80,11 @@ class Known:
     answers: dict[object, Answer] = attrs.field(factory=dict)
 
 
-def price_frame(engine: Engine, frame: Frame, line: Callable[[Quote], bytes], known: Known | None = None) -> Priced:
-    """Price ``frame``'s rows; ``line`` renders a quote as its statement line."""
+def price_frame(engine: Engine, frame: Frame, line: Callable[[Quote], bytes], known: Known | None = None, *,
+                lines: bool = True) -> Priced:
+    """Price ``frame``'s rows; ``line`` renders a quote as its statement line (with
+    ``lines=False``, for a Parquet statement, only each new shape's representative's,
+    to check it: the figures are in ``Priced.shapes``)."""
     out = Priced()
     if not len(frame):
         return out
@@ -102,7 +107,7 @@ def price_frame(engine: Engine, frame: Frame, line: Callable[[Quote], bytes], kn
             out.row_path.append(rows)  # the row path prices or refuses them, each with its own words
             continue
         try:
-            _combination(engine, frame, rows, key, found, line, known, out)
+            _combination(engine, frame, rows, key, found, line, known, out, lines)
         except (NoVectorForm, ShopPolicyError, ArithmeticError, ValueError, TypeError, KeyError):
             out.row_path.append(rows)
     return out
@@ -110,12 +115,13 @@ def price_frame(engine: Engine, frame: Frame, line: Callable[[Quote], bytes], kn
 
 def _combination(engine: Engine, frame: Frame, rows: np.ndarray, combo: tuple[Any, ...],
                  found: tuple[OrderRecord, Combination, Quote], line: Callable[[Quote], bytes], known: Known,
-                 out: Priced) -> None:
+                 out: Priced, want_lines: bool) -> None:
     order, comb, first_quote = found
     money = {name: values[rows] for name, values in frame.money.items()}
     quantity = frame.quantity[rows]
     values: dict[tuple[Any, ...], np.ndarray] = {}
     bits: list[np.ndarray] = []
+    capped_bits: list[np.ndarray] = []
     total = np.zeros(len(rows), dtype=np.int64)
     for j, fee in enumerate(comb.fees):
         amount, base, capped = fee.amount(money, quantity)
@@ -124,6 +130,7 @@ def _combination(engine: Engine, frame: Frame, rows: np.ndarray, combo: tuple[An
             values[("fee_base", j)] = base
         if capped is not None:
             bits.append(capped)
+            capped_bits.append(capped)
         total += amount
     values[("total",)] = total
     commission = np.zeros(len(rows), dtype=np.int64)
@@ -154,11 +161,13 @@ def _combination(engine: Engine, frame: Frame, rows: np.ndarray, combo: tuple[An
     for entry in first_quote.trail:  # figures resting on old knowledge: by the order's date
         if entry.stale_from is not None:
             bits.append(placed >= np.datetime64(entry.stale_from, "s"))
-    if len(bits) > 62:
+    if len(bits) > 42:
         raise NoVectorForm("too many ways for orders of one combination to differ")
     key = np.zeros(len(rows), dtype=np.int64)
     for i, bit in enumerate(bits):
         key |= bit.astype(np.int64) << i
+    if capped_bits:  # a capped fee's note names the order's quantity ("capped at 5.00 × 3 unit(s)")
+        key |= np.where(np.any(capped_bits, axis=0), quantity, 0).astype(np.int64) << 42
     shapes, first_of, shape_of = np.unique(key, return_index=True, return_inverse=True)
     shape_of = shape_of.reshape(-1)
     placed_day = placed.astype("datetime64[D]")
@@ -191,17 +200,21 @@ def _combination(engine: Engine, frame: Frame, rows: np.ndarray, combo: tuple[An
             out.row_path.append(shape.rows)
             out.mismatched += 1
             continue
-        lines = fill(shape, frame, made[0] if made is not None else template(quote, line))
-        if made is None:  # a new shape: its first line is checked against the row path's own
-            if lines is None or lines[0].as_py().encode() != line(quote):
+        shaped = made[0] if made is not None else template(quote, line)
+        if made is None:  # a new shape: its representative's line is checked against the row path's own
+            first_only = Shape(shape.rows[:1], quote, {k: v[:1] for k, v in shape_values.items()}, comb.places)
+            probe = fill(first_only, frame, shaped)
+            if probe is None or probe[0].as_py().encode() != line(quote):
                 out.row_path.append(shape.rows)
                 out.mismatched += 1
                 continue
-            known.templates[(combo, int(shapes[s]))] = (template(quote, line), quote)
-        elif lines is None:
-            out.row_path.append(shape.rows)
-            continue
-        out.lines.append(lines)
+            known.templates[(combo, int(shapes[s]))] = (shaped, quote)
+        if want_lines:
+            lines = fill(shape, frame, shaped)
+            if lines is None:  # a figure with more places than the representative's text shows
+                out.row_path.append(shape.rows)
+                continue
+            out.lines.append(lines)
         out.rows.append(shape.rows)
         out.shapes.append(shape)
         add(out.summary, shape, comb)

@@ -11,7 +11,7 @@ columnar path's shapes (:func:`from_shapes`) or from the row path's quotes
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -74,35 +74,70 @@ def _scaled(values: np.ndarray, places: int) -> pa.Array:
     return decimals(exact, PLACES)
 
 
-def from_shapes(shapes: Iterable[Shape], frame: Frame, lines: np.ndarray, codes: Sequence[str],
+def from_shapes(shapes: Sequence[Shape], frame: Frame, lines: np.ndarray, codes: Sequence[str],
                 plan_id: Callable[[Any], str]) -> pa.Table:
-    """The rows of the columnar path's shapes; ``lines``: each frame row's line number."""
+    """The rows of the columnar path's shapes, in line order; ``lines``: each frame row's
+    line number.  Each column is gathered over the whole table first (a numpy
+    assignment per shape) and turned into Arrow once."""
     target = schema(codes)
-    tables = []
-    for shape in shapes:
-        quote, values, n = shape.quote, shape.values, len(shape.rows)
-        columns: dict[str, pa.Array] = {
-            "line": pa.array(lines[shape.rows]), "order_id": frame.text["order_id"].take(pa.array(shape.rows)),
-            "market": pa.array([quote.market] * n, pa.string()), "currency": pa.array([quote.currency] * n),
-            "amount": _scaled(values[("amount",)], shape.places)}
+    if not shapes:
+        return target.empty_table()
+    rows = np.concatenate([shape.rows for shape in shapes])
+    n = len(frame)
+    money: dict[str, np.ndarray] = {}
+    known: dict[str, np.ndarray] = {}
+    dates = {name: np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+             for name in ("payout_date", "creator_payout_date")}
+    shape_of = np.zeros(n, dtype=np.int32)
+
+    def put(name: str, at: np.ndarray, values: np.ndarray, places: int) -> None:
+        if name not in money:
+            money[name], known[name] = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+        exact = rescale(values, places, PLACES)
+        assert exact is not None  # more places than the currency's: never (PLACES is the most)
+        money[name][at] = exact
+        known[name][at] = True
+
+    for s, shape in enumerate(shapes):
+        quote, values, at = shape.quote, shape.values, shape.rows
+        shape_of[at] = s
+        put("amount", at, values[("amount",)], shape.places)
         for j, fee in enumerate(quote.fees):
-            amount = values[("fee_amount", j)]
-            name = f"fee.{fee.code}"
-            columns[name] = _scaled(amount, shape.places)
-        total = values[("total",)] if quote.total_fees is not None else None
-        columns["total_fees"] = _scaled(total, shape.places) if total is not None else pa.nulls(n, MONEY)
+            put(f"fee.{fee.code}", at, values[("fee_amount", j)], shape.places)
+        if quote.total_fees is not None:
+            put("total_fees", at, values[("total",)], shape.places)
         commission = values.get(("commission",))
-        columns["creator_commission"] = _scaled(commission if commission is not None
-                                                else np.zeros(n, dtype=np.int64), shape.places)
-        columns["net"] = _scaled(values[("net",)], shape.places) if quote.net is not None else pa.nulls(n, MONEY)
+        put("creator_commission", at, commission if commission is not None else np.zeros(len(at), np.int64),
+            shape.places)
+        if quote.net is not None:
+            put("net", at, values[("net",)], shape.places)
         for name, hole in (("payout_date", ("payout",)), ("creator_payout_date", ("creator_payout",))):
             found = values.get(hole)
-            columns[name] = pa.array(found, pa.date32()) if found is not None else pa.nulls(n, pa.date32())
-        columns["complete"] = pa.array([not quote.gaps] * n, pa.bool_())
-        columns["gaps"] = pa.array([gaps_text(quote)] * n, pa.string())
-        columns["plan_id"] = pa.array([plan_id(quote.trail)] * n, pa.string())
-        tables.append(pa.table([columns.get(f.name, pa.nulls(n, f.type)) for f in target], schema=target))
-    return pa.concat_tables(tables) if tables else target.empty_table()
+            if found is not None:
+                dates[name][at] = found
+    order = np.sort(rows)
+    index = pa.array(shape_of[order])
+    described = {"market": [s.quote.market for s in shapes], "currency": [s.quote.currency for s in shapes],
+                 "complete": [not s.quote.gaps for s in shapes], "gaps": [gaps_text(s.quote) for s in shapes],
+                 "plan_id": [plan_id(s.quote.trail) for s in shapes]}
+    columns: list[pa.Array] = []
+    for field in target:
+        name = field.name
+        if name == "line":
+            columns.append(pa.array(lines[order]))
+        elif name == "order_id":
+            columns.append(frame.text["order_id"].take(pa.array(order)))
+        elif name in described:
+            columns.append(pa.array(described[name], field.type).take(index))
+        elif name in dates:
+            columns.append(pa.array(dates[name][order], pa.date32()))
+        elif name in money:
+            values = decimals(money[name][order], PLACES)
+            columns.append(pa.Array.from_buffers(MONEY, len(order), [pa.array(known[name][order]).buffers()[1],
+                                                                    values.buffers()[1]]))
+        else:
+            columns.append(pa.nulls(len(order), field.type))
+    return pa.table(columns, schema=target)
 
 
 def from_quotes(quotes: Sequence[Quote], lines: Sequence[int], codes: Sequence[str],
