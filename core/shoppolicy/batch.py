@@ -501,9 +501,10 @@ def _copy(source: IO[bytes], target: IO[bytes], size: int) -> None:
 
 def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str | None = None,
                summary_file: str | None = None, out_format: str | None = None, input_format: str | None = None,
-               progress: bool | None = None, jobs: int = 1) -> int:
+               progress: bool | None = None, jobs: int = 1, summary: Summary | None = None) -> int:
     """Settle ``input_file`` into ``out``; return the exit code (0, or 3 when a row was
-    rejected or an order is incomplete).
+    rejected or an order is incomplete).  ``summary``, when given, gains the batch's
+    totals (:meth:`Summary.merge`), so a caller combining batches adds them exactly.
 
     ``jobs > 1`` settles JSON Lines input in that many forked worker processes (CSV,
     whose quoted cells may span lines, is always read by one process).  The statement
@@ -535,12 +536,12 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
                             taken_back if statement.temp is not None else None) if parallel
                   else _serial(engine, input_file, fmt, input_format))
         rows = 0
-        for text, refused, summary, count in blocks:
+        for text, refused, block_summary, count in blocks:
             if text:  # one write per chunk, not one per 8 KB buffer: statement lines are long (their trail)
                 sink.write(b"".join(text))
             for r in refused:
                 _reject(r, source, reject_sink)
-            total.merge(summary)
+            total.merge(block_summary)
             rows += count
             bar.tick(rows)
         bar.done(rows)
@@ -550,6 +551,8 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
         if reject_file is not None:
             reject_file.done()
         _summary(total, summary_file, stack)
+    if summary is not None:
+        summary.merge(total)
     return EXIT_REJECTED if total.rejected or total.incomplete else 0
 
 
