@@ -43,6 +43,9 @@ def tests(session: nox.Session) -> None:
     """The whole test suite (core, plugins, CLI, properties) on one Python."""
     # openpyxl (the `statements` extra): the tests read the settlement export as .xlsx too.
     session.install(*LOCAL_PACKAGES, "pytest>=8", "hypothesis>=6.100", "openpyxl>=3.1")
+    # The `distributed` extra (pyarrow, dask, distributed): settle --dask is tested on a
+    # LocalCluster of two worker processes (a few seconds).
+    session.install("-e", ".[distributed]")
     if session.python == "3.11":  # one Python also runs with the `fast` extra (orjson); the others without
         session.install("orjson>=3.9")
     if os.path.isdir("examples/thirdparty-plugin"):

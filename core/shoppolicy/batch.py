@@ -458,7 +458,8 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
                progress: bool | None = None, jobs: int | None = None, trail: str = "full",
                summary: Summary | None = None) -> int:
     """Settle ``input_file`` into ``out``; return the exit code (0, or 3 when a row was
-    rejected or an order is incomplete).
+    rejected or an order is incomplete).  ``summary``, when given, gains the batch's
+    totals (:meth:`Summary.merge`), so a caller combining batches adds them exactly.
 
     ``out_format``: ``jsonl``, ``csv`` or ``parquet`` (default: by ``out``'s extension).
     ``trail="ref"``: each JSON line names its plan instead of carrying its explanation

@@ -330,9 +330,9 @@ def incentive(program: str, shops_file: str) -> None:
 
 
 @cli.command()
-@click.argument("input_file", metavar="INPUT", type=click.Path(allow_dash=True, dir_okay=False))
-@click.option("--out", "-o", "out", default="-", type=click.Path(allow_dash=True, dir_okay=False),
-              help="Statement file (default: standard output).")
+@click.argument("input_file", metavar="INPUT", type=click.Path(allow_dash=True))
+@click.option("--out", "-o", "out", default="-", type=click.Path(allow_dash=True),
+              help="Statement file (default: standard output); with --dask, the statement directory.")
 @click.option("--rejects", type=click.Path(dir_okay=False),
               help="File for rejected rows (line number and reason); default: standard error.")
 @click.option("--summary", "summary_file", type=click.Path(dir_okay=False),
@@ -348,8 +348,14 @@ def incentive(program: str, shops_file: str) -> None:
 @click.option("--progress/--no-progress", default=None, help="Progress on standard error; default: on a terminal.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
               help="CPU threads Arrow may use to read and price JSON Lines input; default 0: all.")
+@click.option("--dask", "dask", is_flag=False, flag_value="local", default=None, metavar="[SCHEDULER]",
+              callback=lambda ctx, param, value: _dask_scheduler(value),
+              help="Settle every file of INPUT (a directory or a quoted glob) over Dask, one task per file, into "
+                   "the directory --out.  SCHEDULER: local (the default: a LocalCluster), threads, processes, "
+                   "synchronous, or a scheduler address (tcp://host:8786).")
 def settle(input_file: str, out: str, rejects: str | None, summary_file: str | None, out_format: str | None,
-           trail: str, old_format: str | None, input_format: str | None, progress: bool | None, jobs: int) -> None:
+           trail: str, old_format: str | None, input_format: str | None, progress: bool | None, jobs: int,
+           dask: str | None) -> None:
     """Settle a batch of orders (JSON Lines or CSV, - for stdin) into a statement.
 
     One statement line per accepted order, naming any policy gap; each rejected row is
@@ -366,6 +372,14 @@ def settle(input_file: str, out: str, rejects: str | None, summary_file: str | N
                                "commands; choose the statement's format with --statement-format jsonl|csv", ctx)
     if old_format is not None and out_format is not None and old_format != out_format:
         raise click.UsageError(f"--format {old_format} and --statement-format {out_format} disagree", ctx)
+    if dask is not None:  # many files: their own path (shoppolicy.dask_settle), --out a directory
+        sys.exit(_settle_dask(dask, input_file, out, rejects=rejects, summary_file=summary_file,
+                              statement_format=out_format or old_format, input_format=input_format,
+                              progress=progress))
+    for name, path in (("INPUT", input_file), ("--out", out)):
+        if os.path.isdir(path):
+            raise click.UsageError(f"{name} {path} is a directory; settle --dask settles every file of a "
+                                   "directory into the directory --out", ctx)
     clash = output_clash(input_file, out, rejects, summary_file)
     if clash is not None:
         raise click.UsageError(clash, ctx)
@@ -377,6 +391,37 @@ def settle(input_file: str, out: str, rejects: str | None, summary_file: str | N
                       out_format=out_format or old_format, input_format=input_format, progress=progress,
                       jobs=jobs or None, trail=trail)
     sys.exit(code)
+
+
+def _dask_scheduler(value: str | None) -> str | None:
+    """``--dask``'s scheduler, checked before INPUT is looked for: an INPUT the option took
+    as its value is named as such, not reported as a missing argument."""
+    from shoppolicy.dask_settle import scheduler_problem
+
+    problem = scheduler_problem(value) if value is not None else None
+    if value is None or problem is None:
+        return value
+    hint = (f"; to settle the files of {value}, write --dask after INPUT or --dask=local"
+            if os.path.exists(value) or any(c in value for c in "*?[") else "")
+    raise click.BadParameter(problem + hint, param_hint="--dask")
+
+
+def _settle_dask(scheduler: str, inputs: str, out: str, *, rejects: str | None, summary_file: str | None,
+                 statement_format: str | None, input_format: str | None, progress: bool | None) -> int:
+    """``settle --dask``: the files of ``inputs`` over Dask into the directory ``out``; the exit code."""
+    from shoppolicy.dask_settle import settle_dask, write_summary
+
+    if out == "-":
+        raise click.UsageError("--dask writes a directory of statement parts: name it with --out DIR")
+    result = settle_dask(inputs, out, scheduler=scheduler, policy_files=_state().policy_files,
+                         input_format=input_format, rejects=rejects, summary_file=summary_file,
+                         statement_format=statement_format,
+                         progress=progress if progress is not None else sys.stderr.isatty())
+    for problem in result.problems:
+        click.echo(f"warning: {problem}", err=True)
+    if summary_file is None:  # as settle: the summary on standard error unless written to a file
+        write_summary(result.summary, None)
+    return result.code
 
 
 def _old_format(value: str | None) -> str | None:
