@@ -18,7 +18,6 @@ import codecs
 import csv
 import gc
 import io
-import itertools
 import json
 import os
 import secrets
@@ -42,6 +41,7 @@ from shoppolicy.settle import Rejected, Summary, settle_each
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from shoppolicy.columnar.shapes import Known
 
 EXIT_REJECTED = 3
 
@@ -241,75 +241,70 @@ CSV_BLOCK_ROWS = 4000
 def _columnar(engine: Engine, path: str, source: str, fmt: _Formatter, seen: dict[str, int]) -> Iterator[_Block]:
     """The chunks of a JSON Lines file priced a vector at a time; a chunk Arrow cannot
     read line for line, or one repeating an order_id, goes through the row path whole."""
-    import numpy as np
+    from shoppolicy.columnar.frame import read_json_chunk
+    from shoppolicy.columnar.ids import OrderIds
+    from shoppolicy.columnar.shapes import Known
 
-    from shoppolicy.columnar.frame import plain_rows, read_json_chunk
-    from shoppolicy.columnar.shapes import Known, price_frame
-
-    markets = {m.id: m.currency for m in engine.markets() if not m.abstract and m.currency}
     known = Known()
-    line = fmt.line()
+    order_ids = OrderIds(seen)
     size = COLUMNAR_FULL_TRAIL_CHUNK_BYTES if fmt.fmt == "jsonl" and fmt.trail == "full" else COLUMNAR_CHUNK_BYTES
     for first, offset, chunk in _chunks(path, min(size, COLUMNAR_CHUNK_BYTES)):
         if offset == 0:
             check_start(chunk, source)
             chunk = chunk.removeprefix(codecs.BOM_UTF8)
         table = read_json_chunk(chunk)
-        ids = _new_ids(table, first, seen) if table is not None else None
-        if table is None or ids is None:
+        if table is None or not order_ids.add(table.column("order_id"), first):
             rows, count = _json_rows(first, chunk, source, False)
-            yield _settle_block(engine, rows, fmt, count, seen)
+            yield _settle_block(engine, rows, fmt, count, order_ids.make_exact())
             continue
-        seen.update(ids)
-        frame = plain_rows(table, markets)
-        priced = price_frame(engine, frame, line, known, lines=fmt.fmt != "parquet")
-        taken, lines = priced.ordered_lines()
-        left = np.ones(table.num_rows, dtype=bool)
-        left[frame.rows[taken]] = False
-        summary = priced.summary
-        refused: list[Rejected] = []
-        others: list[tuple[int, Any]] = []
-        if left.any():  # rows for the row path, each with its own line number
+
+        def lines_at(positions: list[int], first: int = first, chunk: bytes = chunk) -> list[Row]:
             split = chunk.split(b"\n")
-            positions = np.flatnonzero(left).tolist()
-            rows_left = [row for i in positions for row in iter_json_lines(
+            return [row for i in positions for row in iter_json_lines(
                 [split[i]], first + i, source, _loads, _LOADS_REFUSES_SURROGATES)]
-            out, refused, more, _ = _settle_block(engine, rows_left, fmt, len(rows_left), seen)
-            summary.merge(more)
-            if fmt.fmt == "parquet":
-                others = out
-            else:
-                rejected_lines = {r.line for r in refused}
-                others = list(zip([first + i for i in positions if first + i not in rejected_lines], out,
-                                  strict=True))
-        numbers = first + frame.rows[taken]
+
+        yield settle_table(engine, table, None, first, fmt, known, seen, lines_at, escapes=b"\\" in chunk)
+
+
+def settle_table(engine: Engine, table: pa.Table, usable: Any, first: int, fmt: _Formatter, known: Known,
+                 seen: dict[str, int], rows_at: Callable[[list[int]], list[Row]], *, escapes: bool = True) -> _Block:
+    """Settle a table of orders (:data:`~shoppolicy.columnar.frame.ORDER_SCHEMA`, its
+    order_ids already in ``seen``) whose first row is line ``first``: the columnar path
+    for the rows it takes, the row path (``rows_at(positions)`` gives their numbered
+    records) for the others; the statement in input order."""
+    import numpy as np
+
+    from shoppolicy.columnar.frame import plain_rows
+    from shoppolicy.columnar.shapes import price_frame
+
+    markets = {m.id: m.currency for m in engine.markets() if not m.abstract and m.currency}
+    frame = plain_rows(table, markets, usable, escapes=escapes)
+    priced = price_frame(engine, frame, fmt.line(), known, lines=fmt.fmt != "parquet")
+    taken, lines = priced.ordered_lines()
+    left = np.ones(table.num_rows, dtype=bool)
+    left[frame.rows[taken]] = False
+    summary = priced.summary
+    refused: list[Rejected] = []
+    others: list[tuple[int, Any]] = []
+    if left.any():  # rows for the row path, each with its own line number
+        positions = np.flatnonzero(left).tolist()
+        rows_left = rows_at(positions)
+        out, refused, more, _ = _settle_block(engine, rows_left, fmt, len(rows_left), seen)
+        summary.merge(more)
         if fmt.fmt == "parquet":
-            yield [_parquet_part(engine, priced, frame, first, others, fmt)], refused, summary, table.num_rows
-        elif lines is None:
-            raise AssertionError("statement lines were not made")
-        elif not others:
-            yield [_buffer(lines)], refused, summary, table.num_rows
+            others = out
         else:
-            mine = zip(numbers.tolist(), (t.encode() for t in lines.to_pylist()), strict=True)
-            merged = sorted([*mine, *others])
-            yield [b"".join(text for _, text in merged)], refused, summary, table.num_rows
-
-
-def _new_ids(table: pa.Table, first: int, seen: dict[str, int]) -> dict[str, int] | None:
-    """The chunk's order_ids with their line numbers, or None when one repeats (within
-    the chunk or an earlier line): the row path then settles the chunk and says which."""
-    column = table.column("order_id")
-    ids = column.to_pylist()
-    if column.null_count or "" in ids:  # rows without an id take no part in the check
-        given = [(order_id, first + i) for i, order_id in enumerate(ids) if order_id]
-        found = dict(given)
-        expected = len(given)
-    else:
-        found = dict(zip(ids, itertools.count(first)))
-        expected = len(ids)
-    if len(found) != expected or not seen.keys().isdisjoint(found):
-        return None
-    return found
+            rejected_lines = {r.line for r in refused}
+            others = list(zip([first + i for i in positions if first + i not in rejected_lines], out, strict=True))
+    if fmt.fmt == "parquet":
+        return [_parquet_part(engine, priced, frame, first, others, fmt)], refused, summary, table.num_rows
+    if lines is None:
+        raise AssertionError("statement lines were not made")
+    if not others:
+        return [_buffer(lines)], refused, summary, table.num_rows
+    numbers = first + frame.rows[taken]
+    mine = zip(numbers.tolist(), (t.encode() for t in lines.to_pylist()), strict=True)
+    return [b"".join(text for _, text in sorted([*mine, *others]))], refused, summary, table.num_rows
 
 
 def _buffer(lines: pa.Array) -> memoryview:
@@ -540,7 +535,7 @@ class _ParquetSink:
         from shoppolicy.columnar.statement import schema
 
         self.engine, self.fmt = engine, fmt
-        self.writer = pq.ParquetWriter(sink, schema(_codes(engine)), compression="zstd")
+        self.writer = pq.ParquetWriter(sink, schema(_codes(engine)))
 
     def write(self, items: list[Any]) -> None:
         """A chunk's statement: tables from the columnar path, or the row path's

@@ -259,3 +259,22 @@ def test_trail_ref_names_the_plan_and_writes_each_trail_once(tmp_path: Path, acm
         expanded = json.loads(short)
         expanded["trail"] = plans[expanded.pop("plan")]
         assert expanded == json.loads(whole)
+
+
+def test_settle_batches_gives_the_parquet_statement_from_text_columns(tmp_path: Path, acme_engine: Engine) -> None:
+    """The batch function Spark's mapInArrow calls: every value as text, as Spark's
+    primitivesAsString reads JSON; the rows equal the Parquet statement of settle."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from shoppolicy.columnar import settle_batches
+
+    src = _many(tmp_path)
+    _settled(acme_engine, src, tmp_path / "s.parquet")
+    rows = [json.loads(line) for line in src.read_text().splitlines() if line.startswith("{\"")]
+    text = pa.Table.from_pylist([{k: None if v is None else str(v) for k, v in row.items()} for row in rows])
+    rejected: list[object] = []
+    got = pa.Table.from_batches(list(settle_batches(acme_engine, text.to_batches(max_chunksize=7), rejected)))
+    want = pq.read_table(tmp_path / "s.parquet")
+    assert got.drop_columns(["line"]).to_pylist() == want.drop_columns(["line"]).to_pylist()
+    assert rejected == []

@@ -14,6 +14,8 @@ reason are the row path's own.  What does not live here: pricing
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 import attrs
@@ -50,8 +52,7 @@ _PARSE = pa_json.ParseOptions(explicit_schema=ORDER_SCHEMA, unexpected_field_beh
 _READ = pa_json.ReadOptions(use_threads=True, block_size=1 << 20)
 _ORDER_ID = r"^[^\"\\\x00-\x1f]+$"  # written into the statement as it is: nothing JSON would escape
 _RATE = r"^(0(\.[0-9]{1,12})?|1(\.0{1,12})?)$"  # canonical, 0 to 1 (OrderRecord's own bounds)
-_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_MOMENT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2})?$"
+_MOMENT_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2})?\Z")
 
 
 def money_pattern(places: int) -> str:
@@ -80,6 +81,38 @@ def read_json_chunk(chunk: bytes) -> pa.Table | None:
     return table if table.num_rows == lines else None
 
 
+def as_orders(table: pa.Table) -> tuple[pa.Table, np.ndarray]:
+    """``table`` (as Spark or another reader gives it: any subset of the order fields,
+    flags and quantity perhaps as text) in :data:`ORDER_SCHEMA`, and the rows whose
+    values kept their meaning: a row with a value in an unknown column, or a flag or
+    quantity text that is not plainly one, is the row path's to read."""
+    n = table.num_rows
+    usable = np.ones(n, dtype=bool)
+    columns = []
+    for field in ORDER_SCHEMA:
+        if field.name not in table.column_names:
+            columns.append(pa.nulls(n, field.type))
+            continue
+        values = table.column(field.name).combine_chunks()
+        if values.type == field.type:
+            columns.append(values)
+        elif pa.types.is_string(values.type) and field.type == pa.bool_():
+            usable &= _null(values) | _valid(pc.is_in(values, value_set=pa.array(["true", "false", ""])))
+            columns.append(pc.if_else(pc.equal(values, "true"), True, pc.if_else(pc.equal(values, "false"),
+                                                                                   False, None)))
+        elif pa.types.is_string(values.type) and field.type == pa.int64():
+            plain = _valid(pc.match_substring_regex(values, r"^[1-9][0-9]{0,6}$"))
+            usable &= _null(values) | plain
+            columns.append(pc.cast(pc.if_else(pa.array(plain), values, None), pa.int64()))
+        else:
+            usable[:] = False  # a type the row path reads (or refuses) value by value
+            columns.append(pa.nulls(n, field.type))
+    for name in table.column_names:
+        if name not in ORDER_SCHEMA.names:
+            usable &= _null(table.column(name).combine_chunks())
+    return pa.table(columns, schema=ORDER_SCHEMA), usable
+
+
 @attrs.frozen
 class Frame:
     """The rows of a table the columnar path prices (``rows``: their positions in the
@@ -101,44 +134,63 @@ class Frame:
 
     def row(self, i: int) -> dict[str, Any]:
         """Row ``i`` as the JSON object the row path reads (values not given left out)."""
-        data: dict[str, Any] = {name: values[i].as_py() for name, values in self.text.items()}
+        data: dict[str, Any] = {name: values[i].as_py() or None for name, values in self.text.items()}
         data.update((name, bool(values[i])) for name, values in self.flags.items() if values[i])
         if self.quantity[i] != 1:
             data["quantity"] = int(self.quantity[i])
         return {k: v for k, v in data.items() if v is not None}
 
 
-def plain_rows(table: pa.Table, markets: dict[str, str]) -> Frame:
-    """The rows of ``table`` the columnar path takes; ``markets``: each concrete market's
-    currency."""
+def plain_rows(table: pa.Table, markets: dict[str, str], usable: np.ndarray | None = None, *,
+               escapes: bool = True) -> Frame:
+    """The rows of ``table`` (in :data:`ORDER_SCHEMA`) the columnar path takes;
+    ``markets``: each concrete market's currency; ``usable``: the rows that may be taken
+    at all (default: every row); ``escapes``: whether a text may hold a JSON escape (read
+    from a chunk with a backslash): without one no text holds a quote, a backslash or a
+    control character, which JSON cannot write unescaped.
+
+    Texts of few distinct values (market, currency, dates, rates) are checked once per
+    distinct value; money is read by Arrow's decimal parser and kept only where Arrow
+    writes it back as the same text (canonical)."""
     n = table.num_rows
     col = {name: table.column(name).combine_chunks() for name in table.column_names}
-    ok = _valid(pc.match_substring_regex(col["order_id"], _ORDER_ID))
+    order_id = col["order_id"]
+    ok = _valid(pc.greater(pc.binary_length(order_id), 0))
+    if escapes:
+        ok &= _valid(pc.match_substring_regex(order_id, _ORDER_ID))
+    if usable is not None:
+        ok &= usable
     market, currency = col["market"], col["currency"]
-    wanted = pc.binary_join_element_wise(market, currency, "\x00")
-    ok &= _valid(pc.is_in(wanted, value_set=pa.array([f"{m}\x00{c}" for m, c in markets.items()])))
+    pairs = {f"{m}\x00{c}" for m, c in markets.items()}
+    ok &= _per_value(pc.binary_join_element_wise(market, currency, "\x00"), lambda v: v in pairs)
     places = np.full(n, -1, dtype=np.int64)
-    money: dict[str, np.ndarray] = {}
+    money = {name: np.zeros(n, dtype=np.int64) for name in ("amount", *COMPONENTS)}
     money_ok = np.zeros(n, dtype=bool)
-    for code in _present(currency):
-        if code not in MINOR_UNITS:
-            continue
-        mine = _valid(pc.equal(currency, code))
-        places[mine] = MINOR_UNITS[code]
-        pattern = money_pattern(MINOR_UNITS[code])
-        good = mine & _valid(pc.match_substring_regex(col["amount"], pattern))
-        for name in COMPONENTS:
-            given = col[name]
-            good &= ~_valid(pc.not_equal(given, "")) | _valid(pc.match_substring_regex(given, pattern))
-        zero = "0." + "0" * MINOR_UNITS[code] if MINOR_UNITS[code] else "0"
-        for name in ("refunded", "platform_discount_refunded"):  # a refund: the row path's (see the docstring)
-            given = col[name]
-            good &= ~_valid(pc.not_equal(given, "")) | _valid(pc.equal(given, zero))
+    codes = [c for c in _present(currency) if c in MINOR_UNITS]
+    for code in codes:
+        mine = _valid(pc.equal(currency, code)) if len(codes) > 1 else _valid(pc.is_valid(currency))
+        digits = MINOR_UNITS[code]
+        places[mine] = digits
+        good = mine.copy()
+        for name in ("amount", *COMPONENTS, "refunded", "platform_discount_refunded"):
+            values, plain, given = _money(col[name], digits)
+            if name == "amount":
+                plain &= given
+            elif name in COMPONENTS:
+                plain |= ~given
+            else:  # a refund: the row path's (see the docstring)
+                plain = ~given | (plain & (values == 0))
+            good &= plain
+            if name in money:
+                money[name] = np.where(mine, values, money[name])
         money_ok |= good
     ok &= money_ok
-    rate, plan = _blank_is_null(col["commission_rate"]), _blank_is_null(col["affiliate_plan"])
-    ok &= _null(rate) == _null(plan)
-    ok &= _null(rate) | _valid(pc.match_substring_regex(rate, _RATE))
+    rate, plan = col["commission_rate"], col["affiliate_plan"]
+    rate_given = _valid(pc.not_equal(rate, ""))
+    plan_given = _valid(pc.not_equal(plan, ""))
+    ok &= rate_given == plan_given
+    rate_pattern = re.compile(_RATE)
+    ok &= ~rate_given | _per_value(rate, lambda v: rate_pattern.match(v) is not None)
     quantity = col["quantity"].to_numpy(zero_copy_only=False)
     quantity_given = ~_null(col["quantity"])
     quantity = np.where(quantity_given, np.nan_to_num(quantity, nan=1), 1).astype(np.int64)
@@ -150,14 +202,40 @@ def plain_rows(table: pa.Table, markets: dict[str, str]) -> Frame:
     completed, good = _moments(col["completed_at"], required=False)
     ok &= good & (np.isnat(completed) | (completed >= placed))
     rows = np.flatnonzero(ok)
-    take = pa.array(rows)
-    text = {name: _blank_is_null(col[name]).take(take) for name in KEPT_TEXT}
-    flags = {name: np.asarray(pc.fill_null(col[name], False).take(take).to_numpy(zero_copy_only=False), dtype=bool)
+    every = len(rows) == n
+    take = None if every else pa.array(rows)
+    text = {name: col[name] if every else col[name].take(take) for name in KEPT_TEXT}
+    flags = {name: np.asarray(pc.fill_null(col[name], False).to_numpy(zero_copy_only=False), dtype=bool)[rows]
              for name in FLAG_FIELDS}
-    kept_places = places[rows]
-    money = {name: _minor(text[name], kept_places) for name in ("amount", *COMPONENTS)}
-    return Frame(rows=rows, text=text, flags=flags, money=money, quantity=quantity[rows], placed=placed[rows],
-                 delivered=delivered[rows], completed=completed[rows], places=kept_places)
+    return Frame(rows=rows, text=text, flags=flags, money={k: v[rows] for k, v in money.items()},
+                 quantity=quantity[rows], placed=placed[rows], delivered=delivered[rows], completed=completed[rows],
+                 places=places[rows])
+
+
+def _money(values: pa.Array, places: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(minor units, canonical, given)`` of money text in a currency of ``places``:
+    canonical where Arrow's decimal parser reads the text and writes it back unchanged
+    (``12.50``, never ``12.5`` or ``012.50``), is not negative and is below 10^12."""
+    given = _valid(pc.not_equal(values, ""))
+    try:
+        parsed = pc.cast(values, pa.decimal128(18, places))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # some text is no number: read the plain ones
+        shaped = pc.match_substring_regex(values, money_pattern(places))
+        parsed = pc.cast(pc.if_else(shaped, values, pa.scalar(None, pa.string())), pa.decimal128(18, places))
+    canonical = _valid(pc.equal(pc.cast(parsed, pa.string()), values))
+    words = np.frombuffer(parsed.buffers()[1], dtype=np.int64, count=2 * len(values), offset=parsed.offset * 16)
+    low, high = words[0::2], words[1::2]
+    small = (high == 0) & (low >= 0) & (low < 10 ** (12 + places))
+    plain = canonical & small
+    return np.where(plain, low, 0), plain, given
+
+
+def _per_value(values: pa.Array, test: Any) -> np.ndarray:
+    """``test(text)`` of each row's value, called once per distinct value (null: false)."""
+    encoded = pc.dictionary_encode(values)
+    verdicts = np.array([test(v) for v in encoded.dictionary.to_pylist()] + [False], dtype=bool)
+    indices = encoded.indices.fill_null(len(encoded.dictionary))
+    return np.asarray(verdicts[np.asarray(indices.to_numpy(zero_copy_only=False))])
 
 
 def _valid(mask: Any) -> np.ndarray:
@@ -173,31 +251,26 @@ def _present(values: pa.Array) -> list[str]:
     return [v for v in pc.unique(values).to_pylist() if v is not None]
 
 
-def _blank_is_null(values: pa.Array) -> pa.Array:
-    return pc.if_else(pc.equal(values, ""), pa.scalar(None, values.type), values)
-
-
-def _minor(values: pa.Array, places: np.ndarray) -> np.ndarray:
-    """Canonical money text (or null: zero) as integer minor units."""
-    whole = pc.fill_null(pc.replace_substring(values, ".", ""), "0")
-    return np.asarray(pc.cast(whole, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
 def _moments(values: pa.Array, *, required: bool) -> tuple[np.ndarray, np.ndarray]:
     """``(datetime64[s] values, the rows whose value the columnar path reads)``: a date
-    or a date-time without an offset, a real day (Arrow's parser rolls 2024-02-30 over
-    to March: the day is read back and compared) from FIRST_DAY to LAST_DAY."""
-    values = _blank_is_null(values)
-    absent = _null(values)
-    shaped = _valid(pc.match_substring_regex(values, _MOMENT))
-    day_only = _valid(pc.match_substring_regex(values, _DAY))
-    padded = pc.if_else(pa.array(day_only), pc.binary_join_element_wise(values, "T00:00:00", ""), values)
-    parsed = pc.strptime(padded, format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True)
-    back = pc.strftime(parsed, format="%Y-%m-%dT%H:%M:%S")
-    real = _valid(pc.equal(back, padded))
-    stamps = parsed.to_numpy(zero_copy_only=False).astype("datetime64[s]")
-    days = stamps.astype("datetime64[D]")
-    in_range = (days >= np.datetime64(FIRST_DAY)) & (days <= np.datetime64(LAST_DAY))
-    good = shaped & real & in_range
-    stamps = np.where(good, stamps, np.datetime64("NaT"))
-    return stamps, (good | (absent & (not required)))
+    or a date-time without an offset, a real day from FIRST_DAY to LAST_DAY.  A month of
+    orders has a few dozen distinct dates: each is read once."""
+    encoded = pc.dictionary_encode(values)
+    texts = encoded.dictionary.to_pylist()
+    stamps = np.full(len(texts) + 1, np.datetime64("NaT"), dtype="datetime64[s]")
+    good = np.zeros(len(texts) + 1, dtype=bool)
+    good[-1] = not required  # null: not given
+    for i, text in enumerate(texts):
+        if text == "":
+            good[i] = not required
+            continue
+        if _MOMENT_TEXT.match(text) is None:
+            continue
+        try:
+            when = dt.datetime.fromisoformat(text)
+        except ValueError:  # shaped like a date but not one (2024-02-30)
+            continue
+        if FIRST_DAY <= when.date() <= LAST_DAY:
+            stamps[i], good[i] = np.datetime64(when, "s"), True
+    at = np.asarray(encoded.indices.fill_null(len(texts)).to_numpy(zero_copy_only=False))
+    return stamps[at], good[at]
