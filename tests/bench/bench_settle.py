@@ -341,13 +341,14 @@ def parquet_figures(path: Path) -> Iterator[Figures]:
 
 
 def dask_figures(folder: Path) -> Iterator[Figures]:
-    """The figures of every Parquet statement under ``folder`` (plan sidecars aside), in
-    order_id order: the synthetic orders' ids grow with their line, so this is input order
-    whichever way the run named or cut its files."""
+    """The figures of the Parquet statement parts in ``folder`` (``part-00000.parquet`` and
+    on; ``_plans/``, ``_rejects/`` and the like aside), in order_id order: the synthetic
+    orders' ids grow with their line, so this is input order however the parts were cut."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    files = sorted(p for p in folder.rglob("*.parquet") if not p.name.endswith(".plans.parquet"))
+    files = sorted(p for p in folder.glob("*.parquet")
+                   if not p.name.startswith(("_", ".")) and not p.name.endswith(".plans.parquet"))
     if not files:
         sys.exit(f"the Dask run wrote no Parquet statement under {folder}")
     tables = [pq.read_table(p, columns=_figure_columns(pq.read_schema(p).names)) for p in files]

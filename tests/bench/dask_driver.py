@@ -22,10 +22,11 @@ def main(src: str, out: str, policy: str, workers: int, timing: str) -> None:
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         ready = time.perf_counter()
-        # The call the CLI's `settle --dask SCHEDULER DIR --out OUTDIR` makes (to confirm
-        # against shoppolicy.dask_settle when it lands: the folder as the input, the
-        # cluster's address as the scheduler).
-        settle_dask(src, out, scheduler=cluster.scheduler_address, policy_files=[policy])
+        # The folder as the input (its *.jsonl files, sorted, one task each), the cluster's
+        # address as the scheduler, and Parquet parts (settle_dask writes JSON Lines unless
+        # told), so the run compares with the single process writing Parquet.
+        settle_dask(src, out, scheduler=cluster.scheduler_address, policy_files=[policy],
+                    statement_format="parquet")
         done = time.perf_counter()
     Path(timing).write_text(json.dumps({"cluster_start": ready - start, "settle_dask": done - ready}))
 
