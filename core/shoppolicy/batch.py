@@ -209,7 +209,7 @@ def _chunks(path: str, size: int = CHUNK_BYTES) -> Iterator[tuple[int, int, byte
 # of order) is repaid by more orders, and Arrow parses a chunk on several threads.  A
 # statement whose lines carry their whole trail (some 2 KB an order) takes smaller ones,
 # so that a chunk's lines stay well under 200 MB.
-COLUMNAR_CHUNK_BYTES = 1 << 26
+COLUMNAR_CHUNK_BYTES = 1 << 24
 COLUMNAR_FULL_TRAIL_CHUNK_BYTES = 1 << 23
 
 
@@ -241,18 +241,13 @@ CSV_BLOCK_ROWS = 4000
 def _columnar(engine: Engine, path: str, source: str, fmt: _Formatter, seen: dict[str, int]) -> Iterator[_Block]:
     """The chunks of a JSON Lines file priced a vector at a time; a chunk Arrow cannot
     read line for line, or one repeating an order_id, goes through the row path whole."""
-    from shoppolicy.columnar.frame import read_json_chunk
     from shoppolicy.columnar.ids import OrderIds
     from shoppolicy.columnar.shapes import Known
 
     known = Known()
     order_ids = OrderIds(seen)
     size = COLUMNAR_FULL_TRAIL_CHUNK_BYTES if fmt.fmt == "jsonl" and fmt.trail == "full" else COLUMNAR_CHUNK_BYTES
-    for first, offset, chunk in _chunks(path, min(size, COLUMNAR_CHUNK_BYTES)):
-        if offset == 0:
-            check_start(chunk, source)
-            chunk = chunk.removeprefix(codecs.BOM_UTF8)
-        table = read_json_chunk(chunk)
+    for first, chunk, table, escapes in _read_ahead(path, min(size, COLUMNAR_CHUNK_BYTES), source):
         if table is None or not order_ids.add(table.column("order_id"), first):
             rows, count = _json_rows(first, chunk, source, False)
             yield _settle_block(engine, rows, fmt, count, order_ids.make_exact())
@@ -263,7 +258,37 @@ def _columnar(engine: Engine, path: str, source: str, fmt: _Formatter, seen: dic
             return [row for i in positions for row in iter_json_lines(
                 [split[i]], first + i, source, _loads, _LOADS_REFUSES_SURROGATES)]
 
-        yield settle_table(engine, table, None, first, fmt, known, seen, lines_at, escapes=b"\\" in chunk)
+        yield settle_table(engine, table, None, first, fmt, known, seen, lines_at, escapes=escapes)
+
+
+def _read_ahead(path: str, size: int, source: str) -> Iterator[tuple[int, bytes, pa.Table | None, bool]]:
+    """``(first line, chunk, its Arrow table or None, whether it holds a backslash)`` of
+    each chunk, the next one read and parsed on another thread while this one is priced
+    (Arrow parses without the interpreter's lock, so the two use two cores)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shoppolicy.columnar.frame import read_json_chunk
+
+    chunks = _chunks(path, size)
+
+    def parse() -> tuple[int, bytes, pa.Table | None, bool] | None:
+        found = next(chunks, None)
+        if found is None:
+            return None
+        first, offset, chunk = found
+        if offset == 0:
+            check_start(chunk, source)
+            chunk = chunk.removeprefix(codecs.BOM_UTF8)
+        return first, chunk, read_json_chunk(chunk), b"\\" in chunk
+
+    with ThreadPoolExecutor(1, thread_name_prefix="shoppolicy-read") as pool:
+        pending = pool.submit(parse)
+        while True:
+            item = pending.result()
+            if item is None:
+                return
+            pending = pool.submit(parse)
+            yield item
 
 
 def settle_table(engine: Engine, table: pa.Table, usable: Any, first: int, fmt: _Formatter, known: Known,
@@ -280,7 +305,7 @@ def settle_table(engine: Engine, table: pa.Table, usable: Any, first: int, fmt: 
     markets = {m.id: m.currency for m in engine.markets() if not m.abstract and m.currency}
     frame = plain_rows(table, markets, usable, escapes=escapes)
     priced = price_frame(engine, frame, fmt.line(), known, lines=fmt.fmt != "parquet")
-    taken, lines = priced.ordered_lines()
+    taken, lines = priced.ordered_lines(frame)
     left = np.ones(table.num_rows, dtype=bool)
     left[frame.rows[taken]] = False
     summary = priced.summary
@@ -324,11 +349,11 @@ def _parquet_part(engine: Engine, priced: Any, frame: Any, first: int, others: l
     from shoppolicy.columnar.statement import from_quotes, from_shapes
 
     codes = _codes(engine)
-    part = from_shapes(priced.shapes, frame, first + frame.rows, codes, fmt.plan_id)
-    if others:
-        part = pa.concat_tables([part, from_quotes([q for _, q in others], [n for n, _ in others], codes,
-                                                   fmt.plan_id)])
-    return part.sort_by("line")
+    part = from_shapes(priced.shapes, frame, first + frame.rows, codes, fmt.plan_id)  # in line order
+    if not others:
+        return part
+    rows = from_quotes([q for _, q in others], [n for n, _ in others], codes, fmt.plan_id)
+    return pa.concat_tables([part, rows]).sort_by("line")
 
 
 _CODES: dict[int, list[str]] = {}
@@ -505,7 +530,9 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
         for text, refused, part, count in _serial(engine, input_file, fmt, input_format, arrow):
             if writer is not None:
                 writer.write(text)
-            elif text:  # one write per chunk, not one per 8 KB buffer: statement lines are long (their trail)
+            elif len(text) == 1:  # a chunk's lines at once, not one write per 8 KB buffer
+                sink.write(text[0])
+            elif text:
                 sink.write(b"".join(text))
             for r in refused:
                 _reject(r, source, reject_sink)

@@ -65,9 +65,9 @@ def fraction(value: Decimal) -> tuple[int, int]:
     return (number * 10 ** exponent, 0) if exponent >= 0 else (number, -exponent)
 
 
-def div_half_up(numerator: np.ndarray, divisor: int) -> np.ndarray:
+def div_half_up(numerator: np.ndarray, divisor: int | np.ndarray) -> np.ndarray:
     """``numerator / divisor`` rounded half away from zero (Python's ROUND_HALF_UP)."""
-    if divisor == 1:
+    if isinstance(divisor, int) and divisor == 1:
         return numerator
     size = np.abs(numerator)
     if size.size and int(size.max()) >= _LIMIT:
@@ -76,11 +76,12 @@ def div_half_up(numerator: np.ndarray, divisor: int) -> np.ndarray:
     return np.asarray(np.where(numerator < 0, -whole, whole))
 
 
-def times(values: np.ndarray, factor: int) -> np.ndarray:
+def times(values: np.ndarray, factor: int | np.ndarray) -> np.ndarray:
     """``values × factor`` in int64, refused where it could overflow."""
-    if values.size and factor and int(np.abs(values).max()) >= _LIMIT // abs(factor):
+    most = int(np.abs(factor).max()) if isinstance(factor, np.ndarray) and factor.size else abs(int(factor))
+    if values.size and most and int(np.abs(values).max()) >= _LIMIT // most:
         raise NoVectorForm("a product too large for int64")
-    return values * factor
+    return np.asarray(values * factor)
 
 
 def scaled(values: np.ndarray, rate: Decimal) -> np.ndarray:
@@ -103,22 +104,56 @@ def minor(value: Decimal, places: int) -> int:
 
 
 @attrs.frozen
+class Line:
+    """``round_half_up(base × rate) + fixed``, at most ``cap × quantity``: a fee line, or
+    one end of a missing rate's bounds.  ``base_of`` None: a fixed amount, no base."""
+
+    base_of: Callable[[Money], np.ndarray] | None
+    rate: Decimal
+    fixed: int
+    cap: int | None
+
+    def form(self) -> tuple[Any, ...]:
+        return ("line", self.base_of, self.cap is not None)
+
+
+@attrs.frozen
+class Tax:
+    """``round_half_up(fee × factor / divisor)`` of the fee line ``parent`` (a tax on a
+    fee, TT-FEE-10: ``numerator × rate / denominator`` as one exact fraction)."""
+
+    parent: int
+    factor: int
+    divisor: int
+
+    def form(self) -> tuple[Any, ...]:
+        return ("tax", self.parent)
+
+
+@attrs.frozen
 class FeeOut:
-    """A fee line of a combination: how its amount and base follow from the row."""
+    """A fee line of a combination: its code and how its amount follows from the row."""
 
     code: str
-    amount: Callable[[Money, np.ndarray], tuple[np.ndarray, np.ndarray | None, np.ndarray | None]]
-    """``(money, quantity) -> (amount, base or None, capped mask or None)``"""
+    how: Line | Tax
 
 
 @attrs.frozen
 class GapOut:
-    """A gap of a combination: dated at the placement or the payout basis, with its
-    bounds where the missing rate has a published range."""
+    """A gap of a combination, dated at the placement or the payout basis; ``bounds``:
+    the two ends of a missing rate's published range (``Line``s), a tax on another
+    gap's bounds (``Tax``, ``parent`` the gap's index), or zero both ways (``None``
+    with ``zero``)."""
 
     gap: Gap
     basis_dated: bool
-    bounds: Callable[[Money, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+    bounds: tuple[Line, Line] | Tax | None = None
+    zero: bool = False
+
+    def form(self) -> tuple[Any, ...]:
+        if isinstance(self.bounds, tuple):
+            return ("range", *self.bounds[0].form(), *self.bounds[1].form())
+        return ("tax", self.bounds.parent) if self.bounds is not None else ("zero" if self.zero else "none",)
 
 
 @attrs.frozen
@@ -132,6 +167,12 @@ class Combination:
     currency: str
     places: int
 
+    def form(self) -> tuple[Any, ...]:
+        """What the vectors of the combination's orders are computed by: combinations of one
+        form are priced together, their rates and amounts as per-row parameters."""
+        return (self.market, tuple((f.code, *f.how.form()) for f in self.fees), tuple(g.form() for g in self.gaps),
+                self.creator is not None, tuple((type(r), getattr(r, "party", None)) for r in self.payout_rules))
+
 
 def _percent(fee: PercentFee, order: OrderRecord, places: int, out: list[FeeOut], gaps: list[GapOut]) -> None:
     if fee.payers is not None:
@@ -144,7 +185,7 @@ def _percent(fee: PercentFee, order: OrderRecord, places: int, out: list[FeeOut]
         raise NoVectorForm(f"{fee.code}: a base with no vector form")
     fixed = minor(fee.fixed, places)
     if fee.table is None:
-        out.append(FeeOut(fee.code, lambda m, q: (np.full(len(q), fixed), None, None)))
+        out.append(FeeOut(fee.code, Line(None, Decimal(0), fixed, None)))
         return
     try:
         choice = fee.table.choose(order)
@@ -154,73 +195,71 @@ def _percent(fee: PercentFee, order: OrderRecord, places: int, out: list[FeeOut]
             gaps.extend(GapOut(g, False) for g in shown)
             return
         caps = fee.range_caps or (fee.cap_per_unit, fee.cap_per_unit)
-        ends = [_line(base_of, rate, fixed, cap, places) for rate, cap in zip((gap.low, gap.high), caps, strict=True)]
-
-        def fee_bounds(m: Money, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            low, high = (end(m, q)[0] for end in ends)
-            swap = low > high  # the ends are ordered by amount (each end's own cap may reorder them)
-            return np.where(swap, high, low), np.where(swap, low, high), swap
-
-        gaps.append(GapOut(shown[0], False, lambda m, q: fee_bounds(m, q)[:2]))
+        low, high = (Line(base_of, rate, fixed, minor(cap, places) if cap is not None else None)
+                     for rate, cap in zip((gap.low, gap.high), caps, strict=True))
+        at = len(gaps)
+        gaps.append(GapOut(shown[0], False, (low, high)))
         for addon, shown_gap in zip(fee.gap_addons, shown[1:], strict=True):
-            gaps.append(GapOut(shown_gap, False, _addon_bounds(addon, fee_bounds, places)))
+            if isinstance(addon, TaxOnFee):
+                gaps.append(GapOut(shown_gap, False, _tax(addon, at)))
+            elif isinstance(addon, RefundShareFee):  # nothing without a refund: bounds 0 and 0
+                gaps.append(GapOut(shown_gap, False, None, zero=True))
+            else:
+                raise NoVectorForm(f"{addon.code}: an add-on with no vector form") from None
         return
     cap = fee.cap_per_unit
-    out.append(FeeOut(fee.code, _line(base_of, choice.rate, fixed, cap, places)))
+    at = len(out)
+    out.append(FeeOut(fee.code, Line(base_of, choice.rate, fixed, minor(cap, places) if cap is not None else None)))
     for addon in choice.addons:
         if isinstance(addon, TaxOnFee):
-            out.append(FeeOut(addon.code, _tax(addon, _main(out, fee.code))))
+            out.append(FeeOut(addon.code, _tax(addon, at)))
         elif not isinstance(addon, RefundShareFee):  # a refund share is nothing without a refund
             raise NoVectorForm(f"{addon.code}: an add-on with no vector form")
 
 
-def _main(out: list[FeeOut], code: str) -> Callable[[Money, np.ndarray], tuple[np.ndarray, Any, Any]]:
-    return next(f.amount for f in reversed(out) if f.code == code)
-
-
-def _line(base_of: Callable[[Money], np.ndarray], rate: Decimal, fixed: int, cap: Decimal | None,
-          places: int) -> Callable[[Money, np.ndarray], tuple[np.ndarray, np.ndarray | None, np.ndarray | None]]:
-    cap_minor = minor(cap, places) if cap is not None else None
-
-    def amount(m: Money, q: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        base = base_of(m)
-        value = scaled(base, rate) + fixed
-        if cap_minor is None:
-            return value, base, None
-        ceiling = times(q, cap_minor)
-        capped = value > ceiling
-        return np.where(capped, ceiling, value), base, capped
-
-    return amount
-
-
-def _tax(addon: TaxOnFee, parent: Callable[[Money, np.ndarray], tuple[np.ndarray, Any, Any]],
-         ) -> Callable[[Money, np.ndarray], tuple[np.ndarray, np.ndarray | None, np.ndarray | None]]:
+def _tax(addon: TaxOnFee, parent: int) -> Tax:
     # money(fee × numerator × rate / denominator): exact integers, one rounding at the end
     # (the Decimal path's 28 digits hold these products whole).
     (n, kn), (r, kr), (d, kd) = fraction(addon.numerator), fraction(addon.rate), fraction(addon.denominator)
-
-    def amount(m: Money, q: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        fee = parent(m, q)[0]
-        return div_half_up(times(fee, n * r * 10 ** kd), d * 10 ** (kn + kr)), fee, None
-
-    return amount
+    return Tax(parent, n * r * 10 ** kd, d * 10 ** (kn + kr))
 
 
-def _addon_bounds(addon: Any, fee_bounds: Callable[[Money, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
-                  places: int) -> Callable[[Money, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    if isinstance(addon, RefundShareFee):
-        return lambda m, q: (np.zeros(len(q), dtype=np.int64), np.zeros(len(q), dtype=np.int64))
-    if not isinstance(addon, TaxOnFee):
-        raise NoVectorForm(f"{addon.code}: an add-on with no vector form")
+def lines_of(lines: list[Line], combo: np.ndarray, money: Money, quantity: np.ndarray,
+             ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``(amount, base or None, capped or None)`` of rows whose combination (an index
+    into ``lines``, all of one form) is ``combo``."""
+    first = lines[0]
+    fixed = np.array([x.fixed for x in lines], dtype=np.int64)[combo]
+    if first.base_of is None:
+        return fixed, None, None
+    base = first.base_of(money)
+    rates = [fraction(x.rate) for x in lines]
+    k = max(k for _, k in rates)
+    numerators = np.array([n * 10 ** (k - kx) for n, kx in rates], dtype=object)
+    if any(abs(int(n)) >= _LIMIT for n in numerators):
+        raise NoVectorForm("a rate with too many digits")
+    value = div_half_up(times(base, numerators.astype(np.int64)[combo]), 10 ** k) + fixed
+    if first.cap is None:
+        return value, base, None
+    ceiling = times(quantity, np.array([x.cap for x in lines], dtype=np.int64)[combo])
+    capped = value > ceiling
+    return np.where(capped, ceiling, value), base, capped
 
-    def bounds(m: Money, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        low, high, _ = fee_bounds(m, q)
-        tax = _tax(addon, lambda m2, q2: (low, None, None))(m, q)[0]
-        tax_high = _tax(addon, lambda m2, q2: (high, None, None))(m, q)[0]
-        return tax, tax_high
 
-    return bounds
+def taxes_of(taxes: list[Tax], combo: np.ndarray, fee: np.ndarray) -> np.ndarray:
+    factor = np.array([t.factor for t in taxes], dtype=np.int64)[combo]
+    divisor = np.array([t.divisor for t in taxes], dtype=np.int64)[combo]
+    return div_half_up(times(fee, factor), divisor)
+
+
+def scaled_by(values: np.ndarray, rates: list[Decimal], combo: np.ndarray) -> np.ndarray:
+    """``round_half_up(values × rate)`` with each row's rate ``rates[combo]``."""
+    fractions = [fraction(r) for r in rates]
+    k = max(k for _, k in fractions)
+    numerators = [n * 10 ** (k - kx) for n, kx in fractions]
+    if any(abs(n) >= _LIMIT for n in numerators):
+        raise NoVectorForm("a rate with too many digits")
+    return div_half_up(times(values, np.array(numerators, dtype=np.int64)[combo]), 10 ** k)
 
 
 def combination(engine: Engine, row: dict[str, Any]) -> tuple[OrderRecord, Combination]:
@@ -260,18 +299,23 @@ def combination(engine: Engine, row: dict[str, Any]) -> tuple[OrderRecord, Combi
 # --- the combinations of a frame ----------------------------------------------------------
 
 
-def combination_ids(frame: Frame, engine: Engine) -> tuple[np.ndarray, list[np.ndarray]]:
-    """``(combination of each row, the policy time slices of each row)``."""
+def combination_ids(frame: Frame, engine: Engine) -> tuple[np.ndarray, Callable[[int], tuple[Any, ...]]]:
+    """``(combination of each row, the key of row i's combination)``: the key holds the
+    row's values of :data:`CHOICE_FIELDS` (``""`` read as not given) and the policy time
+    slices of its placement and payout basis, so it names the combination in any table."""
     n = len(frame)
     key = np.zeros(n, dtype=np.int64)
     radix = 1
     parts: list[np.ndarray] = []
+    names: list[list[Any]] = []
     for name in CHOICE_FIELDS:
         if name in FLAG_FIELDS:
             parts.append(frame.flags[name].astype(np.int64))
+            names.append([False, True])
         else:
-            codes = pc.dictionary_encode(frame.text[name], null_encoding="encode").indices
-            parts.append(np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64))
+            encoded = pc.dictionary_encode(frame.text[name], null_encoding="encode")
+            parts.append(np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64))
+            names.append([value or None for value in encoded.dictionary.to_pylist()])
     epochs = slices(frame, engine)
     parts.extend(epochs)
     for part in parts:
@@ -282,7 +326,12 @@ def combination_ids(frame: Frame, engine: Engine) -> tuple[np.ndarray, list[np.n
         key = key + part * radix
         radix *= size
     _, inverse = np.unique(key, return_inverse=True)
-    return inverse.reshape(-1), epochs
+
+    def key_of(i: int) -> tuple[Any, ...]:
+        return (*(values[int(codes[i])] for values, codes in zip(names, parts, strict=False)),
+                *(int(e[i]) for e in epochs))
+
+    return inverse.reshape(-1), key_of
 
 
 def slices(frame: Frame, engine: Engine) -> list[np.ndarray]:
@@ -306,36 +355,59 @@ def payout_day(frame: Frame, market_basis: str) -> np.ndarray:
     return basis.astype("datetime64[D]")
 
 
-Answer = PayoutLine | Gap | None
-
-
 def payout_answers(rules: tuple[Any, ...], order: OrderRecord, creator: CreatorShare | None, basis_field: str,
-                   moments: np.ndarray, memo: dict[object, Answer],
-                   ) -> list[tuple[np.ndarray, np.ndarray]]:
+                   moments: np.ndarray, memo: dict[object, Any]) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per payout rule, for rows like ``order`` whose basis instants are ``moments``:
     ``(kind, date)`` of each row, kind 0 (nothing), 1 (a date) or 2 (a gap, dated at the
-    row's basis day).  ``memo`` keeps each rule's answer by what it depends on (the basis day,
-    the tier and the fields it is keyed by, whether a creator is on the order)."""
-    days = moments.astype("datetime64[D]")
-    distinct, inverse = np.unique(days, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    row's basis day).
+
+    A rule's answer depends on the basis day, the tier and the fields it is keyed by, and
+    whether a creator is on the order (``PayoutDays``): ``memo`` keeps, for each such
+    combination, the answers of a run of days as arrays indexed by day, so the rows of a
+    table are looked up a vector at a time and the rule is asked once per new day."""
+    days = moments.astype("datetime64[D]").astype(np.int64)
+    low, high = int(days.min()), int(days.max())
     out = []
     for rule in rules:
-        kinds = np.zeros(len(distinct), dtype=np.int64)
-        dates = np.zeros(len(distinct), dtype="datetime64[D]")
         depends = (id(rule), creator is None, order.affiliate_plan is None, order.settlement_tier,
                    *(getattr(order, f) for f in getattr(rule, "keyed_by", ())))
-        for i, day in enumerate(distinct.tolist()):
-            found = memo.get((depends, day), memo)
-            if found is memo:
-                when = dt.datetime(day.year, day.month, day.day)
-                moved = attrs.evolve(order, **{basis_field: when})  # type: ignore[arg-type]
-                found = memo[(depends, day)] = rule.apply(moved, creator)
-            if type(found) is PayoutLine:
-                kinds[i], dates[i] = 1, np.datetime64(found.date, "D")
-            elif type(found) is Gap:
-                kinds[i] = 2
-            elif found is not None:
-                raise NoVectorForm(f"{type(rule).__name__} gave {type(found).__name__}")
-        out.append((kinds[inverse], dates[inverse]))
+        known = memo.get(depends)
+        if known is None or low < known[0] or high >= known[0] + len(known[1]):
+            known = memo[depends] = _answer_days(rule, order, creator, basis_field, low, high, known)
+        at = days - known[0]
+        kinds = known[1][at]
+        if (kinds < 0).any():  # days not answered yet inside the run
+            known = memo[depends] = _answer_days(rule, order, creator, basis_field, low, high, known,
+                                                 np.unique(days[kinds < 0]))
+            kinds = known[1][at]
+        out.append((kinds, known[2][at]))
     return out
+
+
+def _answer_days(rule: Any, order: OrderRecord, creator: CreatorShare | None, basis_field: str, low: int,
+                 high: int, known: tuple[int, np.ndarray, np.ndarray] | None, days: np.ndarray | None = None,
+                 ) -> tuple[int, np.ndarray, np.ndarray]:
+    """``(first day, kind per day, date per day)`` covering ``low..high`` and the run
+    ``known`` covered, with the rule asked for ``days`` (default: each day of the
+    table's rows not known yet is asked when first met; kind -1: not asked)."""
+    start, end = low, high + 1
+    if known is not None:
+        start, end = min(start, known[0]), max(end, known[0] + len(known[1]))
+    kinds = np.full(end - start, -1, dtype=np.int64)
+    dates = np.zeros(end - start, dtype="datetime64[D]")
+    if known is not None:
+        kinds[known[0] - start:known[0] - start + len(known[1])] = known[1]
+        dates[known[0] - start:known[0] - start + len(known[1])] = known[2]
+    for day in (days.tolist() if days is not None else []):
+        when = (np.datetime64(day, "D").astype(dt.date))
+        moved = attrs.evolve(order, **{basis_field: dt.datetime(when.year, when.month, when.day)})  # type: ignore[arg-type]
+        found = rule.apply(moved, creator)
+        if type(found) is PayoutLine:
+            kinds[day - start], dates[day - start] = 1, np.datetime64(found.date, "D")
+        elif type(found) is Gap:
+            kinds[day - start] = 2
+        elif found is None:
+            kinds[day - start] = 0
+        else:
+            raise NoVectorForm(f"{type(rule).__name__} gave {type(found).__name__}")
+    return start, kinds, dates

@@ -72,8 +72,11 @@ def read_json_chunk(chunk: bytes) -> pa.Table | None:
             return None
     lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
     starts = chunk.count(b"\n{") + chunk.startswith(b"{")
-    if not lines or starts != lines or chunk.count(b"{") != lines or chunk.count(b"}") != lines:
-        return None  # a nested object, a brace in a text, a line not starting an object: not for Arrow
+    if not lines or starts != lines or chunk.count(b"{") != lines:
+        # A nested object, a brace in a text, a line not starting an object: not for
+        # Arrow.  Otherwise each line starts the one object it holds (Arrow refuses an
+        # object as a value), so Arrow's rows are the lines, one to one.
+        return None
     try:
         table = pa_json.read_json(pa.BufferReader(chunk), read_options=_READ, parse_options=_PARSE)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

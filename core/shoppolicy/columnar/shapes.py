@@ -10,7 +10,6 @@ does not take are returned (``row_path``) for the caller to settle row by row.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -18,17 +17,21 @@ from typing import Any
 import attrs
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from shoppolicy.columnar.figures import (
-    Answer,
     Combination,
+    Line,
     NoVectorForm,
+    Tax,
     combination,
     combination_ids,
+    lines_of,
     payout_answers,
-    scaled,
+    scaled_by,
+    taxes_of,
 )
-from shoppolicy.columnar.frame import CHOICE_FIELDS, COMPONENTS, Frame
+from shoppolicy.columnar.frame import COMPONENTS, Frame
 from shoppolicy.columnar.lines import Template, date_text, money_text, rescale, template
 from shoppolicy.engine import Engine
 from shoppolicy.errors import ShopPolicyError
@@ -44,6 +47,7 @@ class Shape:
     quote: Quote  # the representative's (the first row's) quote
     values: dict[tuple[Any, ...], np.ndarray]  # hole name -> ints (money) or datetime64[D] (dates)
     places: int
+    template: Template | None = None
 
 
 @attrs.define
@@ -51,22 +55,22 @@ class Priced:
     """What pricing a frame gives: each shape's lines (in shape order), the frame rows
     each line belongs to, the rows left to the row path, and the totals."""
 
-    lines: list[pa.Array] = attrs.field(factory=list)
+    lines: bool = False  # whether statement lines are to be made (JSON Lines)
     rows: list[np.ndarray] = attrs.field(factory=list)
     shapes: list[Shape] = attrs.field(factory=list)
     row_path: list[np.ndarray] = attrs.field(factory=list)
     summary: Summary = attrs.field(factory=Summary)
     mismatched: int = 0
+    missing: dict[tuple[str, str, str], list[np.ndarray]] = attrs.field(factory=dict)
 
-    def ordered_lines(self) -> tuple[np.ndarray, pa.Array | None]:
-        """``(frame rows priced, their lines or None when not made)`` in frame order."""
+    def ordered_lines(self, frame: Frame) -> tuple[np.ndarray, pa.Array | None]:
+        """``(frame rows priced, their statement lines, or None when not made)``, in frame order."""
         if not self.rows:
             return np.zeros(0, dtype=np.int64), pa.array([], pa.string())
-        rows = np.concatenate(self.rows)
-        order = np.argsort(rows, kind="stable")
+        rows = np.sort(np.concatenate(self.rows))
         if not self.lines:
-            return rows[order], None
-        return rows[order], pa.concat_arrays(self.lines).take(pa.array(order))
+            return rows, None
+        return rows, frame_lines(self.shapes, frame, rows)
 
 
 @attrs.define
@@ -77,7 +81,7 @@ class Known:
     combinations: dict[tuple[Any, ...], tuple[OrderRecord, Combination, Quote] | Exception] = \
         attrs.field(factory=dict)
     templates: dict[tuple[Any, ...], tuple[Template, Quote]] = attrs.field(factory=dict)
-    answers: dict[object, Answer] = attrs.field(factory=dict)
+    answers: dict[object, Any] = attrs.field(factory=dict)
 
 
 def price_frame(engine: Engine, frame: Frame, line: Callable[[Quote], bytes], known: Known | None = None, *,
@@ -89,14 +93,15 @@ def price_frame(engine: Engine, frame: Frame, line: Callable[[Quote], bytes], kn
     if not len(frame):
         return out
     known = Known() if known is None else known
-    combo_of, epochs = combination_ids(frame, engine)
+    combo_of, key_of = combination_ids(frame, engine)
     order = np.argsort(combo_of, kind="stable")
     cuts = np.flatnonzero(np.diff(combo_of[order])) + 1
+    forms: dict[tuple[Any, ...], list[tuple[np.ndarray, tuple[Any, ...], Found]]] = {}
     for rows in np.split(order, cuts):
-        first = frame.row(int(rows[0]))
-        key = (*(first.get(name) for name in CHOICE_FIELDS), *(int(e[rows[0]]) for e in epochs))
+        key = key_of(int(rows[0]))
         found = known.combinations.get(key)
         if found is None:
+            first = frame.row(int(rows[0]))
             try:
                 order_, comb = combination(engine, first)
                 found = (order_, comb, engine.quote(first))
@@ -106,25 +111,42 @@ def price_frame(engine: Engine, frame: Frame, line: Callable[[Quote], bytes], kn
         if isinstance(found, Exception):
             out.row_path.append(rows)  # the row path prices or refuses them, each with its own words
             continue
+        stale = tuple(e for e in found[2].trail if e.stale_from is not None)
+        forms.setdefault((found[1].form(), len(stale)), []).append((rows, key, found))
+    for members in forms.values():
         try:
-            _combination(engine, frame, rows, key, found, line, known, out, lines)
+            _form(engine, frame, members, line, known, out, lines)
         except (NoVectorForm, ShopPolicyError, ArithmeticError, ValueError, TypeError, KeyError):
-            out.row_path.append(rows)
+            out.row_path.extend(rows for rows, _, _ in members)
+    count_missing(out.summary, out.missing)
     return out
 
 
-def _combination(engine: Engine, frame: Frame, rows: np.ndarray, combo: tuple[Any, ...],
-                 found: tuple[OrderRecord, Combination, Quote], line: Callable[[Quote], bytes], known: Known,
-                 out: Priced, want_lines: bool) -> None:
-    order, comb, first_quote = found
+Found = tuple[OrderRecord, Combination, Quote]
+
+
+def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[Any, ...], Found]],
+          line: Callable[[Quote], bytes], known: Known, out: Priced, want_lines: bool) -> None:
+    """Price the rows of combinations of one form together: each combination's rates,
+    fixed amounts and caps become per-row parameters of one vector computation."""
+    rows = np.concatenate([r for r, _, _ in members])
+    combo = np.repeat(np.arange(len(members)), [len(r) for r, _, _ in members])
+    combs = [found[1] for _, _, found in members]
+    head = combs[0]
     money = {name: values[rows] for name, values in frame.money.items()}
     quantity = frame.quantity[rows]
     values: dict[tuple[Any, ...], np.ndarray] = {}
     bits: list[np.ndarray] = []
     capped_bits: list[np.ndarray] = []
     total = np.zeros(len(rows), dtype=np.int64)
-    for j, fee in enumerate(comb.fees):
-        amount, base, capped = fee.amount(money, quantity)
+    amounts: list[np.ndarray] = []
+    for j, fee in enumerate(head.fees):
+        hows = [c.fees[j].how for c in combs]
+        if isinstance(fee.how, Line):
+            amount, base, capped = lines_of(hows, combo, money, quantity)  # type: ignore[arg-type]
+        else:
+            amount, base, capped = taxes_of(hows, combo, amounts[fee.how.parent]), amounts[fee.how.parent], None  # type: ignore[arg-type]
+        amounts.append(amount)
         values[("fee_amount", j)] = amount
         if base is not None:
             values[("fee_base", j)] = base
@@ -134,9 +156,9 @@ def _combination(engine: Engine, frame: Frame, rows: np.ndarray, combo: tuple[An
         total += amount
     values[("total",)] = total
     commission = np.zeros(len(rows), dtype=np.int64)
-    if comb.creator is not None:
-        commission = scaled(money["amount"], comb.creator.rate)
-        take = scaled(commission, comb.take)
+    if head.creator is not None:
+        commission = scaled_by(money["amount"], [c.creator.rate for c in combs], combo)  # type: ignore[union-attr]
+        take = scaled_by(commission, [c.take for c in combs], combo)
         values[("commission",)], values[("take",)], values[("receives",)] = commission, take, commission - take
     values[("net",)] = money["amount"] - total - commission
     values[("amount",)] = money["amount"]
@@ -147,49 +169,73 @@ def _combination(engine: Engine, frame: Frame, rows: np.ndarray, combo: tuple[An
                                                + money["buyer_shipping"] + money["tax"])
         for name in COMPONENTS:
             values[("pass", name)] = money[name]
-    fee_gaps: list[tuple[Any, np.ndarray | None, np.ndarray | None]] = []
-    for gap in comb.gaps:
-        low, high = gap.bounds(money, quantity) if gap.bounds is not None else (None, None)
-        fee_gaps.append((gap, low, high))
-    market = engine.market(comb.market)
+    bounds: list[tuple[np.ndarray, np.ndarray] | None] = []
+    for k, gap in enumerate(head.gaps):
+        if isinstance(gap.bounds, tuple):
+            low = lines_of([c.gaps[k].bounds[0] for c in combs], combo, money, quantity)[0]  # type: ignore[index]
+            high = lines_of([c.gaps[k].bounds[1] for c in combs], combo, money, quantity)[0]  # type: ignore[index]
+            swap = low > high  # the ends are ordered by amount (each end's own cap may reorder them)
+            bounds.append((np.where(swap, high, low), np.where(swap, low, high)))
+        elif isinstance(gap.bounds, Tax):
+            ends = bounds[gap.bounds.parent]
+            assert ends is not None
+            taxes = [c.gaps[k].bounds for c in combs]
+            bounds.append((taxes_of(taxes, combo, ends[0]), taxes_of(taxes, combo, ends[1])))  # type: ignore[arg-type]
+        elif gap.zero:
+            zeros = np.zeros(len(rows), dtype=np.int64)
+            bounds.append((zeros, zeros))
+        else:
+            bounds.append(None)
+    market = engine.market(head.market)
     basis = frame.delivered[rows] if market.payout_basis == "delivered_at" else frame.completed[rows]
-    answers = payout_answers(comb.payout_rules, order, comb.creator, market.payout_basis, basis, known.answers) \
-        if comb.payout_rules else []
+    answers = _payouts(members, combo, basis, market.payout_basis, known)
     for kinds, _ in answers:
         bits += [kinds == 1, kinds == 2]
     placed = frame.placed[rows]
-    for entry in first_quote.trail:  # figures resting on old knowledge: by the order's date
-        if entry.stale_from is not None:
-            bits.append(placed >= np.datetime64(entry.stale_from, "s"))
+    stale_from = [[e.stale_from for e in found[2].trail if e.stale_from is not None] for _, _, found in members]
+    for e in range(len(stale_from[0])):  # figures resting on old knowledge: by the order's date
+        since = np.array([np.datetime64(s[e], "s") for s in stale_from])[combo]
+        bits.append(placed >= since)
     if len(bits) > 42:
         raise NoVectorForm("too many ways for orders of one combination to differ")
-    key = np.zeros(len(rows), dtype=np.int64)
+    key = combo.astype(np.int64) << 42
     for i, bit in enumerate(bits):
         key |= bit.astype(np.int64) << i
     if capped_bits:  # a capped fee's note names the order's quantity ("capped at 5.00 × 3 unit(s)")
-        key |= np.where(np.any(capped_bits, axis=0), quantity, 0).astype(np.int64) << 42
+        key = _with_quantity(key, capped_bits, quantity)
     shapes, first_of, shape_of = np.unique(key, return_index=True, return_inverse=True)
     shape_of = shape_of.reshape(-1)
     placed_day = placed.astype("datetime64[D]")
     basis_day = basis.astype("datetime64[D]")
+    # What the shapes give is kept aside and added to ``out`` only once every shape is
+    # done: a form that raises half way goes to the row path whole, counted once.
+    priced: list[Shape] = []
+    left: list[np.ndarray] = []
+    mismatched = 0
+    sorted_by_shape = np.argsort(shape_of, kind="stable")
+    bounds_at = np.searchsorted(shape_of[sorted_by_shape], np.arange(len(shapes) + 1))
     for s in range(len(shapes)):
-        mine = np.flatnonzero(shape_of == s) if len(shapes) > 1 else np.arange(len(rows))
+        mine = sorted_by_shape[bounds_at[s]:bounds_at[s + 1]]
         at = int(first_of[s])
-        made = known.templates.get((combo, int(shapes[s])))
+        member = int(combo[at])
+        _, combo_key, found = members[member]
+        comb = found[1]
+        shape_key = (combo_key, tuple(bool(b[at]) for b in bits),
+                     int(quantity[at]) if any(b[at] for b in capped_bits) else 0)
+        made = known.templates.get(shape_key)
         quote = made[1] if made is not None else engine.quote(frame.row(int(rows[at])))
         shape_values = {name: v[mine] for name, v in values.items()}
-        rules = comb.payout_rules
-        merchant = _first(answers, rules, "merchant", at)
-        creator = _first(answers, rules, "creator", at)
+        merchant = _first(answers, comb.payout_rules, "merchant", at)
+        creator = _first(answers, comb.payout_rules, "creator", at)
         if merchant is not None:
             shape_values[("payout",)] = merchant[mine]
         if creator is not None:
             shape_values[("creator_payout",)] = creator[mine]
         k = 0
-        for gap, low, high in fee_gaps:
+        for gap, ends in zip(head.gaps, bounds, strict=True):
             shape_values[("gap_date", k)] = placed_day[mine] if not gap.basis_dated else basis_day[mine]
-            if low is not None and high is not None:
-                shape_values[("gap_low", k)], shape_values[("gap_high", k)] = low[mine], high[mine]
+            if ends is not None:
+                shape_values[("gap_low", k)], shape_values[("gap_high", k)] = ends[0][mine], ends[1][mine]
             k += 1
         for kinds, _ in answers:
             if kinds[at] == 2:
@@ -197,27 +243,61 @@ def _combination(engine: Engine, frame: Frame, rows: np.ndarray, combo: tuple[An
                 k += 1
         shape = Shape(rows[mine], quote, shape_values, comb.places)
         if k != len(quote.gaps) or len(comb.fees) != len(quote.fees):
-            out.row_path.append(shape.rows)
-            out.mismatched += 1
+            left.append(shape.rows)
+            mismatched += 1
             continue
         shaped = made[0] if made is not None else template(quote, line)
         if made is None:  # a new shape: its representative's line is checked against the row path's own
             first_only = Shape(shape.rows[:1], quote, {k: v[:1] for k, v in shape_values.items()}, comb.places)
             probe = fill(first_only, frame, shaped)
             if probe is None or probe[0].as_py().encode() != line(quote):
-                out.row_path.append(shape.rows)
-                out.mismatched += 1
+                left.append(shape.rows)
+                mismatched += 1
                 continue
-            known.templates[(combo, int(shapes[s]))] = (shaped, quote)
-        if want_lines:
-            lines = fill(shape, frame, shaped)
-            if lines is None:  # a figure with more places than the representative's text shows
-                out.row_path.append(shape.rows)
-                continue
-            out.lines.append(lines)
+            known.templates[shape_key] = (shaped, quote)
+        shape.template = shaped
+        if want_lines and not _shown_exactly(shape):
+            left.append(shape.rows)  # a figure with more places than the representative's text shows
+            continue
+        priced.append(shape)
+    out.row_path.extend(left)
+    out.mismatched += mismatched
+    for shape in priced:
+        out.lines = out.lines or want_lines
         out.rows.append(shape.rows)
         out.shapes.append(shape)
-        add(out.summary, shape, comb)
+        add(out.summary, shape, shape.quote, out.missing)
+
+
+def _with_quantity(key: np.ndarray, capped: list[np.ndarray], quantity: np.ndarray) -> np.ndarray:
+    """``key`` told apart by quantity where a fee is capped (its note names the quantity)."""
+    _, key = np.unique(key, return_inverse=True)
+    return np.asarray(key.reshape(-1).astype(np.int64) << 21 | np.where(np.any(capped, axis=0), quantity, 0))
+
+
+def _payouts(members: list[tuple[np.ndarray, tuple[Any, ...], Found]], combo: np.ndarray, basis: np.ndarray,
+             basis_field: str, known: Known) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per payout rule position, ``(kind, date)`` of each row (see :func:`payout_answers`):
+    combinations whose answers depend on the same inputs are looked up together."""
+    rules = members[0][2][1].payout_rules
+    out = []
+    for position in range(len(rules)):
+        kinds = np.zeros(len(combo), dtype=np.int64)
+        dates = np.zeros(len(combo), dtype="datetime64[D]")
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for m, (_, _, (order, comb, _)) in enumerate(members):
+            rule = comb.payout_rules[position]
+            depends = (id(rule), comb.creator is None, order.affiliate_plan is None, order.settlement_tier,
+                       *(getattr(order, f) for f in getattr(rule, "keyed_by", ())))
+            groups.setdefault(depends, []).append(m)
+        for ms in groups.values():
+            mine = np.isin(combo, ms) if len(groups) > 1 else slice(None)
+            order, comb, _ = members[ms[0]][2]
+            found = payout_answers((comb.payout_rules[position],), order, comb.creator, basis_field, basis[mine],
+                                   known.answers)[0]
+            kinds[mine], dates[mine] = found
+        out.append((kinds, dates))
+    return out
 
 
 def _first(answers: list[tuple[np.ndarray, np.ndarray]], rules: tuple[Any, ...], party: str,
@@ -230,6 +310,7 @@ def _first(answers: list[tuple[np.ndarray, np.ndarray]], rules: tuple[Any, ...],
 
 
 def fill(shape: Shape, frame: Frame, made: Template) -> pa.Array | None:
+    """The lines of one shape (its representative's, to check it against the row path)."""
     texts: dict[tuple[Any, ...], pa.Array] = {}
     for name, places in made.holes:
         if name in texts:
@@ -250,14 +331,96 @@ def fill(shape: Shape, frame: Frame, made: Template) -> pa.Array | None:
     return made.fill(lambda name, places: texts[name])
 
 
-def add(summary: Summary, shape: Shape, comb: Combination) -> None:
-    """Count a shape's orders as :meth:`Summary.add` counts each."""
-    quote, values, n = shape.quote, shape.values, len(shape.rows)
+def _shown_exactly(shape: Shape) -> bool:
+    """Whether every hole of the shape's template has its values (in as many places as
+    the representative's text shows, without losing a digit)."""
+    assert shape.template is not None
+    for name, places in shape.template.holes:
+        if name == ("order_id",):
+            continue
+        found = shape.values.get(name)
+        if found is None:
+            return False
+        if found.dtype.kind != "M" and places is not None and rescale(found, shape.places, places) is None:
+            return False
+    return True
+
+
+def frame_lines(shapes: list[Shape], frame: Frame, rows: np.ndarray) -> pa.Array:
+    """The statement lines of the frame ``rows`` (sorted; every shape's rows among them),
+    in that order, made by one Arrow join over the whole frame: slot ``j`` of every
+    line is its shape's ``j``-th fragment, then its ``j``-th value."""
+    at = np.empty(len(frame), dtype=np.int64)
+    at[rows] = np.arange(len(rows))
+    shape_of = np.zeros(len(rows), dtype=np.int64)
+    places_of = [shape.places for shape in shapes]
+    slots = max(len(shape.template.order) for shape in shapes if shape.template is not None)
+    for k, shape in enumerate(shapes):
+        shape_of[at[shape.rows]] = k
+    index = pa.array(shape_of)
+    parts: list[Any] = []
+    for j in range(slots + 1):
+        fragments = [s.template.fragments[j] if s.template is not None and j < len(s.template.fragments) else ""
+                     for s in shapes]
+        parts.append(fragments[0] if len(set(fragments)) == 1 else pa.array(fragments).take(index))
+        if j == slots:
+            break
+        parts.append(_slot_text(shapes, j, at, rows, frame, places_of))
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def _slot_text(shapes: list[Shape], j: int, at: np.ndarray, rows: np.ndarray, frame: Frame,
+               places_of: list[int]) -> Any:
+    """The text of every line's ``j``-th value: money (by its places), a date, the
+    order id, or nothing (a line with fewer values)."""
+    n = len(rows)
+    money = np.zeros(n, dtype=np.int64)
+    shown = np.full(n, -1, dtype=np.int64)  # places of a money value; -1: not money
+    dates = np.zeros(n, dtype="datetime64[D]")
+    is_date = np.zeros(n, dtype=bool)
+    is_id = np.zeros(n, dtype=bool)
+    for k, shape in enumerate(shapes):
+        made = shape.template
+        assert made is not None
+        if j >= len(made.order):
+            continue
+        name, places = made.holes[made.order[j]]
+        where = at[shape.rows]
+        if name == ("order_id",):
+            is_id[where] = True
+            continue
+        values = shape.values[name]
+        if values.dtype.kind == "M":
+            dates[where], is_date[where] = values, True
+            continue
+        digits = places if places is not None else places_of[k]
+        exact = rescale(values, shape.places, digits)
+        assert exact is not None  # checked when the shape was made (_shown_exactly)
+        money[where], shown[where] = exact, digits
+    texts: Any = ""
+    for digits in np.unique(shown[shown >= 0]).tolist():
+        mine = shown == digits
+        text = money_text(money, digits)
+        texts = text if isinstance(texts, str) and mine.all() else pc.if_else(pa.array(mine), text, texts)
+    if is_date.any():
+        text = date_text(dates)
+        texts = text if is_date.all() else pc.if_else(pa.array(is_date), text, texts)
+    if is_id.any():
+        ids = frame.text["order_id"] if len(rows) == len(frame) else frame.text["order_id"].take(pa.array(rows))
+        texts = ids if is_id.all() else pc.if_else(pa.array(is_id), ids, texts)
+    return texts
+
+
+def add(summary: Summary, shape: Shape, quote: Quote,
+        pending: dict[tuple[str, str, str], list[np.ndarray]]) -> None:
+    """Count a shape's orders as :meth:`Summary.add` counts each (the days each missing
+    key is needed go to ``pending``, for :func:`count_missing`)."""
+    values, n = shape.values, len(shape.rows)
     unit = Decimal(1).scaleb(-shape.places)
     summary.accepted += n
-    totals = summary.totals.get((comb.market, comb.currency))
+    totals = summary.totals.get((quote.market, quote.currency))
     if totals is None:
-        totals = summary.totals[(comb.market, comb.currency)] = Totals()
+        totals = summary.totals[(quote.market, quote.currency)] = Totals()
     amount = int(values[("amount",)].sum())
     totals.orders += n
     totals.amount += amount * unit
@@ -277,9 +440,15 @@ def add(summary: Summary, shape: Shape, comb: Combination) -> None:
     for k, gap in enumerate(quote.gaps):
         last[(gap.market, gap.rule, gap.key)] = k
     for where, k in last.items():
+        pending.setdefault(where, []).append(values[("gap_date", k)])
+
+
+def count_missing(summary: Summary, pending: dict[tuple[str, str, str], list[np.ndarray]]) -> None:
+    """Count the orders each missing key blocks, by day, from the days the shapes gathered."""
+    for where, days in pending.items():
         found = summary.missing.get(where)
         if found is None:
             found = summary.missing[where] = Missing()
-        days, counts = np.unique(values[("gap_date", k)], return_counts=True)
-        for day, count in zip(days.tolist(), counts.tolist(), strict=True):
-            found.count(day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)), count)
+        distinct, counts = np.unique(np.concatenate(days), return_counts=True)
+        for day, count in zip(distinct.tolist(), counts.tolist(), strict=True):
+            found.count(day, count)

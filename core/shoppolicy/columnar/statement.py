@@ -121,6 +121,7 @@ def from_shapes(shapes: Sequence[Shape], frame: Frame, lines: np.ndarray, codes:
                  "complete": [not s.quote.gaps for s in shapes], "gaps": [gaps_text(s.quote) for s in shapes],
                  "plan_id": [plan_id(s.quote.trail) for s in shapes]}
     columns: list[pa.Array] = []
+    absent: dict[pa.DataType, pa.Array] = {}  # one all-null column, shared by the fee codes no row has
     for field in target:
         name = field.name
         if name == "line":
@@ -136,7 +137,10 @@ def from_shapes(shapes: Sequence[Shape], frame: Frame, lines: np.ndarray, codes:
             columns.append(pa.Array.from_buffers(MONEY, len(order), [pa.array(known[name][order]).buffers()[1],
                                                                     values.buffers()[1]]))
         else:
-            columns.append(pa.nulls(len(order), field.type))
+            nulls = absent.get(field.type)
+            if nulls is None:
+                nulls = absent[field.type] = pa.nulls(len(order), field.type)
+            columns.append(nulls)
     return pa.table(columns, schema=target)
 
 
