@@ -526,19 +526,21 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
         reject_sink = reject_file.stream if reject_file is not None else None
         writer = _ParquetSink(engine, sink, fmt) if kind == "parquet" else None
         sink.write(fmt.header())
+        behind = _Behind(stack)
         rows = 0
         for text, refused, part, count in _serial(engine, input_file, fmt, input_format, arrow):
             if writer is not None:
-                writer.write(text)
+                behind.submit(writer.write, text)
             elif len(text) == 1:  # a chunk's lines at once, not one write per 8 KB buffer
-                sink.write(text[0])
+                behind.submit(sink.write, text[0])
             elif text:
-                sink.write(b"".join(text))
+                behind.submit(sink.write, b"".join(text))
             for r in refused:
                 _reject(r, source, reject_sink)
             total.merge(part)
             rows += count
             bar.tick(rows)
+        behind.wait()
         bar.done(rows)
         if writer is not None:
             writer.close()
@@ -551,6 +553,27 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
     if summary is not None:
         summary.merge(total)
     return EXIT_REJECTED if total.rejected or total.incomplete else 0
+
+
+class _Behind:
+    """Statement writes done on another thread, in order and one at a time: a chunk is
+    written (Arrow and the file system work without the interpreter's lock) while the
+    next one is priced.  A write's error is raised at the next write or at :meth:`wait`."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="shoppolicy-write"))
+        self.pending: Any = None
+
+    def submit(self, write: Callable[[Any], Any], data: Any) -> None:
+        self.wait()
+        self.pending = self.pool.submit(write, data)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
 
 
 class _ParquetSink:

@@ -208,7 +208,8 @@ def plain_rows(table: pa.Table, markets: dict[str, str], usable: np.ndarray | No
     every = len(rows) == n
     take = None if every else pa.array(rows)
     text = {name: col[name] if every else col[name].take(take) for name in KEPT_TEXT}
-    flags = {name: np.asarray(pc.fill_null(col[name], False).to_numpy(zero_copy_only=False), dtype=bool)[rows]
+    flags = {name: np.zeros(len(rows), dtype=bool) if col[name].null_count == n else
+             np.asarray(pc.fill_null(col[name], False).to_numpy(zero_copy_only=False), dtype=bool)[rows]
              for name in FLAG_FIELDS}
     return Frame(rows=rows, text=text, flags=flags, money={k: v[rows] for k, v in money.items()},
                  quantity=quantity[rows], placed=placed[rows], delivered=delivered[rows], completed=completed[rows],
@@ -219,6 +220,9 @@ def _money(values: pa.Array, places: int) -> tuple[np.ndarray, np.ndarray, np.nd
     """``(minor units, canonical, given)`` of money text in a currency of ``places``:
     canonical where Arrow's decimal parser reads the text and writes it back unchanged
     (``12.50``, never ``12.5`` or ``012.50``), is not negative and is below 10^12."""
+    if values.null_count == len(values):  # not given on any row (as most price components)
+        nothing = np.zeros(len(values), dtype=bool)
+        return np.zeros(len(values), dtype=np.int64), nothing, nothing
     given = _valid(pc.not_equal(values, ""))
     try:
         parsed = pc.cast(values, pa.decimal128(18, places))

@@ -23,7 +23,7 @@ class OrderIds:
     def __init__(self, seen: dict[str, int]) -> None:
         self.seen = seen
         self.exact = False
-        self._hashes: list[np.ndarray] = []
+        self._hashes = np.zeros(0, dtype=np.uint64)
         self._kept: list[tuple[int, pa.Array]] = []
 
     def add(self, ids: pa.Array, first: int) -> bool:
@@ -34,8 +34,9 @@ class OrderIds:
             hashes = _hashes(ids)
             if hashes is not None:
                 ordered = np.sort(hashes)
-                if not (ordered[1:] == ordered[:-1]).any() and not any(_meets(old, ordered) for old in self._hashes):
-                    self._hashes.append(ordered)
+                if not (ordered[1:] == ordered[:-1]).any() and not _meets(self._hashes, ordered):
+                    # One sorted array of every hash so far: two sorted runs merge in linear time.
+                    self._hashes = np.sort(np.concatenate([self._hashes, ordered]), kind="stable")
                     self._kept.append((first, ids))
                     return True
             self._make_exact()
@@ -58,7 +59,7 @@ class OrderIds:
             for i, order_id in enumerate(ids.to_pylist()):
                 if seen.get(order_id, first + i) >= first + i:
                     seen[order_id] = first + i
-        self._kept, self._hashes, self.exact = [], [], True
+        self._kept, self._hashes, self.exact = [], np.zeros(0, dtype=np.uint64), True
 
     def make_exact(self) -> dict[str, int]:
         if not self.exact:
