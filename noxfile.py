@@ -63,7 +63,8 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def types(session: nox.Session) -> None:
     """mypy --strict on the core package."""
-    session.install(*LOCAL_PACKAGES, "orjson>=3.9", "mypy>=1.10", "pytest>=8", "hypothesis>=6.100")
+    session.install(*LOCAL_PACKAGES, "orjson>=3.9", "mypy>=1.10", "pytest>=8", "hypothesis>=6.100",
+                    "numpy>=1.24", "pyarrow>=14")
     session.run("mypy", "--strict", "core/shoppolicy")
 
 

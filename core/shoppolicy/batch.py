@@ -214,12 +214,12 @@ COLUMNAR_FULL_TRAIL_CHUNK_BYTES = 1 << 23
 
 
 def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None, columnar: bool,
-            ) -> Iterator[_Block]:
+            ahead: bool = True) -> Iterator[_Block]:
     seen: dict[str, int] = {}  # the first line of each order_id
     if detect_format(path, input_format) == "jsonl":
         source = "<stdin>" if path == "-" else path
         if columnar and fmt.fmt != "csv":
-            yield from _columnar(engine, path, source, fmt, seen)
+            yield from _columnar(engine, path, source, fmt, seen, ahead)
             return
         for first, offset, chunk in _chunks(path):
             rows, count = _json_rows(first, chunk, source, offset == 0)
@@ -238,16 +238,18 @@ def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None
 CSV_BLOCK_ROWS = 4000
 
 
-def _columnar(engine: Engine, path: str, source: str, fmt: _Formatter, seen: dict[str, int]) -> Iterator[_Block]:
+def _columnar(engine: Engine, path: str, source: str, fmt: _Formatter, seen: dict[str, int],
+              ahead: bool = True) -> Iterator[_Block]:
     """The chunks of a JSON Lines file priced a vector at a time; a chunk Arrow cannot
-    read line for line, or one repeating an order_id, goes through the row path whole."""
+    read line for line, or one repeating an order_id, goes through the row path whole.
+    ``ahead``: the next chunk is read and parsed on another thread meanwhile."""
     from shoppolicy.columnar.ids import OrderIds
     from shoppolicy.columnar.shapes import Known
 
     known = Known()
     order_ids = OrderIds(seen)
     size = COLUMNAR_FULL_TRAIL_CHUNK_BYTES if fmt.fmt == "jsonl" and fmt.trail == "full" else COLUMNAR_CHUNK_BYTES
-    for first, chunk, table, escapes in _read_ahead(path, min(size, COLUMNAR_CHUNK_BYTES), source):
+    for first, chunk, table, escapes in _read_ahead(path, min(size, COLUMNAR_CHUNK_BYTES), source, ahead):
         if table is None or not order_ids.add(table.column("order_id"), first):
             rows, count = _json_rows(first, chunk, source, False)
             yield _settle_block(engine, rows, fmt, count, order_ids.make_exact())
@@ -261,10 +263,12 @@ def _columnar(engine: Engine, path: str, source: str, fmt: _Formatter, seen: dic
         yield settle_table(engine, table, None, first, fmt, known, seen, lines_at, escapes=escapes)
 
 
-def _read_ahead(path: str, size: int, source: str) -> Iterator[tuple[int, bytes, pa.Table | None, bool]]:
+def _read_ahead(path: str, size: int, source: str,
+                ahead: bool = True) -> Iterator[tuple[int, bytes, pa.Table | None, bool]]:
     """``(first line, chunk, its Arrow table or None, whether it holds a backslash)`` of
     each chunk, the next one read and parsed on another thread while this one is priced
-    (Arrow parses without the interpreter's lock, so the two use two cores)."""
+    (Arrow parses without the interpreter's lock, so the two use two cores); with
+    ``ahead`` false, each in turn on this thread."""
     from concurrent.futures import ThreadPoolExecutor
 
     from shoppolicy.columnar.frame import read_json_chunk
@@ -281,6 +285,9 @@ def _read_ahead(path: str, size: int, source: str) -> Iterator[tuple[int, bytes,
             chunk = chunk.removeprefix(codecs.BOM_UTF8)
         return first, chunk, read_json_chunk(chunk), b"\\" in chunk
 
+    if not ahead:
+        yield from iter(parse, None)
+        return
     with ThreadPoolExecutor(1, thread_name_prefix="shoppolicy-read") as pool:
         pending = pool.submit(parse)
         while True:
@@ -485,7 +492,8 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
     ``trail="ref"``: each JSON line names its plan instead of carrying its explanation
     trail, and the trails are written once per plan beside the statement
     (:func:`plans_path`); a Parquet statement always works so.  ``jobs``: the CPU
-    threads Arrow may use (default: all).  ``summary``: a :class:`Summary` the batch's
+    threads Arrow may use (default: all); ``jobs=1`` reads, prices and writes on this
+    thread alone.  ``summary``: a :class:`Summary` the batch's
     totals are added to.  The statement, the plans and the rejects are written beside
     their targets under temporary names, renamed when the batch ends (:class:`_Output`).
     """
@@ -526,9 +534,10 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
         reject_sink = reject_file.stream if reject_file is not None else None
         writer = _ParquetSink(engine, sink, fmt) if kind == "parquet" else None
         sink.write(fmt.header())
-        behind = _Behind(stack)
+        one_thread = jobs == 1  # --jobs 1: no thread beside the main one, as a loop of its own
+        behind = _Behind(stack, enabled=not one_thread)
         rows = 0
-        for text, refused, part, count in _serial(engine, input_file, fmt, input_format, arrow):
+        for text, refused, part, count in _serial(engine, input_file, fmt, input_format, arrow, not one_thread):
             if writer is not None:
                 behind.submit(writer.write, text)
             elif len(text) == 1:  # a chunk's lines at once, not one write per 8 KB buffer
@@ -560,15 +569,19 @@ class _Behind:
     written (Arrow and the file system work without the interpreter's lock) while the
     next one is priced.  A write's error is raised at the next write or at :meth:`wait`."""
 
-    def __init__(self, stack: ExitStack) -> None:
+    def __init__(self, stack: ExitStack, *, enabled: bool = True) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        self.pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="shoppolicy-write"))
+        self.pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="shoppolicy-write")) \
+            if enabled else None
         self.pending: Any = None
 
     def submit(self, write: Callable[[Any], Any], data: Any) -> None:
         self.wait()
-        self.pending = self.pool.submit(write, data)
+        if self.pool is None:
+            write(data)
+        else:
+            self.pending = self.pool.submit(write, data)
 
     def wait(self) -> None:
         if self.pending is not None:
