@@ -18,6 +18,7 @@ import codecs
 import csv
 import gc
 import io
+import itertools
 import json
 import os
 import secrets
@@ -35,7 +36,7 @@ from shoppolicy.errors import InputError, ShopPolicyError
 from shoppolicy.model import OrderRecord, Quote
 from shoppolicy.money import quantum
 from shoppolicy.orders import structure_order
-from shoppolicy.records import Row, check_start, detect_format, iter_json_lines, read_records
+from shoppolicy.records import Row, check_start, detect_format, iter_csv, iter_json_lines, read_records
 from shoppolicy.settle import Rejected, Summary, settle_each
 
 if TYPE_CHECKING:
@@ -225,8 +226,15 @@ def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None
             rows, count = _json_rows(first, chunk, source, offset == 0)
             yield _settle_block(engine, rows, fmt, count, seen)
         return
+    if columnar and fmt.fmt != "csv":
+        yield from _columnar_csv(engine, path, fmt, seen)
+        return
+    yield from _csv_blocks(engine, read_records(path, "csv", OrderRecord), fmt, seen)
+
+
+def _csv_blocks(engine: Engine, rows: Iterable[Row], fmt: _Formatter, seen: dict[str, int]) -> Iterator[_Block]:
     block: list[Row] = []
-    for row in read_records(path, "csv", OrderRecord):
+    for row in rows:
         block.append(row)
         if len(block) == CSV_BLOCK_ROWS:
             yield _settle_block(engine, block, fmt, len(block), seen)
@@ -236,6 +244,86 @@ def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None
 
 
 CSV_BLOCK_ROWS = 4000
+
+
+def _columnar_csv(engine: Engine, path: str, fmt: _Formatter, seen: dict[str, int]) -> Iterator[_Block]:
+    """A CSV file priced a vector at a time: its header checked by the row path's reader,
+    then chunks of whole lines read by Arrow's CSV reader (every value as text).  A chunk
+    with a quote (a cell may then span lines), a blank line or anything Arrow does not
+    read line for line sends the rest of the file to the row path's reader, which
+    follows quotes across lines; a row the columnar path does not take is read from its
+    own line by that reader too."""
+    from shoppolicy.columnar.frame import as_orders
+    from shoppolicy.columnar.ids import OrderIds
+    from shoppolicy.columnar.shapes import Known
+
+    source = "<stdin>" if path == "-" else path
+    known = Known()
+    order_ids = OrderIds(seen)
+    chunks = _chunks(path, COLUMNAR_CHUNK_BYTES)
+    header = b""
+    for first, offset, chunk in chunks:
+        if offset == 0:
+            check_start(chunk, source)
+            chunk = chunk.removeprefix(codecs.BOM_UTF8)
+            header, _, chunk = chunk.partition(b"\n")
+            header += b"\n"
+            first += 1
+            if b'"' in header:  # a quoted name may span lines: the row path reads the file
+                yield from _csv_blocks(engine, read_records(path, "csv", OrderRecord), fmt, seen)
+                return
+            list(iter_csv([header], source, OrderRecord))  # the header's own checks, before any row
+            if not chunk:
+                continue
+        table = _csv_table(header, chunk, source)
+        if table is None:  # the rest of the file by the row path's reader
+            rest = itertools.chain([chunk], (c for _, _, c in chunks))
+            lines = (line + b"\n" for part in rest for line in part.removesuffix(b"\n").split(b"\n"))
+            rows = ((number + first - 2, item) for number, item in iter_csv(
+                itertools.chain([header], lines), source, OrderRecord))
+            yield from _csv_blocks(engine, rows, fmt, order_ids.make_exact())
+            return
+        typed, usable = as_orders(table)
+        if not order_ids.add(typed.column("order_id"), first):
+            usable[:] = False
+            order_ids.make_exact()
+
+        def rows_at(positions: list[int], first: int = first, chunk: bytes = chunk, header: bytes = header,
+                    ) -> list[Row]:
+            split = chunk.split(b"\n")
+            return [(first + i, item) for i in positions
+                    for _, item in iter_csv([header, split[i] + b"\n"], source, OrderRecord)]
+
+        yield settle_table(engine, typed, usable, first, fmt, known, seen, rows_at)
+
+
+def _csv_table(header: bytes, chunk: bytes, source: str) -> pa.Table | None:
+    """The table of a chunk of CSV lines (every cell as text), one row per line; None
+    when Arrow cannot read it line for line."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+    if b'"' in chunk or b"\0" in chunk or b"\n\n" in chunk or b"\n\r\n" in chunk or chunk.startswith((b"\n", b"\r")):
+        return None
+    if not chunk.isascii():
+        try:
+            chunk.decode()
+        except UnicodeDecodeError:
+            return None
+    names = [name.strip() for name in header.decode().rstrip("\r\n").split(",")]
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(header + chunk),
+            read_options=pa_csv.ReadOptions(use_threads=False, block_size=len(header) + len(chunk) + 1),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in header.decode().rstrip(
+                "\r\n").split(",")}, strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        return None
+    if table.num_rows != lines or table.num_columns != len(names):
+        return None
+    return table.rename_columns(names)
 
 
 def _columnar(engine: Engine, path: str, source: str, fmt: _Formatter, seen: dict[str, int],

@@ -278,3 +278,24 @@ def test_settle_batches_gives_the_parquet_statement_from_text_columns(tmp_path: 
     want = pq.read_table(tmp_path / "s.parquet")
     assert got.drop_columns(["line"]).to_pylist() == want.drop_columns(["line"]).to_pylist()
     assert rejected == []
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_csv_input_read_by_arrow_equals_the_row_path(tmp_path: Path, acme_engine: Engine,
+                                                     monkeypatch: pytest.MonkeyPatch, small_chunks: None,
+                                                     quoted: bool) -> None:
+    """CSV input is read by Arrow in chunks; a quoted cell (which may span lines) sends the
+    rest of the file to the row path's reader, whose line numbers go on where Arrow's stop."""
+    header = "order_id,market,category,amount,currency,placed_at,quantity"
+    lines = [header] + [f"C{i},acme,toys,{i}.00,USD,2024-07-01,{'' if i % 5 else '2'}" if i % 13 else
+                        f"C{i},acme,toys,{i}.0x,USD,2024-07-01," for i in range(1, 61)]
+    if quoted:
+        lines[30] = lines[30].replace(",toys,", ',"to\nys",')
+    src = tmp_path / "orders.csv"
+    src.write_text("\n".join(lines) + "\n")
+    columnar = _settled(acme_engine, src, tmp_path / "one.jsonl")
+    monkeypatch.setenv("SHOPPOLICY_NO_ARROW", "1")
+    assert columnar == _settled(acme_engine, src, tmp_path / "two.jsonl")
+    shift = 1 if quoted else 0  # the quoted cell's row takes two lines
+    assert [json.loads(r)["line"] for r in columnar[3].splitlines()] == [
+        n + 1 + (shift if n > 29 else 0) for n in (13, 26, 39, 52)]
