@@ -101,9 +101,9 @@ class _Formatter:
     def header(self) -> bytes:
         return _csv_bytes([render.STATEMENT_COLUMNS]) if self.fmt == "csv" else b""
 
-    def plan_id(self, trail: tuple[Any, ...]) -> str:
-        """The plan id of an explanation trail, remembered for the plans file."""
-        plan_id, text = render.plan_of(trail, _dumps)
+    def plan_id(self, quote: Quote) -> str:
+        """The plan id of a quote, the plan remembered for the plans file."""
+        plan_id, text = render.plan_of(quote, _dumps)
         self._plans[plan_id] = text
         return plan_id
 
@@ -117,7 +117,7 @@ class _Formatter:
             plan_id = self.plan_id
 
             def referenced(q: Quote) -> bytes:
-                plan_id(q.trail)
+                plan_id(q)
                 return ref(q, _dumps)
 
             return referenced
@@ -206,12 +206,13 @@ def _chunks(path: str, size: int = CHUNK_BYTES) -> Iterator[tuple[int, int, byte
             offset += len(chunk)
 
 
-# The columnar path reads larger chunks: its cost per chunk (a few Arrow calls per shape
-# of order) is repaid by more orders, and Arrow parses a chunk on several threads.  A
-# statement whose lines carry their whole trail (some 2 KB an order) takes smaller ones,
-# so that a chunk's lines stay well under 200 MB.
+# The columnar path reads larger chunks: its cost per chunk (a few dozen Arrow and numpy
+# calls per form of order) is repaid by more orders.  A JSON Lines statement takes
+# smaller ones, so that a chunk's lines (some 600 bytes an order with referenced trails,
+# 2 KB with the whole trail) stay a few dozen MB, three chunks being in flight at once.
 COLUMNAR_CHUNK_BYTES = 1 << 24
-COLUMNAR_FULL_TRAIL_CHUNK_BYTES = 1 << 23
+COLUMNAR_LINES_CHUNK_BYTES = 1 << 23  # JSON Lines with referenced trails (some 600 bytes an order)
+COLUMNAR_FULL_TRAIL_CHUNK_BYTES = 1 << 22
 
 
 def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None, columnar: bool,
@@ -336,7 +337,8 @@ def _columnar(engine: Engine, path: str, source: str, fmt: _Formatter, seen: dic
 
     known = Known()
     order_ids = OrderIds(seen)
-    size = COLUMNAR_FULL_TRAIL_CHUNK_BYTES if fmt.fmt == "jsonl" and fmt.trail == "full" else COLUMNAR_CHUNK_BYTES
+    size = COLUMNAR_CHUNK_BYTES if fmt.fmt != "jsonl" else \
+        COLUMNAR_FULL_TRAIL_CHUNK_BYTES if fmt.trail == "full" else COLUMNAR_LINES_CHUNK_BYTES
     for first, chunk, table, escapes in _read_ahead(path, min(size, COLUMNAR_CHUNK_BYTES), source, ahead):
         if table is None or not order_ids.add(table.column("order_id"), first):
             rows, count = _json_rows(first, chunk, source, False)
@@ -716,7 +718,7 @@ def _write_plans(path: str, kind: str, plans: dict[str, bytes], stack: ExitStack
         pq.write_table(plans_table(plans), written.stream)
     else:
         for plan_id in sorted(plans):
-            written.stream.write(b'{"plan":"' + plan_id.encode() + b'","trail":' + plans[plan_id] + b"}\n")
+            written.stream.write(b'{"plan":"' + plan_id.encode() + b'",' + plans[plan_id][1:] + b"\n")
     written.done()
 
 

@@ -176,27 +176,73 @@ def trail_tail(trail: tuple[TrailEntry, ...], dumps: Callable[[Any], bytes]) -> 
     return hit[1]
 
 
-_PLANS: dict[tuple[int, ...], tuple[tuple[TrailEntry, ...], str, bytes]] = {}
+_PLANS: dict[tuple[int, ...], tuple[tuple[object, ...], str, bytes]] = {}
 
 
-def plan_of(trail: tuple[TrailEntry, ...], dumps: Callable[[Any], bytes]) -> tuple[str, bytes]:
-    """``(plan id, the trail as JSON)``: the id is a digest of the trail's JSON, so the same
-    explanation has the same id in every process and every partition of a batch."""
-    key = tuple(map(id, trail))
+def plan_of(quote: Quote, dumps: Callable[[Any], bytes]) -> tuple[str, bytes]:
+    """``(plan id, the plan as JSON)`` of a quote: what its statement line says the same
+    way for every order priced the same way, written once per plan beside a statement
+    with referenced trails (``settle --trail ref``, Parquet): the explanation ``trail``,
+    each fee's ``rate``, ``fixed`` part, ``confidence`` and ``note`` (by code, in line
+    order), and each gap's ``detail``, ``state``, ``published`` range and how to
+    ``supply`` it.  The id is a digest of that JSON, so the same plan has the same id in
+    every run, process and partition."""
+    parts = (*quote.trail, *(f.form if f.form is not None else f for f in quote.fees), *quote.gaps)
+    key = tuple(map(id, parts))
     hit = _PLANS.get(key)
-    if hit is None or hit[0] != trail:
+    if hit is None or hit[0] != parts:
         if len(_PLANS) > _CACHE_LIMIT:
             _PLANS.clear()
-        text = dumps([trail_dict(t) for t in trail])
-        hit = _PLANS[key] = (trail, hashlib.sha256(text).hexdigest()[:16], text)
+        plan = {"trail": [trail_dict(t) for t in quote.trail],
+                "fees": [{"code": f.code, "rate": money_text(f.rate), "fixed": money_text(f.fixed),
+                          "confidence": f.confidence, "note": f.note} for f in quote.fees],
+                "gaps": [_gap_explained(g) for g in quote.gaps]}
+        text = dumps(plan)
+        hit = _PLANS[key] = (parts, hashlib.sha256(text).hexdigest()[:16], text)
     return hit[1], hit[2]
 
 
+def _gap_explained(gap: Gap) -> dict[str, Any]:
+    data = _gap_dict(gap)
+    return {k: data[k] for k in ("figure", "rule", "market", "key", "category", "state", "detail", "published",
+                                 "supply") if k in data}
+
+
 def statement_line_ref(quote: Quote, dumps: Callable[[Any], bytes]) -> bytes:
-    """A statement line whose trail is referenced by its plan id (``settle --trail ref``):
-    each fee keeps its code, amount, rule and source; the trail itself is written once
-    per plan, beside the statement."""
-    return dumps(_core(quote))[:-1] + b',"plan":"' + plan_of(quote.trail, dumps)[0].encode() + b'"}\n'
+    """A statement line whose explanations are referenced by plan id (``settle --trail
+    ref``): every figure of the order stays on the line — each fee's code, amount, rule,
+    source and base, the creator's share, net, payout dates, each gap's figure, rule, key,
+    date and bounds — and what every order of the plan shares is written once, beside the
+    statement (:func:`plan_of`)."""
+    creator = quote.creator
+    line = {
+        "order_id": quote.order_id,
+        "market": quote.market,
+        "currency": quote.currency,
+        "amount": str(quote.amount),
+        "fees": [{"code": f.code, "amount": str(f.amount), "rule": f.rule, "source": f.source,
+                  "base": None if f.base is None else str(f.base)} for f in quote.fees],
+        "total_fees": money_text(quote.total_fees),
+        "creator_commission": str(quote.creator_commission),
+        "creator": creator_dict(creator) if creator is not None else None,
+        "net": money_text(quote.net),
+        "payout_date": quote.payout_date.isoformat() if quote.payout_date else None,
+        "creator_payout_date": quote.creator_payout_date.isoformat() if quote.creator_payout_date else None,
+        "passthrough": {k: str(v) for k, v in quote.passthrough.items()} if quote.passthrough else {},
+        "pending": list(quote.pending),
+        "complete": not quote.gaps,
+        "gaps": [_gap_ref(g) for g in quote.gaps],
+        "stale": list(quote.stale) if quote.stale else [],
+        "plan": plan_of(quote, dumps)[0],
+    }
+    return dumps(line) + b"\n"
+
+
+def _gap_ref(gap: Gap) -> dict[str, Any]:
+    data: dict[str, Any] = {"figure": gap.figure, "rule": gap.rule, "key": gap.key, "date": gap.on.isoformat()}
+    if gap.low_amount is not None:
+        data["bounds"] = {"low": str(gap.low_amount), "high": str(gap.high_amount)}
+    return data
 
 
 def payout_dict(order_id: str, market: str, lines: Sequence[PayoutLine], gaps: Sequence[Gap] = ()) -> dict[str, Any]:

@@ -70,7 +70,13 @@ class Priced:
         rows = np.sort(np.concatenate(self.rows))
         if not self.lines:
             return rows, None
-        return rows, frame_lines(self.shapes, frame, rows)
+        if len(rows) <= LINES_AT_ONCE:
+            return rows, frame_lines(self.shapes, frame, rows)
+        # A slice of the table at a time: each slot's fragments and values are whole
+        # columns while they are joined, so memory stays bounded by the slice, not the table.
+        parts = [frame_lines(self.shapes, frame, rows[at:at + LINES_AT_ONCE])
+                 for at in range(0, len(rows), LINES_AT_ONCE)]
+        return rows, pa.concat_arrays(parts)
 
 
 @attrs.define
@@ -346,17 +352,23 @@ def _shown_exactly(shape: Shape) -> bool:
     return True
 
 
+LINES_AT_ONCE = 16384
+
+
 def frame_lines(shapes: list[Shape], frame: Frame, rows: np.ndarray) -> pa.Array:
-    """The statement lines of the frame ``rows`` (sorted; every shape's rows among them),
-    in that order, made by one Arrow join over the whole frame: slot ``j`` of every
-    line is its shape's ``j``-th fragment, then its ``j``-th value."""
-    at = np.empty(len(frame), dtype=np.int64)
+    """The statement lines of the frame ``rows`` (sorted), in that order, made by one
+    Arrow join: slot ``j`` of every line is its shape's ``j``-th fragment, then its
+    ``j``-th value."""
+    at = np.full(len(frame), -1, dtype=np.int64)
     at[rows] = np.arange(len(rows))
     shape_of = np.zeros(len(rows), dtype=np.int64)
     places_of = [shape.places for shape in shapes]
+    shapes = [s for s in shapes if (at[s.rows] >= 0).any()]  # the shapes with a row among ``rows``
+    places_of = [s.places for s in shapes]
     slots = max(len(shape.template.order) for shape in shapes if shape.template is not None)
     for k, shape in enumerate(shapes):
-        shape_of[at[shape.rows]] = k
+        where = at[shape.rows]
+        shape_of[where[where >= 0]] = k
     index = pa.array(shape_of)
     parts: list[Any] = []
     for j in range(slots + 1):
@@ -386,10 +398,13 @@ def _slot_text(shapes: list[Shape], j: int, at: np.ndarray, rows: np.ndarray, fr
             continue
         name, places = made.holes[made.order[j]]
         where = at[shape.rows]
+        inside = where >= 0
+        if not inside.all():  # a slice of the table: the shape's rows in it
+            where = where[inside]
         if name == ("order_id",):
             is_id[where] = True
             continue
-        values = shape.values[name]
+        values = shape.values[name] if inside.all() else shape.values[name][inside]
         if values.dtype.kind == "M":
             dates[where], is_date[where] = values, True
             continue

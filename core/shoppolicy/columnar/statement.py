@@ -32,7 +32,7 @@ _FIXED = [("line", pa.int64()), ("order_id", pa.string()), ("market", pa.string(
 _AFTER = [("total_fees", MONEY), ("creator_commission", MONEY), ("net", MONEY), ("payout_date", pa.date32()),
           ("creator_payout_date", pa.date32()), ("complete", pa.bool_()), ("gaps", pa.string()),
           ("plan_id", pa.string())]
-PLANS_SCHEMA = pa.schema([("plan_id", pa.string()), ("trail", pa.string())])
+PLANS_SCHEMA = pa.schema([("plan_id", pa.string()), ("plan", pa.string())])
 
 
 def fee_codes(engine: Engine) -> list[str]:
@@ -119,7 +119,7 @@ def from_shapes(shapes: Sequence[Shape], frame: Frame, lines: np.ndarray, codes:
     index = pa.array(shape_of[order])
     described = {"market": [s.quote.market for s in shapes], "currency": [s.quote.currency for s in shapes],
                  "complete": [not s.quote.gaps for s in shapes], "gaps": [gaps_text(s.quote) for s in shapes],
-                 "plan_id": [plan_id(s.quote.trail) for s in shapes]}
+                 "plan_id": [plan_id(s.quote) for s in shapes]}
     columns: list[pa.Array] = []
     absent: dict[pa.DataType, pa.Array] = {}  # one all-null column, shared by the fee codes no row has
     for field in target:
@@ -158,7 +158,7 @@ def from_quotes(quotes: Sequence[Quote], lines: Sequence[int], codes: Sequence[s
                "total_fees": quote.total_fees, "creator_commission": quote.creator_commission, "net": quote.net,
                "payout_date": quote.payout_date, "creator_payout_date": quote.creator_payout_date,
                "complete": not quote.gaps, "gaps": gaps_text(quote),
-               "plan_id": plan_id(quote.trail)}
+               "plan_id": plan_id(quote)}
         for name, values in data.items():
             values.append(row.get(name))
     return pa.table([pa.array(data[f.name], f.type) for f in target], schema=target)
