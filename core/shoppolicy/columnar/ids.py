@@ -2,19 +2,17 @@
 of an ``order_id`` wins; a later row with it is rejected, naming that line).
 
 The row path keeps ``{order_id: first line}`` (about 150 bytes an order).  Tables whose
-ids all have one length (the usual case: marketplace order numbers) are checked here by
-a 64-bit hash of each id instead, against sorted arrays of the hashes so far, and their
-ids are kept as Arrow arrays (a few bytes an order).  A hash met before, a repeat or a
-collision, turns the check exact: the dictionary is built from the kept arrays and the
-table goes through the row path, which names the earlier line.
+ids all have one length (the usual case: marketplace order numbers) are checked here as
+fixed-width byte strings instead, in sorted runs searched a table at a time (the ids
+themselves, a few bytes an order).  An id met before turns the check exact: the
+dictionary is built from the runs' tables and the table goes through the row path,
+which names the earlier line.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-
-_FNV_OFFSET, _FNV_PRIME = np.uint64(14695981039346656037), np.uint64(1099511628211)
 
 
 class OrderIds:
@@ -23,20 +21,25 @@ class OrderIds:
     def __init__(self, seen: dict[str, int]) -> None:
         self.seen = seen
         self.exact = False
-        self._hashes = np.zeros(0, dtype=np.uint64)
+        self._runs: dict[int, list[np.ndarray]] = {}  # id length -> sorted runs of the ids so far
         self._kept: list[tuple[int, pa.Array]] = []
 
     def add(self, ids: pa.Array, first: int) -> bool:
         """Register the ids of a table whose first row is line ``first``; ``False`` when
-        one of them may repeat an earlier id (or another of the table): the caller then
+        one of them repeats an earlier id (or another of the table): the caller then
         settles the table by the row path, with :attr:`seen` exact."""
         if not self.exact:
-            hashes = _hashes(ids)
-            if hashes is not None:
-                ordered = np.sort(hashes)
-                if not (ordered[1:] == ordered[:-1]).any() and not _meets(self._hashes, ordered):
-                    # One sorted array of every hash so far: two sorted runs merge in linear time.
-                    self._hashes = np.sort(np.concatenate([self._hashes, ordered]), kind="stable")
+            fixed = _fixed_width(ids)
+            if fixed is not None:
+                ordered = np.sort(fixed)
+                runs = self._runs.setdefault(ordered.dtype.itemsize, [])
+                if not (ordered[1:] == ordered[:-1]).any() and not any(_meets(run, ordered) for run in runs):
+                    runs.append(ordered)
+                    # Runs of similar size merge (as a binary counter carries): a few sorted
+                    # runs to search, each id copied about log2(tables) times in all.
+                    while len(runs) > 1 and len(runs[-2]) <= 2 * len(runs[-1]):
+                        last = runs.pop()
+                        runs[-1] = np.sort(np.concatenate([runs[-1], last]))
                     self._kept.append((first, ids))
                     return True
             self._make_exact()
@@ -59,7 +62,7 @@ class OrderIds:
             for i, order_id in enumerate(ids.to_pylist()):
                 if seen.get(order_id, first + i) >= first + i:
                     seen[order_id] = first + i
-        self._kept, self._hashes, self.exact = [], np.zeros(0, dtype=np.uint64), True
+        self._kept, self._runs, self.exact = [], {}, True
 
     def make_exact(self) -> dict[str, int]:
         if not self.exact:
@@ -73,8 +76,9 @@ def _meets(ordered: np.ndarray, probe: np.ndarray) -> bool:
     return bool(len(ordered)) and bool((ordered[at] == probe).any())
 
 
-def _hashes(ids: pa.Array) -> np.ndarray | None:
-    """FNV-1a hashes of ids that all have one length (None otherwise, or with a null)."""
+def _fixed_width(ids: pa.Array) -> np.ndarray | None:
+    """The ids as fixed-width raw bytes (numpy void: compared byte for byte), when they
+    all have one length and none is null; None otherwise."""
     ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
     if ids.null_count or not len(ids):
         return None
@@ -82,10 +86,4 @@ def _hashes(ids: pa.Array) -> np.ndarray | None:
     size = int(offsets[1] - offsets[0])
     if size == 0 or int(offsets[-1] - offsets[0]) != size * len(ids) or np.any(np.diff(offsets) != size):
         return None
-    data = np.frombuffer(ids.buffers()[2], dtype=np.uint8, count=size * len(ids), offset=int(offsets[0]))
-    matrix = data.reshape(len(ids), size)
-    hashes = np.full(len(ids), _FNV_OFFSET, dtype=np.uint64)
-    for j in range(size):
-        hashes ^= matrix[:, j]
-        hashes *= _FNV_PRIME
-    return hashes
+    return np.frombuffer(ids.buffers()[2], dtype=f"V{size}", count=len(ids), offset=int(offsets[0]))

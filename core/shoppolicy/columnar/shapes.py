@@ -361,69 +361,84 @@ def frame_lines(shapes: list[Shape], frame: Frame, rows: np.ndarray) -> pa.Array
     ``j``-th value."""
     at = np.full(len(frame), -1, dtype=np.int64)
     at[rows] = np.arange(len(rows))
-    shape_of = np.zeros(len(rows), dtype=np.int64)
-    places_of = [shape.places for shape in shapes]
-    shapes = [s for s in shapes if (at[s.rows] >= 0).any()]  # the shapes with a row among ``rows``
-    places_of = [s.places for s in shapes]
-    slots = max(len(shape.template.order) for shape in shapes if shape.template is not None)
-    for k, shape in enumerate(shapes):
+    placed: list[tuple[Shape, np.ndarray, np.ndarray | None]] = []  # shape, its positions, its rows kept
+    for shape in shapes:
         where = at[shape.rows]
-        shape_of[where[where >= 0]] = k
+        if where[0] >= 0 and where[-1] >= 0 and (len(where) < 3 or (where >= 0).all()):
+            placed.append((shape, where, None))
+        elif (where >= 0).any():  # a slice of the table: the shape's rows in it
+            inside = where >= 0
+            placed.append((shape, where[inside], inside))
+    shape_of = np.zeros(len(rows), dtype=np.int64)
+    for k, (_, where, _) in enumerate(placed):
+        shape_of[where] = k
     index = pa.array(shape_of)
+    slots = max(len(shape.template.order) for shape, _, _ in placed if shape.template is not None)
     parts: list[Any] = []
     for j in range(slots + 1):
         fragments = [s.template.fragments[j] if s.template is not None and j < len(s.template.fragments) else ""
-                     for s in shapes]
+                     for s, _, _ in placed]
         parts.append(fragments[0] if len(set(fragments)) == 1 else pa.array(fragments).take(index))
         if j == slots:
             break
-        parts.append(_slot_text(shapes, j, at, rows, frame, places_of))
+        parts.append(_slot_text(placed, j, rows, frame))
     return pc.binary_join_element_wise(*parts, "")
 
 
-def _slot_text(shapes: list[Shape], j: int, at: np.ndarray, rows: np.ndarray, frame: Frame,
-               places_of: list[int]) -> Any:
+def _slot_text(placed: list[tuple[Shape, np.ndarray, np.ndarray | None]], j: int, rows: np.ndarray,
+               frame: Frame) -> Any:
     """The text of every line's ``j``-th value: money (by its places), a date, the
-    order id, or nothing (a line with fewer values)."""
+    order id, or nothing (a line with fewer values); gathered shape by shape into lists,
+    put in place by one numpy assignment each."""
     n = len(rows)
-    money = np.zeros(n, dtype=np.int64)
-    shown = np.full(n, -1, dtype=np.int64)  # places of a money value; -1: not money
-    dates = np.zeros(n, dtype="datetime64[D]")
-    is_date = np.zeros(n, dtype=bool)
-    is_id = np.zeros(n, dtype=bool)
-    for k, shape in enumerate(shapes):
+    ids: list[np.ndarray] = []
+    date_at: list[np.ndarray] = []
+    date_values: list[np.ndarray] = []
+    money_at: dict[int, list[np.ndarray]] = {}
+    money_values: dict[int, list[np.ndarray]] = {}
+    for shape, where, inside in placed:
         made = shape.template
         assert made is not None
         if j >= len(made.order):
             continue
         name, places = made.holes[made.order[j]]
-        where = at[shape.rows]
-        inside = where >= 0
-        if not inside.all():  # a slice of the table: the shape's rows in it
-            where = where[inside]
         if name == ("order_id",):
-            is_id[where] = True
+            ids.append(where)
             continue
-        values = shape.values[name] if inside.all() else shape.values[name][inside]
+        values = shape.values[name] if inside is None else shape.values[name][inside]
         if values.dtype.kind == "M":
-            dates[where], is_date[where] = values, True
+            date_at.append(where)
+            date_values.append(values)
             continue
-        digits = places if places is not None else places_of[k]
-        exact = rescale(values, shape.places, digits)
+        digits = places if places is not None else shape.places
+        exact = values if digits == shape.places else rescale(values, shape.places, digits)
         assert exact is not None  # checked when the shape was made (_shown_exactly)
-        money[where], shown[where] = exact, digits
+        money_at.setdefault(digits, []).append(where)
+        money_values.setdefault(digits, []).append(exact)
     texts: Any = ""
-    for digits in np.unique(shown[shown >= 0]).tolist():
-        mine = shown == digits
+    for digits, wheres in money_at.items():
+        money = np.zeros(n, dtype=np.int64)
+        where = np.concatenate(wheres)
+        money[where] = np.concatenate(money_values[digits])
         text = money_text(money, digits)
-        texts = text if isinstance(texts, str) and mine.all() else pc.if_else(pa.array(mine), text, texts)
-    if is_date.any():
+        texts = text if len(where) == n else pc.if_else(pa.array(_mask(n, where)), text, texts)
+    if date_at:
+        dates = np.zeros(n, dtype="datetime64[D]")
+        where = np.concatenate(date_at)
+        dates[where] = np.concatenate(date_values)
         text = date_text(dates)
-        texts = text if is_date.all() else pc.if_else(pa.array(is_date), text, texts)
-    if is_id.any():
-        ids = frame.text["order_id"] if len(rows) == len(frame) else frame.text["order_id"].take(pa.array(rows))
-        texts = ids if is_id.all() else pc.if_else(pa.array(is_id), ids, texts)
+        texts = text if len(where) == n else pc.if_else(pa.array(_mask(n, where)), text, texts)
+    if ids:
+        where = np.concatenate(ids)
+        text = frame.text["order_id"] if len(rows) == len(frame) else frame.text["order_id"].take(pa.array(rows))
+        texts = text if len(where) == n else pc.if_else(pa.array(_mask(n, where)), text, texts)
     return texts
+
+
+def _mask(n: int, where: np.ndarray) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[where] = True
+    return mask
 
 
 def add(summary: Summary, shape: Shape, quote: Quote,
