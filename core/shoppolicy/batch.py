@@ -25,6 +25,7 @@ import secrets
 import stat
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from decimal import Decimal
@@ -453,15 +454,16 @@ def _parquet_part(engine: Engine, priced: Any, frame: Any, first: int, others: l
     return pa.concat_tables([part, rows]).sort_by("line")
 
 
-_CODES: dict[int, list[str]] = {}
+_CODES: weakref.WeakKeyDictionary[Engine, list[str]] = weakref.WeakKeyDictionary()
 
 
 def _codes(engine: Engine) -> list[str]:
-    found = _CODES.get(id(engine))
+    """The fee codes of an engine's markets (the Parquet statement's columns), once per engine."""
+    found = _CODES.get(engine)
     if found is None:
         from shoppolicy.columnar.statement import fee_codes
 
-        found = _CODES[id(engine)] = fee_codes(engine)
+        found = _CODES[engine] = fee_codes(engine)
     return found
 
 

@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import json
 import math
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OVERRIDES = sorted(str(p) for p in (ROOT / "examples" / "overrides").glob("*.toml"))
 FIRST_SLICE = dt.datetime(2000, 1, 1)
 
-SETTINGS = settings(derandomize=True, database=None, deadline=None, max_examples=8, print_blob=False,
+SETTINGS = settings(derandomize=True, database=None, deadline=None, max_examples=12, print_blob=False,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
 
@@ -148,7 +149,6 @@ def markets(filled: bool = False) -> list[str]:
 
 
 MARKETS = markets()
-TIKTOK = [m for m in MARKETS if m.startswith("tiktok-")]
 
 
 def fraction(rate: Decimal) -> tuple[int, int]:
@@ -173,7 +173,8 @@ def tie(rate: Decimal) -> tuple[int, int] | None:
     return None
 
 
-COMMISSION_RATES = ("0", "0.05", "0.1", "0.125", "0.15", "0.2", "0.075", "0.333", "1", "0.0005")
+COMMISSION_RATES = ("0", "0.05", "0.1", "0.125", "0.15", "0.2", "0.075", "0.333", "1", "0.0005", "0.5")
+LONG_RATE = "0.123456789012"
 
 
 # --- orders -----------------------------------------------------------------------------------
@@ -202,7 +203,7 @@ def offbeat(text: str, places: int, variant: int, numbers: bool) -> Any:
 class Knobs:
     """How an order is drawn (percentages)."""
 
-    amount: str = "any"  # any, tie, zero, cap, large
+    amount: str = "any"  # any (of the others), small, medium, large, huge, zero, tie, cap
     offbeat: int = 8  # money text not canonical
     numbers: bool = False  # JSON numbers and string flags (a chunk Arrow refuses)
     refund: int = 5  # a refund (full or partial)
@@ -215,9 +216,15 @@ class Knobs:
     flags: int = 12
     bad: int = 3  # a value the row path refuses
     quantity: int = 25
+    since: dt.datetime = dt.datetime(2022, 6, 1)  # placements from (boundaries aside)
+    negative_payment: bool = True  # a platform discount above the rest of the payment (refused alike)
+    odd_ids: int = 0  # an order_id JSON escapes (a quote, a backslash, a tab) or beyond ASCII
+    #: amounts up to 10^12 and a commission rate of 12 places, whose products pass int64:
+    #: the columnar path leaves those (and the orders priced with them) to the row path
+    extreme: bool = False
 
 
-DAY_RANGE = (dt.datetime(2022, 6, 1), dt.datetime(2027, 3, 1))
+LAST_PLACED = dt.datetime(2027, 6, 1)
 
 
 def _pct(draw: Callable[..., Any], p: int) -> bool:
@@ -236,9 +243,12 @@ def order(draw: Callable[..., Any], v: Vocab, knobs: Knobs) -> dict[str, Any]:
         edge = draw(st.sampled_from(v.boundaries))
         placed = edge + dt.timedelta(seconds=draw(st.sampled_from([-86400, -3600, -1, 0, 0, 1, 3600, 86399])))
     else:
-        span = int((DAY_RANGE[1] - DAY_RANGE[0]).total_seconds())
-        placed = DAY_RANGE[0] + dt.timedelta(seconds=draw(st.integers(0, span)) // 60 * 60)
+        span = int((LAST_PLACED - knobs.since).total_seconds())
+        placed = knobs.since + dt.timedelta(seconds=draw(st.integers(0, span)) // 60 * 60)
     row["placed_at"] = _moment_text(draw, placed, knobs)
+    if _pct(draw, knobs.bad):
+        row["placed_at"] = draw(st.sampled_from(["2023-02-29T10:00:00", "2100-01-01", "1999-12-31T23:59:59",
+                                                 "2024-02-29", "2099-12-31T23:59:59", "2000-01-01"]))
     if _pct(draw, knobs.basis):
         later = placed + dt.timedelta(days=draw(st.integers(0, 45)), hours=draw(st.integers(0, 23)))
         if _pct(draw, knobs.bad):
@@ -258,18 +268,22 @@ def order(draw: Callable[..., Any], v: Vocab, knobs: Knobs) -> dict[str, Any]:
     if v.plans and _pct(draw, knobs.commission):
         row["affiliate_plan"] = draw(st.sampled_from([*v.plans, *(["mystery"] if _pct(draw, knobs.bad) else [])]))
         if not _pct(draw, knobs.bad):
-            row["commission_rate"] = draw(st.sampled_from(COMMISSION_RATES))
+            row["commission_rate"] = draw(st.sampled_from([*COMMISSION_RATES, *([LONG_RATE] if knobs.extreme else [])]))
     for flag in ("pre_order", "new_shop", "creator_sample", "cancelled_before_shipping", "tax_registered_org"):
         if _pct(draw, knobs.flags):
             row[flag] = True
         elif _pct(draw, 3):
             row[flag] = False
     if _pct(draw, knobs.quantity):
-        row["quantity"] = draw(st.sampled_from([1, 2, 3, 7, 1000]))
+        row["quantity"] = draw(st.sampled_from([1, 2, 3, 7, 1000, 1_000_000]))
+        if _pct(draw, knobs.bad):
+            row["quantity"] = draw(st.sampled_from([0, -1, 1_000_001]))
     if knobs.numbers and _pct(draw, 3):
         row["pre_order"] = "true"  # a flag as text: the row path reads it, Arrow refuses the chunk
     # money
     minor = _amount(draw, v, knobs, row.get("quantity", 1))
+    if _pct(draw, knobs.bad):
+        minor = -minor
     components = {}
     if _pct(draw, knobs.components) and knobs.amount not in ("tie",):
         for name in ("buyer_shipping", "platform_discount", "tax"):
@@ -277,13 +291,12 @@ def order(draw: Callable[..., Any], v: Vocab, knobs: Knobs) -> dict[str, Any]:
                 components[name] = draw(st.sampled_from([0, 1, 5, 99, 10 ** places, 1234 * 10 ** places]))
     paid = minor - components.get("platform_discount", 0) + components.get("buyer_shipping", 0) \
         + components.get("tax", 0)
+    if paid < 0 and "platform_discount" in components and not knobs.negative_payment:
+        paid += components.pop("platform_discount")  # see test_a_discount_above_the_payment_is_refused_alike
     texts = {"amount": money_text(minor, places),
              **{k: money_text(c, places) for k, c in components.items()}}
     if _pct(draw, knobs.refund):
-        if _pct(draw, knobs.full_refund) or paid <= 0:
-            refunded = paid
-        else:
-            refunded = draw(st.integers(0, paid))
+        refunded = paid if _pct(draw, knobs.full_refund) or paid <= 0 else draw(st.integers(0, paid))
         texts["refunded"] = money_text(refunded, places)
         if "platform_discount" in components and _pct(draw, 30):
             texts["platform_discount_refunded"] = money_text(components["platform_discount"], places)
@@ -314,7 +327,8 @@ def _amount(draw: Callable[..., Any], v: Vocab, knobs: Knobs, quantity: int) -> 
     places = v.places
     kind = knobs.amount
     if kind == "any":
-        kind = draw(st.sampled_from(["small", "small", "medium", "medium", "large", "zero", "tie", "cap"]))
+        kind = draw(st.sampled_from(["small", "small", "medium", "medium", "large", "zero", "tie", "cap",
+                                     *(["huge"] if knobs.extreme else [])]))
     if kind == "zero":
         return 0
     if kind == "tie":
@@ -326,34 +340,85 @@ def _amount(draw: Callable[..., Any], v: Vocab, knobs: Knobs, quantity: int) -> 
             return first + period * draw(st.integers(0, 2000))
         kind = "medium"
     if kind == "cap" and v.caps:
+        # cap × quantity × 10..500: past the cap at any rate from 1/10, below at none under 1/500
         cap = draw(st.sampled_from(v.caps))
-        low = min((r for r in v.rates if r > 0), default=Decimal("0.01"))
-        # past the cap at the lowest rate: the cap × quantity, over the rate
-        over = int(cap * quantity / low * 10 ** places) + 1
-        return over + draw(st.integers(0, over))
+        return int(cap * 10 ** places) * quantity * draw(st.integers(10, 500)) + draw(st.integers(0, 10 ** places))
     if kind == "small":
         return draw(st.integers(0, 100 * 10 ** places))
     if kind == "large":
         return draw(st.integers(10 ** (6 + places), 10 ** (11 + places)))
+    if kind == "huge":  # up to the largest amount an order may hold (products past int64: the row path's)
+        return draw(st.integers(10 ** (11 + places), 10 ** (12 + places)))
     return draw(st.integers(0, 10 ** (4 + places)))
+
+
+CHOICES = ("category", "store_type", "seller_type", "settlement_tier", "affiliate_plan", "commission_rate",
+           "pre_order", "new_shop", "creator_sample", "cancelled_before_shipping", "tax_registered_org")
 
 
 @st.composite
 def batch_of(draw: Callable[..., Any], markets_: Iterable[str], knobs: Knobs, filled: bool = False,
              size: tuple[int, int] = (1, 8)) -> list[dict[str, Any]]:
+    """Orders of each market, in random order.  Most share the fields a block chooses by
+    with a few others (a *profile*): the columnar path prices one combination of them
+    with one representative, so its vectors are tested on the rest."""
     rows: list[dict[str, Any]] = []
     for market_id in markets_:
         v = vocab(filled, market_id)
-        rows += draw(st.lists(order(v, knobs), min_size=size[0], max_size=size[1]))
+        profiles = draw(st.lists(order(v, knobs), min_size=1, max_size=2))
+        for row in draw(st.lists(order(v, knobs), min_size=size[0], max_size=size[1])):
+            if not _pct(draw, 20):
+                profile = draw(st.sampled_from(profiles))
+                row = {**{k: x for k, x in row.items() if k not in CHOICES},
+                       **{k: profile[k] for k in CHOICES if k in profile}}
+                if not _pct(draw, 30):  # placed (and paid) about when the profile's order was
+                    _about(draw, row, profile, v.basis)
+            rows.append(row)
     order_ = draw(st.permutations(range(len(rows))))
     out = []
     for i, k in enumerate(order_):
-        out.append({"order_id": f"{rows[k]['market'][:9]}-{i}", **rows[k]})
+        order_id = f"{rows[k]['market'][:9]}-{i}"
+        if _pct(draw, knobs.odd_ids):
+            order_id += draw(st.sampled_from(ODD_ID_ENDS))
+        out.append({"order_id": order_id, **rows[k]})
     return out
 
 
-def jsonl(rows: list[dict[str, Any]]) -> bytes:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+ODD_ID_ENDS = ["-店铺é", '-"quoted"', "-back\\slash", "-tab\there", "-\u2028", "-😀", "-\x7f", " "]
+
+
+def _about(draw: Callable[..., Any], row: dict[str, Any], profile: dict[str, Any], basis: str) -> None:
+    """Make ``row`` like ``profile`` but for its amount: placed within hours of it, its
+    payout basis (if the profile has one) within days, the same price components and
+    quantity (so most such rows share a shape)."""
+    try:
+        placed = dt.datetime.fromisoformat(profile["placed_at"])
+    except ValueError:
+        return
+    placed += dt.timedelta(minutes=draw(st.integers(0, 600)))
+    row["placed_at"] = placed.isoformat()
+    for name in (basis, "buyer_shipping", "platform_discount", "tax", "refunded", "platform_discount_refunded",
+                 "quantity"):
+        row.pop(name, None)
+    if basis in profile:
+        row[basis] = (placed + dt.timedelta(days=draw(st.integers(0, 12)))).isoformat()
+    if "quantity" in profile:
+        row["quantity"] = profile["quantity"]
+    if isinstance(row["amount"], str) and re.fullmatch(r"[0-9]+(\.[0-9]+)?", row["amount"]):
+        places = MINOR_UNITS.get(row["currency"], 2)
+        paid = int(Decimal(row["amount"]).scaleb(places))
+        for name in ("buyer_shipping", "tax", "platform_discount"):
+            value = profile.get(name)
+            if isinstance(value, str) and re.fullmatch(r"[0-9]+(\.[0-9]+)?", value):
+                minor = int(Decimal(value).scaleb(places))
+                if name != "platform_discount" or minor <= paid:
+                    row[name] = money_text(minor, places)
+                    paid += -minor if name == "platform_discount" else minor
+
+
+def jsonl(rows: list[dict[str, Any]], escaped: bool = False) -> bytes:
+    """JSON Lines; ``escaped``: every text beyond ASCII written as a JSON escape."""
+    return "".join(json.dumps(r, ensure_ascii=escaped) + "\n" for r in rows).encode()
 
 
 # --- both paths ------------------------------------------------------------------------------
@@ -365,14 +430,21 @@ class Run:
     files: dict[str, bytes | None]
 
 
+#: The sizes of the chunks ``settle`` reads (patched smaller: many chunks, each a table).
+CHUNK_SIZES = [name for name in dir(batch) if name.endswith("CHUNK_BYTES")]
+
+
 def settle(eng: Engine, src: Path, folder: Path, *, row_path: bool, trail: str = "full",
-           out: str = "statement.jsonl") -> Run:
+           out: str = "statement.jsonl", chunk: int | None = None) -> Run:
     folder.mkdir()
     target = folder / out
     with pytest.MonkeyPatch.context() as mp:
         # run_settle freezes the heap after a full collection: a test process's heap
         # makes that most of a small batch's time, and it changes no output.
         mp.setattr(batch, "_gc_frozen", contextlib.nullcontext)
+        if chunk is not None:
+            for name in CHUNK_SIZES:
+                mp.setattr(batch, name, chunk)
         if row_path:
             mp.setenv("SHOPPOLICY_NO_ARROW", "1")
         else:
@@ -394,16 +466,18 @@ def first_difference(a: bytes | None, b: bytes | None) -> str:
     return f"lines: columnar {len(a.splitlines())}, row path {len(b.splitlines())}"
 
 
-def same_as_row_path(eng: Engine, rows: list[dict[str, Any]], trails: tuple[str, ...] = ("full", "ref")) -> bytes:
-    """Settle ``rows`` both ways (per trail) and assert every output is the same; return the input."""
-    data = jsonl(rows)
+def same_as_row_path(eng: Engine, rows: list[dict[str, Any]], trails: tuple[str, ...] = ("full", "ref"), *,
+                     chunk: int | None = None, escaped: bool = False) -> bytes:
+    """Settle ``rows`` both ways (per trail; in chunks of about ``chunk`` bytes) and
+    assert every output is the same; return the input."""
+    data = jsonl(rows, escaped)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         src = folder / "orders.jsonl"
         src.write_bytes(data)
         for trail in trails:
-            columnar = settle(eng, src, folder / f"columnar-{trail}", row_path=False, trail=trail)
-            row = settle(eng, src, folder / f"row-{trail}", row_path=True, trail=trail)
+            columnar = settle(eng, src, folder / f"columnar-{trail}", row_path=False, trail=trail, chunk=chunk)
+            row = settle(eng, src, folder / f"row-{trail}", row_path=True, trail=trail, chunk=chunk)
             for name in columnar.files:
                 assert columnar.files[name] == row.files[name], \
                     f"--trail {trail}: {name} differs\n{first_difference(columnar.files[name], row.files[name])}"
@@ -425,26 +499,28 @@ class Taken:
 
 
 def columnar_taken(eng: Engine, rows: list[dict[str, Any]], data: bytes) -> Taken:
+    """Run the columnar path's own pieces on ``data`` (one chunk): the rows it prices."""
     table = read_json_chunk(data)
     assert table is not None, "Arrow refused the batch: nothing for the columnar path"
-    frame = plain_rows(table, {m.id: m.currency for m in eng.markets() if not m.abstract})
+    frame = plain_rows(table, {m.id: m.currency for m in eng.markets() if not m.abstract and m.currency})
     priced = price_frame(eng, frame, functools.partial(render.statement_line, dumps=batch._dumps), Known())
     assert priced.mismatched == 0, "a shape's line differed from the row path's"
-    taken_frame, _ = priced.ordered_lines()
-    taken = {int(i) for i in frame.rows[taken_frame]}
+    taken = {int(i) for part in priced.rows for i in frame.rows[part]}
     return Taken(rows, taken, priced, {i: eng.quote(rows[i]) for i in taken})
 
 
 def plain(row: dict[str, Any], places: int) -> bool:
     """Whether the generator made ``row`` in the form the columnar path takes (whatever
-    the row path then says of it)."""
+    the row path then says of it): canonical money, no refund, times without an offset."""
     pattern = r"(0|[1-9][0-9]{0,11})" + (rf"\.[0-9]{{{places}}}" if places else "")
-    import re
-
-    if any(not isinstance(row.get(k), str) or not re.fullmatch(pattern, row[k])
-           for k in ("amount", "buyer_shipping", "platform_discount", "tax") if k in row or k == "amount"):
+    if not isinstance(row.get("amount"), str) or not re.fullmatch(pattern, row["amount"]):
         return False
-    if any(float(row.get(k) or 0) for k in ("refunded", "platform_discount_refunded")):
+    for name in ("buyer_shipping", "platform_discount", "tax"):
+        value = row.get(name)
+        if value not in (None, "") and (not isinstance(value, str) or not re.fullmatch(pattern, value)):
+            return False
+    zero = money_text(0, places)
+    if any(row.get(k) not in (None, "", zero) for k in ("refunded", "platform_discount_refunded")):
         return False
     moments = [row.get(k) for k in ("placed_at", "delivered_at", "completed_at")]
     return all(m is None or ("+" not in m and not m.endswith("Z") and m.count("-") == 2) for m in moments)
@@ -474,6 +550,8 @@ def test_every_market(filled: bool, data: st.DataObject) -> None:
     summary, rejects and exit code, full trail and ``--trail ref`` (plans file too); the
     columnar path prices orders of every market."""
     eng = engine(filled)
+    shipped = {"douyin", *(f"tiktok-{c}" for c in ("us", "uk", "id", "my", "th", "vn", "ph", "sg"))}
+    assert shipped <= set(markets(filled))
     rows = data.draw(batch_of(markets(filled), Knobs(), filled, size=(3, 8)))
     raw = same_as_row_path(eng, rows)
     taken = columnar_taken(eng, rows, raw)
@@ -486,12 +564,12 @@ def test_every_market(filled: bool, data: st.DataObject) -> None:
 
 
 def with_ties(eng: Engine, rows: list[dict[str, Any]], draw: Callable[..., Any],
-              ) -> tuple[list[dict[str, Any]], set[int]]:
+              ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """``rows`` with each amount moved to one whose fee at the order's own rate (or whose
     creator commission) is exactly half a minor unit, where its rates allow one; and the
     rows so moved."""
     out = []
-    moved = set()
+    moved = []
     for row in rows:
         try:
             quote = eng.quote(row)
@@ -505,7 +583,7 @@ def with_ties(eng: Engine, rows: list[dict[str, Any]], draw: Callable[..., Any],
         if found:
             first, period = draw(st.sampled_from(found))
             row = {**row, "amount": money_text(first + period * draw(st.integers(0, 500)), MINOR_UNITS[quote.currency])}
-            moved.add(len(out))
+            moved.append(row)
         out.append(row)
     return out, moved
 
@@ -521,9 +599,7 @@ def test_ties_at_half_a_minor_unit(data: st.DataObject) -> None:
     rows, moved = with_ties(eng, drawn, data.draw)
     raw = same_as_row_path(eng, rows, trails=("full",))
     taken = columnar_taken(eng, rows, raw)
-    tied = {i for i in moved & plain_accepted(eng, rows) if _ties(eng.quote(rows[i]))}
-    assume(tied)  # a batch placed where no rate is published has nothing to tie
-    assert tied <= taken.taken, f"tied orders left to the row path: {[rows[i] for i in tied - taken.taken]}"
+    priced_share(eng, rows, taken, lambda row, q: row in moved and _ties(q))  # none: no rate published
 
 
 def _ties(q: Any) -> bool:
@@ -538,52 +614,66 @@ def _is_tie(base: Decimal | None, rate: Decimal | None, currency: str) -> bool:
     return exact - exact.to_integral_value(rounding="ROUND_FLOOR") == Decimal("0.5")
 
 
-def _market_with_caps(filled: bool) -> list[str]:
-    return [m for m in markets(filled) if vocab(filled, m).caps]
+def priced_share(eng: Engine, rows: list[dict[str, Any]], taken: Taken,
+                 about: Callable[[dict[str, Any], Any], bool]) -> set[int]:
+    """The plain orders the row path accepts that ``about(row, quote)`` picks (the
+    property under test; a batch without one is not an example), and of them those the
+    columnar path priced: at least one, and most."""
+    subject = {i for i in plain_accepted(eng, rows) if about(rows[i], eng.quote(rows[i]))}
+    assume(subject)
+    priced = subject & taken.taken
+    assert priced and 2 * len(priced) >= len(subject), (
+        f"the columnar path priced {len(priced)} of {len(subject)}; left: {[rows[i] for i in subject - priced]}")
+    return priced
+
+
+CAPPED_MARKETS = [m for m in markets(True) if vocab(True, m).caps]
 
 
 @SETTINGS
 @given(data=st.data())
 def test_caps(data: st.DataObject) -> None:
     """Per-unit caps (Thailand's Commerce Growth Fee, Indonesia's Dynamic Commission),
-    with several units: capped on both paths alike."""
+    often on several units: capped on both paths alike."""
     eng = engine(True)
-    capped_markets = _market_with_caps(True)
-    assert {"tiktok-th", "tiktok-id"} <= set(capped_markets)
-    rows = data.draw(batch_of(capped_markets, Knobs(amount="cap", quantity=70, refund=3, bad=0), True, size=(4, 10)))
+    assert {"tiktok-th", "tiktok-id"} <= set(CAPPED_MARKETS)
+    rows = data.draw(batch_of(CAPPED_MARKETS, Knobs(amount="cap", quantity=70, refund=3, bad=0, near_boundary=20,
+                                                          since=dt.datetime(2025, 6, 1)),
+                              True, size=(4, 10)))
     raw = same_as_row_path(eng, rows, trails=("full",))
     taken = columnar_taken(eng, rows, raw)
-    capped = [i for i, q in taken.quotes.items() if any(f.note and "capped at" in f.note for f in q.fees)]
-    assert capped, "no capped order was priced by the columnar path"
+    priced = priced_share(eng, rows, taken, lambda row, q: any(f.note and "capped at" in f.note for f in q.fees))
+    assert {rows[i]["market"] for i in priced} <= {"tiktok-th", "tiktok-id"}
 
 
 @SETTINGS
 @given(data=st.data())
 def test_zero_amounts(data: st.DataObject) -> None:
-    """Orders of amount zero (and zero components) in every market."""
+    """Orders of amount zero (with and without price components) in every market."""
     eng = engine(False)
     rows = data.draw(batch_of(MARKETS, Knobs(amount="zero", offbeat=10, bad=0), size=(1, 4)))
     raw = same_as_row_path(eng, rows, trails=("full",))
     taken = columnar_taken(eng, rows, raw)
-    assert taken.taken, "no zero amount priced by the columnar path"
-    assert all(Decimal(rows[i]["amount"]) == 0 for i in taken.taken)
+    priced = priced_share(eng, rows, taken, lambda row, q: q.amount == 0)
+    assert {rows[i]["market"] for i in priced} == set(MARKETS) or len(priced) >= 3
 
 
 @SETTINGS
 @given(data=st.data())
 def test_full_refunds(data: st.DataObject) -> None:
     """Full refunds (refunded = what the buyer paid) and partial ones, beside plain
-    orders: the refunds are the row path's, in their place in the statement."""
+    orders: the refunds are the row path's, each in its place in the statement, the
+    others the columnar path's."""
     eng = engine(True)
-    rows = data.draw(batch_of(MARKETS, Knobs(refund=60, full_refund=70, components=40, bad=0), True,
+    rows = data.draw(batch_of(MARKETS, Knobs(refund=50, full_refund=70, components=40, bad=0), True,
                               size=(2, 6)))
-    raw = same_as_row_path(eng, rows, trails=("full",))
+    raw = same_as_row_path(eng, rows, trails=("full", "ref"))
     taken = columnar_taken(eng, rows, raw)
     full = [i for i, r in enumerate(rows) if "refunded" in r and accepted(eng, r)
             and 0 < structure_order(r).refunded == structure_order(r).customer_payment]
-    assert full, "no full refund in the batch"
+    assume(full)
     assert not any(Decimal(str(rows[i].get("refunded", 0))) for i in taken.taken)
-    assert taken.taken, "no order priced by the columnar path beside the refunds"
+    priced_share(eng, rows, taken, lambda row, q: True)
 
 
 @SETTINGS
@@ -594,9 +684,14 @@ def test_idr_and_vnd_without_minor_unit(data: st.DataObject) -> None:
     rows = data.draw(batch_of(["tiktok-id", "tiktok-vn"], Knobs(), True, size=(8, 20)))
     raw = same_as_row_path(eng, rows, trails=("full", "ref"))
     taken = columnar_taken(eng, rows, raw)
-    assert taken.markets() == {"tiktok-id", "tiktok-vn"}
-    assert all("." not in rows[i]["amount"] for i in taken.taken)
-    assert any(q.fees for q in taken.quotes.values())
+    priced = priced_share(eng, rows, taken, lambda row, q: bool(q.fees))
+    assert all("." not in rows[i]["amount"] for i in priced)
+
+
+def _slice(row: dict[str, Any], filled: bool) -> int:
+    """The policy time slice the order is placed in."""
+    placed = dt.datetime.fromisoformat(row["placed_at"])
+    return sum(placed >= b for b in vocab(filled, row["market"]).boundaries)
 
 
 @SETTINGS
@@ -608,13 +703,12 @@ def test_policy_date_switch(data: st.DataObject) -> None:
     rows = data.draw(batch_of(MARKETS, Knobs(near_boundary=100, offset=0, bad=0, refund=0), size=(4, 10)))
     raw = same_as_row_path(eng, rows, trails=("full",))
     taken = columnar_taken(eng, rows, raw)
-    # orders of one market across a boundary, both priced by the columnar path
-    sides: dict[str, set[int]] = {}
-    for i in taken.taken:
-        v = vocab(False, rows[i]["market"])
-        placed = dt.datetime.fromisoformat(rows[i]["placed_at"])
-        sides.setdefault(v.market, set()).add(sum(placed >= b for b in v.boundaries))
-    assert any(len(s) > 1 for s in sides.values()), "no market priced on both sides of a policy boundary"
+    both = {m for m in MARKETS if len({_slice(rows[i], False) for i in plain_accepted(eng, rows)
+                                       if rows[i]["market"] == m}) > 1}
+    assume(both)
+    priced = priced_share(eng, rows, taken, lambda row, q: row["market"] in both)
+    assert any(len({_slice(rows[i], False) for i in priced if rows[i]["market"] == m}) > 1 for m in both), \
+        "no market priced by the columnar path on both sides of a policy boundary"
 
 
 @SETTINGS
@@ -624,13 +718,59 @@ def test_non_canonical_text_goes_to_the_row_path(data: st.DataObject) -> None:
     number, a flag as text), times with offsets, values the row path refuses: the
     statement and rejects are still the row path's."""
     eng = engine(False)
-    rows = data.draw(batch_of(MARKETS, Knobs(offbeat=40, numbers=True, offset=30, bad=15), size=(1, 5)))
+    rows = data.draw(batch_of(MARKETS, Knobs(offbeat=40, numbers=True, offset=30, bad=15, extreme=True), size=(1, 5)))
     same_as_row_path(eng, rows, trails=("full",))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_many_chunks_and_order_ids_json_escapes(data: st.DataObject) -> None:
+    """A batch read in many small chunks (what a batch learns in one, the next reuses),
+    with order_ids JSON escapes (a quote, a backslash, a tab, U+2028) or beyond ASCII,
+    written with the escapes or as UTF-8."""
+    assert CHUNK_SIZES, "settle's chunk sizes are not module constants any more: patch them here"
+    eng = engine(True)
+    escaped = data.draw(st.booleans())
+    rows = data.draw(batch_of(MARKETS, Knobs(odd_ids=30, refund=10), True, size=(3, 8)))
+    raw = same_as_row_path(eng, rows, chunk=data.draw(st.sampled_from([600, 1500, 4000])), escaped=escaped)
+    assert columnar_taken(eng, rows, raw).taken
+
+
+def test_a_discount_above_the_payment_is_refused_alike() -> None:
+    """An order whose platform discount exceeds amount + shipping + tax (what the buyer
+    paid is negative) is refused by the row path; beside an order of the same fields
+    and components, the columnar path must refuse it too."""
+    rows = [{"order_id": "A", "market": "tiktok-us", "currency": "USD", "placed_at": "2024-08-01T10:00:00",
+             "amount": "30.00", "platform_discount": "5.00"},
+            {"order_id": "B", "market": "tiktok-us", "currency": "USD", "placed_at": "2024-08-01T10:00:00",
+             "amount": "10.00", "platform_discount": "20.00"}]
+    assert not accepted(engine(False), rows[1])
+    same_as_row_path(engine(False), rows, trails=("full",))
 
 
 def _parquet_rows(path: Path) -> dict[str, dict[str, Any]]:
     table = pq.read_table(path)
     return {r["order_id"]: r for r in table.to_pylist()}
+
+
+def _parquet_plans(path: Path) -> dict[str, Any]:
+    """The plans table: each plan id with its plan (the JSON of its second column)."""
+    table = pq.read_table(path)
+    text = next(name for name in table.column_names if name != "plan_id")
+    return {row["plan_id"]: _as_plan(json.loads(row[text])) for row in table.to_pylist()}
+
+
+def _jsonl_plans(data: bytes | None) -> dict[str, Any]:
+    """The plans file beside a ``--trail ref`` statement: ``{"plan": id, ...the plan}``."""
+    plans = {}
+    for line in (data or b"").splitlines():
+        plan = json.loads(line)
+        plans[plan.pop("plan")] = _as_plan(plan)
+    return plans
+
+
+def _as_plan(plan: Any) -> dict[str, Any]:
+    return plan if isinstance(plan, dict) else {"trail": plan}  # a plan that is only its trail
 
 
 def _money(value: Any) -> Decimal | None:
@@ -644,7 +784,7 @@ def test_parquet_statement_holds_the_row_path_figures(data: st.DataObject) -> No
     amount, each fee by code, total fees, commission, net, payout dates, completeness,
     gaps and plan id of every order."""
     eng = engine(True)
-    rows = data.draw(batch_of(MARKETS, Knobs(refund=15), True, size=(2, 6)))
+    rows = data.draw(batch_of(MARKETS, Knobs(refund=15, extreme=True), True, size=(2, 6)))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         src = folder / "orders.jsonl"
@@ -661,15 +801,14 @@ def test_parquet_statement_holds_the_row_path_figures(data: st.DataObject) -> No
         assert sorted(figures) == sorted(x["order_id"] for x in lines)
         numbers = {r["order_id"]: i + 1 for i, r in enumerate(rows)}
         assert [figures[x["order_id"]]["line"] for x in lines] == [numbers[x["order_id"]] for x in lines]
-        plans = pq.read_table(folder / "columnar" / "statement.plans.parquet").to_pylist()
-        row_plans = [json.loads(x) for x in (row_ref.files["plans"] or b"").splitlines()]
-        assert {p["plan_id"]: json.loads(p["trail"]) for p in plans} == {p["plan"]: p["trail"] for p in row_plans}
+        assert _parquet_plans(folder / "columnar" / "statement.plans.parquet") == _jsonl_plans(row_ref.files["plans"])
         for line, ref in zip(lines, refs, strict=True):
             got = figures[line["order_id"]]
             fees: dict[str, Decimal] = {}
             for fee in line["fees"]:
                 fees[fee["code"]] = fees.get(fee["code"], Decimal(0)) + Decimal(fee["amount"])
-            shown = {k.removeprefix("fee."): _money(v) for k, v in got.items() if k.startswith("fee.") and v is not None}
+            shown = {k.removeprefix("fee."): _money(v) for k, v in got.items()
+                     if k.startswith("fee.") and v is not None}
             where = f"order {line['order_id']}: {json.dumps(rows[numbers[line['order_id']] - 1])}"
             assert shown == fees, where
             assert (got["market"], got["currency"]) == (line["market"], line["currency"]), where

@@ -190,6 +190,9 @@ def plain_rows(table: pa.Table, markets: dict[str, str], usable: np.ndarray | No
                 money[name] = np.where(mine, values, money[name])
         money_ok |= good
     ok &= money_ok
+    # What the buyer paid, C = amount - platform discount + shipping + tax, is not negative
+    # (OrderRecord refuses a refund above it, and a refund of 0 is above a negative C).
+    ok &= money["amount"] - money["platform_discount"] + money["buyer_shipping"] + money["tax"] >= 0
     rate, plan = col["commission_rate"], col["affiliate_plan"]
     rate_given = _valid(pc.not_equal(rate, ""))
     plan_given = _valid(pc.not_equal(plan, ""))
