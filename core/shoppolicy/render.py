@@ -82,15 +82,18 @@ def fee_dict(f: FeeLine) -> dict[str, Any]:
     return data
 
 
-def _core(quote: Quote) -> dict[str, Any]:
+def _core(quote: Quote, fee: Callable[[FeeLine], dict[str, Any]] = fee_dict,
+          gap: Callable[[Gap], dict[str, Any]] | None = None) -> dict[str, Any]:
     # Written out by hand (no helper calls per field): this runs once per order of a batch.
+    # ``fee`` and ``gap`` render each fee line and gap (in full, or referenced: see
+    # statement_line_ref).
     creator = quote.creator
     return {
         "order_id": quote.order_id,
         "market": quote.market,
         "currency": quote.currency,
         "amount": str(quote.amount),
-        "fees": [fee_dict(f) for f in quote.fees],
+        "fees": [fee(f) for f in quote.fees],
         "total_fees": money_text(quote.total_fees),
         "creator_commission": str(quote.creator_commission),
         "creator": creator_dict(creator) if creator is not None else None,
@@ -100,7 +103,7 @@ def _core(quote: Quote) -> dict[str, Any]:
         "passthrough": {k: str(v) for k, v in quote.passthrough.items()} if quote.passthrough else {},
         "pending": list(quote.pending),
         "complete": not quote.gaps,
-        "gaps": [gap_dict(g) for g in quote.gaps] if quote.gaps else [],
+        "gaps": [(gap or gap_dict)(g) for g in quote.gaps] if quote.gaps else [],
         "stale": list(quote.stale) if quote.stale else [],
     }
 
@@ -214,28 +217,14 @@ def statement_line_ref(quote: Quote, dumps: Callable[[Any], bytes]) -> bytes:
     source and base, the creator's share, net, payout dates, each gap's figure, rule, key,
     date and bounds — and what every order of the plan shares is written once, beside the
     statement (:func:`plan_of`)."""
-    creator = quote.creator
-    line = {
-        "order_id": quote.order_id,
-        "market": quote.market,
-        "currency": quote.currency,
-        "amount": str(quote.amount),
-        "fees": [{"code": f.code, "amount": str(f.amount), "rule": f.rule, "source": f.source,
-                  "base": None if f.base is None else str(f.base)} for f in quote.fees],
-        "total_fees": money_text(quote.total_fees),
-        "creator_commission": str(quote.creator_commission),
-        "creator": creator_dict(creator) if creator is not None else None,
-        "net": money_text(quote.net),
-        "payout_date": quote.payout_date.isoformat() if quote.payout_date else None,
-        "creator_payout_date": quote.creator_payout_date.isoformat() if quote.creator_payout_date else None,
-        "passthrough": {k: str(v) for k, v in quote.passthrough.items()} if quote.passthrough else {},
-        "pending": list(quote.pending),
-        "complete": not quote.gaps,
-        "gaps": [_gap_ref(g) for g in quote.gaps],
-        "stale": list(quote.stale) if quote.stale else [],
-        "plan": plan_of(quote, dumps)[0],
-    }
+    line = _core(quote, _fee_ref, _gap_ref)
+    line["plan"] = plan_of(quote, dumps)[0]
     return dumps(line) + b"\n"
+
+
+def _fee_ref(fee: FeeLine) -> dict[str, Any]:
+    return {"code": fee.code, "amount": str(fee.amount), "rule": fee.rule, "source": fee.source,
+            "base": None if fee.base is None else str(fee.base)}
 
 
 def _gap_ref(gap: Gap) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from pathlib import Path
 def main(src: str, out: str, policy: str, workers: int, timing: str) -> None:
     start = time.perf_counter()
     from dask.distributed import LocalCluster
+
     from shoppolicy.dask_settle import settle_dask
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
