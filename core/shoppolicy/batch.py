@@ -411,14 +411,15 @@ def settle_table(engine: Engine, table: pa.Table, usable: Any, first: int, fmt: 
     others: list[tuple[int, Any]] = []
     if left.any():  # rows for the row path, each with its own line number
         positions = np.flatnonzero(left).tolist()
-        rows_left = rows_at(positions)
+        rows_left = rows_at(positions)  # a CSV row of blank cells gives none: nothing to settle
         out, refused, more, _ = _settle_block(engine, rows_left, fmt, len(rows_left), seen)
         summary.merge(more)
         if fmt.fmt == "parquet":
             others = out
         else:
             rejected_lines = {r.line for r in refused}
-            others = list(zip([first + i for i in positions if first + i not in rejected_lines], out, strict=True))
+            others = list(zip([number for number, _ in rows_left if number not in rejected_lines], out,
+                              strict=True))
     if fmt.fmt == "parquet":
         return [_parquet_part(engine, priced, frame, first, others, fmt)], refused, summary, table.num_rows
     if lines is None:
@@ -467,16 +468,22 @@ def _codes(engine: Engine) -> list[str]:
     return found
 
 
-def output_clash(input_file: str, out: str | None, rejects: str | None, summary_file: str | None) -> str | None:
+def output_clash(input_file: str, out: str | None, rejects: str | None, summary_file: str | None,
+                 plans: str | None = None) -> str | None:
     """What is wrong when two of the files name the same file (by path, link or inode),
     or None; standard input and output (``-``), and a file that is no regular file
-    (``/dev/null``), clash with nothing."""
+    (``/dev/null``), clash with nothing.  ``plans``: the plans file written beside the
+    statement (``--trail ref``, Parquet)."""
     named = [(name, path) for name, path in (("INPUT", input_file), ("--out", out), ("--rejects", rejects),
-                                             ("--summary", summary_file)) if path and path != "-"]
+                                             ("--summary", summary_file), ("the plans file", plans))
+             if path and path != "-"]
     for i, (name, path) in enumerate(named):
         for other, other_path in named[:i]:
             if _same_file(path, other_path):
                 what = "the input file" if other == "INPUT" else f"{other}"
+                if name == "the plans file":
+                    return (f"the plans file {path}, written beside the statement, names the same file as {what} "
+                            f"({other_path}); it would be overwritten: choose another --out")
                 return f"{name} {path} names the same file as {what} ({other_path}); it would be overwritten"
     return None
 
@@ -591,9 +598,6 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
     """
     from shoppolicy import columnar
 
-    clash = output_clash(input_file, out, rejects, summary_file)
-    if clash is not None:
-        raise InputError(clash)
     if trail not in TRAILS:
         raise InputError(f"expected --trail full or ref, got {trail!r}", field="trail")
     kind = statement_format(out, out_format)
@@ -606,6 +610,9 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
     if sidecar and out == "-":
         raise InputError(f"a {'Parquet statement' if kind == 'parquet' else 'statement with --trail ref'} is "
                          "written with its plans beside it: name a file with --out")
+    clash = output_clash(input_file, out, rejects, summary_file, plans_path(out, kind) if sidecar else None)
+    if clash is not None:
+        raise InputError(clash)
     fmt = _Formatter(kind, "ref" if kind == "parquet" else trail)
     if input_file != "-" and not os.path.isfile(input_file):
         raise InputError(f"cannot read {input_file}: no such file")
@@ -624,7 +631,12 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
         sink = statement.stream
         reject_file = _Output(rejects, stack, dash_is_stdout=False) if rejects else None
         reject_sink = reject_file.stream if reject_file is not None else None
+        # The summary file is opened first: a path that cannot be written stops the batch
+        # before any file is put in place.
+        summary_out = _Output(summary_file, stack, dash_is_stdout=False) if summary_file else None
         writer = _ParquetSink(engine, sink, fmt) if kind == "parquet" else None
+        if writer is not None:
+            stack.callback(writer.abandon)  # closed before its file is, if the batch stops
         sink.write(fmt.header())
         one_thread = jobs == 1  # --jobs 1: no thread beside the main one, as a loop of its own
         behind = _Behind(stack, enabled=not one_thread)
@@ -650,7 +662,7 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
         statement.done()
         if reject_file is not None:
             reject_file.done()
-        _summary(total, summary_file, stack)
+        _summary(total, summary_file, stack, summary_out)
     if summary is not None:
         summary.merge(total)
     return EXIT_REJECTED if total.rejected or total.incomplete else 0
@@ -691,6 +703,7 @@ class _ParquetSink:
 
         self.engine, self.fmt = engine, fmt
         self.writer = pq.ParquetWriter(sink, schema(_codes(engine)))
+        self.closed = False
 
     def write(self, items: list[Any]) -> None:
         """A chunk's statement: tables from the columnar path, or the row path's
@@ -708,6 +721,14 @@ class _ParquetSink:
 
     def close(self) -> None:
         self.writer.close()
+        self.closed = True
+
+    def abandon(self) -> None:
+        """Close the writer of a batch that stopped, before its file is closed and removed."""
+        if not self.closed:
+            with suppress(Exception):
+                self.writer.close()
+            self.closed = True
 
 
 def _write_plans(path: str, kind: str, plans: dict[str, bytes], stack: ExitStack) -> None:
@@ -745,7 +766,7 @@ def _reject(rejected: Rejected, source: str, sink: IO[bytes] | None) -> None:
         sys.stderr.write(f"rejected: {source}, line {rejected.line}: {field}{rejected.reason}\n")
 
 
-def _summary(summary: Summary, path: str | None, stack: ExitStack) -> None:
+def _summary(summary: Summary, path: str | None, stack: ExitStack, written: _Output | None = None) -> None:
     data = summary.as_dict()
     for totals in data["totals"]:  # in the currency's minor unit, however the rows' sums were grouped
         unit = quantum(totals["currency"])
@@ -757,7 +778,7 @@ def _summary(summary: Summary, path: str | None, stack: ExitStack) -> None:
                 if shown == total:  # zeros added or dropped, never a digit rounded away
                     totals[key] = str(shown)
     if path:
-        written = _Output(path, stack, dash_is_stdout=False)
+        written = written or _Output(path, stack, dash_is_stdout=False)
         written.stream.write((json.dumps(data, indent=2) + "\n").encode())
         written.done()
         return

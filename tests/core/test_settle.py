@@ -308,3 +308,45 @@ def test_csv_input_read_by_arrow_equals_the_row_path(tmp_path: Path, acme_engine
     shift = 1 if quoted else 0  # the quoted cell's row takes two lines
     assert [json.loads(r)["line"] for r in columnar[3].splitlines()] == [
         n + 1 + (shift if n > 29 else 0) for n in (13, 26, 39, 52)]
+
+
+def test_a_csv_row_of_blank_cells_is_skipped_as_the_row_path_skips_it(
+        tmp_path: Path, acme_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "blank.csv"
+    src.write_text("order_id,market,category,amount,currency,placed_at\nB1,acme,toys,10.00,USD,2024-07-01\n"
+                   ",,,,,\n , , , , , \nB2,acme,toys,20.00,USD,2024-07-01\n")
+    columnar = _settled(acme_engine, src, tmp_path / "one.jsonl")
+    monkeypatch.setenv("SHOPPOLICY_NO_ARROW", "1")
+    assert columnar == _settled(acme_engine, src, tmp_path / "two.jsonl")
+    assert [json.loads(x)["order_id"] for x in columnar[1].splitlines()] == ["B1", "B2"]
+
+
+def test_the_plans_file_never_overwrites_the_input_or_another_output(tmp_path: Path, acme_installed: None) -> None:
+    src = tmp_path / "st.plans.jsonl"
+    src.write_text(json.dumps(GOOD) + "\n")
+    result = CliRunner().invoke(cli, ["settle", str(src), "--out", str(tmp_path / "st.jsonl"), "--trail", "ref"])
+    assert result.exit_code == 1 and "the plans file" in result.stderr and "Traceback" not in result.output
+    assert src.read_text() == json.dumps(GOOD) + "\n"
+    assert not (tmp_path / "st.jsonl").exists()
+
+
+def test_a_parquet_run_that_stops_leaves_nothing_and_says_one_line(tmp_path: Path, acme_installed: None) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    src = work / "o.jsonl"
+    src.write_bytes((json.dumps(GOOD) + "\n").encode("utf-16"))
+    result = CliRunner().invoke(cli, ["settle", str(src), "--out", str(work / "s.parquet")])
+    assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["o.jsonl"]
+
+
+def test_a_summary_that_cannot_be_written_stops_the_batch_before_any_file_is_in_place(
+        tmp_path: Path, acme_installed: None) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    src = work / "o.jsonl"
+    src.write_text(json.dumps(GOOD) + "\n")
+    result = CliRunner().invoke(cli, ["settle", str(src), "--out", str(work / "s.jsonl"), "--trail", "ref",
+                                      "--summary", str(work / "no" / "s.json")])
+    assert result.exit_code == 1 and "cannot write" in result.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["o.jsonl"]

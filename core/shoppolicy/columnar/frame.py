@@ -269,7 +269,7 @@ def _moments(values: pa.Array, *, required: bool) -> tuple[np.ndarray, np.ndarra
     orders has a few dozen distinct dates: each is read once."""
     encoded = pc.dictionary_encode(values)
     texts = encoded.dictionary.to_pylist()
-    stamps = np.full(len(texts) + 1, np.datetime64("NaT"), dtype="datetime64[s]")
+    stamps = np.full(len(texts) + 1, np.datetime64("NaT", "s"), dtype="datetime64[s]")
     good = np.zeros(len(texts) + 1, dtype=bool)
     good[-1] = not required  # null: not given
     for i, text in enumerate(texts):

@@ -86,7 +86,7 @@ def from_shapes(shapes: Sequence[Shape], frame: Frame, lines: np.ndarray, codes:
     n = len(frame)
     money: dict[str, np.ndarray] = {}
     known: dict[str, np.ndarray] = {}
-    dates = {name: np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    dates = {name: np.full(n, np.datetime64("NaT", "D"), dtype="datetime64[D]")
              for name in ("payout_date", "creator_payout_date")}
     shape_of = np.zeros(n, dtype=np.int32)
 
