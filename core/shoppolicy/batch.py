@@ -301,8 +301,10 @@ def _columnar_csv(engine: Engine, path: str, fmt: _Formatter, seen: dict[str, in
 
 def _csv_table(header: bytes, chunk: bytes, source: str) -> pa.Table | None:
     """The table of a chunk of CSV lines (every cell as text), one row per line; None
-    when Arrow cannot read it line for line."""
+    when Arrow cannot read it line for line, or reads what the row path's csv reader
+    refuses (a cell over its field size limit)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pa_csv
 
     lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
@@ -324,6 +326,9 @@ def _csv_table(header: bytes, chunk: bytes, source: str) -> pa.Table | None:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         return None
     if table.num_rows != lines or table.num_columns != len(names):
+        return None
+    limit = csv.field_size_limit()  # a longer cell is a row the csv module refuses: the row path says so
+    if any((pc.max(pc.binary_length(column)).as_py() or 0) > limit for column in table.columns):
         return None
     return table.rename_columns(names)
 

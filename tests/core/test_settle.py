@@ -350,3 +350,16 @@ def test_a_summary_that_cannot_be_written_stops_the_batch_before_any_file_is_in_
                                       "--summary", str(work / "no" / "s.json")])
     assert result.exit_code == 1 and "cannot write" in result.stderr
     assert sorted(p.name for p in work.iterdir()) == ["o.jsonl"]
+
+
+def test_a_csv_cell_over_the_csv_modules_limit_is_refused_alike(
+        tmp_path: Path, acme_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import csv
+
+    src = tmp_path / "long.csv"
+    src.write_text("order_id,market,category,amount,currency,placed_at\nL1,acme,toys,10.00,USD,2024-07-01\n"
+                   f"L2,acme,{'x' * (csv.field_size_limit() + 1)},10.00,USD,2024-07-01\n")
+    columnar = _settled(acme_engine, src, tmp_path / "one.jsonl")
+    monkeypatch.setenv("SHOPPOLICY_NO_ARROW", "1")
+    assert columnar == _settled(acme_engine, src, tmp_path / "two.jsonl")
+    assert [json.loads(r)["line"] for r in columnar[3].splitlines()] == [3]
