@@ -125,11 +125,11 @@ class _Formatter:
         full = render.statement_line
         return lambda q: full(q, _dumps)
 
-    def encoder(self) -> Callable[[Quote], Any]:
+    def encoder(self) -> Callable[[Quote], bytes]:
+        """A quote's statement bytes (JSON Lines or CSV; a Parquet statement is tabled
+        from the quotes themselves, see :func:`_settle_block`)."""
         if self.fmt == "csv":
             return lambda q: _csv_bytes([render.statement_row(q)])
-        if self.fmt == "parquet":
-            return lambda q: q
         return self.line()
 
 
@@ -150,14 +150,15 @@ def _settle_block(engine: Engine, rows: Iterable[Row], fmt: _Formatter, count: i
     # in the CPU cache (only its line waits for the rest of the chunk).  ``seen``: the
     # first line of each order_id so far (settle_each refuses a repeat and adds the new ones).
     summary = Summary()
-    encode = fmt.encoder()
-    out: list[Any] = []
-    write, quote, add = out.append, engine.quote, summary.add
-
+    encode: Callable[[Quote], Any]
     if fmt.fmt == "parquet":  # a Parquet row names its line: the number of the row being priced
         at = [0]
         rows = _numbered(rows, at)
         encode = lambda q: (at[0], q)  # noqa: E731
+    else:
+        encode = fmt.encoder()
+    out: list[Any] = []
+    write, quote, add = out.append, engine.quote, summary.add
 
     def price(item: Mapping[str, Any] | OrderRecord) -> None:
         priced = quote(item if isinstance(item, OrderRecord) else structure_order(item))
@@ -315,14 +316,15 @@ def _csv_table(header: bytes, chunk: bytes, source: str) -> pa.Table | None:
             chunk.decode()
         except UnicodeDecodeError:
             return None
-    names = [name.strip() for name in header.decode().rstrip("\r\n").split(",")]
+    given = header.decode().rstrip("\r\n").split(",")
+    names = [name.strip() for name in given]
     try:
         table = pa_csv.read_csv(
             pa.BufferReader(header + chunk),
             read_options=pa_csv.ReadOptions(use_threads=False, block_size=len(header) + len(chunk) + 1),
             parse_options=pa_csv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
-            convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in header.decode().rstrip(
-                "\r\n").split(",")}, strings_can_be_null=False))
+            convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in given},
+                                                  strings_can_be_null=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         return None
     if table.num_rows != lines or table.num_columns != len(names):

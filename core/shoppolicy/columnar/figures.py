@@ -84,12 +84,6 @@ def times(values: np.ndarray, factor: int | np.ndarray) -> np.ndarray:
     return np.asarray(values * factor)
 
 
-def scaled(values: np.ndarray, rate: Decimal) -> np.ndarray:
-    """``round_half_up(values × rate)`` on minor units."""
-    number, k = fraction(rate)
-    return div_half_up(times(values, number), 10 ** k)
-
-
 def minor(value: Decimal, places: int) -> int:
     """A policy amount (a fixed fee, a cap) in minor units; refused when it is finer."""
     number, k = fraction(value)
@@ -233,12 +227,7 @@ def lines_of(lines: list[Line], combo: np.ndarray, money: Money, quantity: np.nd
     if first.base_of is None:
         return fixed, None, None
     base = first.base_of(money)
-    rates = [fraction(x.rate) for x in lines]
-    k = max(k for _, k in rates)
-    numerators = np.array([n * 10 ** (k - kx) for n, kx in rates], dtype=object)
-    if any(abs(int(n)) >= _LIMIT for n in numerators):
-        raise NoVectorForm("a rate with too many digits")
-    value = div_half_up(times(base, numerators.astype(np.int64)[combo]), 10 ** k) + fixed
+    value = scaled_by(base, [x.rate for x in lines], combo) + fixed
     if first.cap is None:
         return value, base, None
     ceiling = times(quantity, np.array([x.cap for x in lines], dtype=np.int64)[combo])
@@ -348,11 +337,6 @@ def slices(frame: Frame, engine: Engine) -> list[np.ndarray]:
         known = mine & ~np.isnat(basis)
         paid[known] = np.searchsorted(edges, basis[known], side="right")
     return [placed, paid + 1]
-
-
-def payout_day(frame: Frame, market_basis: str) -> np.ndarray:
-    basis = frame.delivered if market_basis == "delivered_at" else frame.completed
-    return basis.astype("datetime64[D]")
 
 
 def payout_answers(rules: tuple[Any, ...], order: OrderRecord, creator: CreatorShare | None, basis_field: str,

@@ -50,7 +50,7 @@ KEPT_TEXT = ("order_id", "market", "currency", "amount", "placed_at", "category"
 _PARSE = pa_json.ParseOptions(explicit_schema=ORDER_SCHEMA, unexpected_field_behavior="error",
                               newlines_in_values=False)
 _ORDER_ID = r"^[^\"\\\x00-\x1f]+$"  # written into the statement as it is: nothing JSON would escape
-_RATE = r"^(0(\.[0-9]{1,12})?|1(\.0{1,12})?)$"  # canonical, 0 to 1 (OrderRecord's own bounds)
+_RATE = re.compile(r"(0(\.[0-9]{1,12})?|1(\.0{1,12})?)\Z")  # canonical, 0 to 1 (OrderRecord's own bounds)
 _MOMENT_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2})?\Z")
 
 
@@ -197,11 +197,8 @@ def plain_rows(table: pa.Table, markets: dict[str, str], usable: np.ndarray | No
     rate_given = _valid(pc.not_equal(rate, ""))
     plan_given = _valid(pc.not_equal(plan, ""))
     ok &= rate_given == plan_given
-    rate_pattern = re.compile(_RATE)
-    ok &= ~rate_given | _per_value(rate, lambda v: rate_pattern.match(v) is not None)
-    quantity = col["quantity"].to_numpy(zero_copy_only=False)
-    quantity_given = ~_null(col["quantity"])
-    quantity = np.where(quantity_given, np.nan_to_num(quantity, nan=1), 1).astype(np.int64)
+    ok &= ~rate_given | _per_value(rate, lambda v: _RATE.match(v) is not None)
+    quantity = np.asarray(pc.fill_null(col["quantity"], 1).to_numpy(zero_copy_only=False), dtype=np.int64)
     ok &= (quantity >= 1) & (quantity <= MAX_QUANTITY)
     placed, good = _moments(col["placed_at"], required=True)
     ok &= good

@@ -44,14 +44,6 @@ class Template:
     holes: tuple[tuple[tuple[Any, ...], int | None], ...]
     order: tuple[int, ...]  # the hole filling each gap between fragments
 
-    def fill(self, values: Callable[[tuple[Any, ...], int | None], pa.Array]) -> pa.Array:
-        """Each order's line, ``values(name, places)`` giving a hole's text per order."""
-        filled = [values(*hole) for hole in self.holes]
-        parts: list[Any] = [self.fragments[0]]
-        for i, fragment in zip(self.order, self.fragments[1:], strict=True):
-            parts += [filled[i], fragment]
-        return pc.binary_join_element_wise(*parts, "")
-
 
 def places_of(value: Decimal) -> int:
     exponent = value.as_tuple().exponent

@@ -254,9 +254,10 @@ def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[An
             continue
         shaped = made[0] if made is not None else template(quote, line)
         if made is None:  # a new shape: its representative's line is checked against the row path's own
-            first_only = Shape(shape.rows[:1], quote, {k: v[:1] for k, v in shape_values.items()}, comb.places)
-            probe = fill(first_only, frame, shaped)
-            if probe is None or probe[0].as_py().encode() != line(quote):
+            first_only = Shape(shape.rows[:1], quote, {k: v[:1] for k, v in shape_values.items()}, comb.places,
+                               shaped)
+            if not _shown_exactly(first_only) or \
+                    frame_lines([first_only], frame, first_only.rows)[0].as_py().encode() != line(quote):
                 left.append(shape.rows)
                 mismatched += 1
                 continue
@@ -313,28 +314,6 @@ def _first(answers: list[tuple[np.ndarray, np.ndarray]], rules: tuple[Any, ...],
         if getattr(rule, "party", None) == party and kinds[at] == 1:
             return dates
     return None
-
-
-def fill(shape: Shape, frame: Frame, made: Template) -> pa.Array | None:
-    """The lines of one shape (its representative's, to check it against the row path)."""
-    texts: dict[tuple[Any, ...], pa.Array] = {}
-    for name, places in made.holes:
-        if name in texts:
-            continue
-        if name == ("order_id",):
-            texts[name] = frame.text["order_id"].take(pa.array(shape.rows))
-            continue
-        found = shape.values.get(name)
-        if found is None:
-            return None
-        if found.dtype.kind == "M":
-            texts[name] = date_text(found)
-            continue
-        exact = rescale(found, shape.places, places if places is not None else shape.places)
-        if exact is None:
-            return None
-        texts[name] = money_text(exact, places if places is not None else shape.places)
-    return made.fill(lambda name, places: texts[name])
 
 
 def _shown_exactly(shape: Shape) -> bool:

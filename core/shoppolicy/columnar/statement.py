@@ -68,12 +68,6 @@ def gaps_text(quote: Quote) -> str:
     return " | ".join(f"{g.figure}: {g.rule} {g.key}" for g in quote.gaps)
 
 
-def _scaled(values: np.ndarray, places: int) -> pa.Array:
-    exact = rescale(values, places, PLACES)
-    assert exact is not None
-    return decimals(exact, PLACES)
-
-
 def from_shapes(shapes: Sequence[Shape], frame: Frame, lines: np.ndarray, codes: Sequence[str],
                 plan_id: Callable[[Any], str]) -> pa.Table:
     """The rows of the columnar path's shapes, in line order; ``lines``: each frame row's
