@@ -29,6 +29,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from decimal import Decimal
+from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 
 from shoppolicy import render
@@ -213,7 +214,7 @@ def _chunks(path: str, size: int = CHUNK_BYTES) -> Iterator[tuple[int, int, byte
 # smaller ones, so that a chunk's lines (some 600 bytes an order with referenced trails,
 # 2 KB with the whole trail) stay a few dozen MB, three chunks being in flight at once.
 COLUMNAR_CHUNK_BYTES = 1 << 24
-COLUMNAR_LINES_CHUNK_BYTES = 1 << 23  # JSON Lines with referenced trails (some 600 bytes an order)
+COLUMNAR_LINES_CHUNK_BYTES = 1 << 24  # JSON Lines with referenced trails (some 600 bytes an order)
 COLUMNAR_FULL_TRAIL_CHUNK_BYTES = 1 << 22
 
 
@@ -369,9 +370,10 @@ def _read_ahead(path: str, size: int, source: str,
     ``ahead`` false, each in turn on this thread."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from shoppolicy.columnar.frame import read_json_chunk
+    from shoppolicy.columnar.frame import JsonChunks
 
     chunks = _chunks(path, size)
+    reader = JsonChunks()
 
     def parse() -> tuple[int, bytes, pa.Table | None, bool] | None:
         found = next(chunks, None)
@@ -381,7 +383,7 @@ def _read_ahead(path: str, size: int, source: str,
         if offset == 0:
             check_start(chunk, source)
             chunk = chunk.removeprefix(codecs.BOM_UTF8)
-        return first, chunk, read_json_chunk(chunk), b"\\" in chunk
+        return first, chunk, reader.read(chunk), b"\\" in chunk
 
     if not ahead:
         yield from iter(parse, None)
@@ -410,7 +412,7 @@ def settle_table(engine: Engine, table: pa.Table, usable: Any, first: int, fmt: 
     markets = {m.id: m.currency for m in engine.markets() if not m.abstract and m.currency}
     frame = plain_rows(table, markets, usable, escapes=escapes)
     priced = price_frame(engine, frame, fmt.line(), known, lines=fmt.fmt != "parquet")
-    taken, lines = priced.ordered_lines(frame)
+    taken = priced.taken()
     left = np.ones(table.num_rows, dtype=bool)
     left[frame.rows[taken]] = False
     summary = priced.summary
@@ -427,15 +429,29 @@ def settle_table(engine: Engine, table: pa.Table, usable: Any, first: int, fmt: 
             rejected_lines = {r.line for r in refused}
             others = list(zip([number for number, _ in rows_left if number not in rejected_lines], out,
                               strict=True))
+    # The statement of the rows priced here is made by the writer's thread (see
+    # _Behind), while this one prices the next table.
     if fmt.fmt == "parquet":
-        return [_parquet_part(engine, priced, frame, first, others, fmt)], refused, summary, table.num_rows
-    if lines is None:
-        raise AssertionError("statement lines were not made")
+        return [partial(_parquet_part, engine, priced, frame, first, others, fmt)], refused, summary, table.num_rows
     if not others:
-        return [_buffer(lines)], refused, summary, table.num_rows
+        return [partial(_line_buffers, priced, frame, taken)], refused, summary, table.num_rows
     numbers = first + frame.rows[taken]
-    mine = zip(numbers.tolist(), (t.encode() for t in lines.to_pylist()), strict=True)
+    lines = priced.statement_lines(frame, taken).to_pylist()
+    mine = zip(numbers.tolist(), (t.encode() for t in lines), strict=True)
     return [b"".join(text for _, text in sorted([*mine, *others]))], refused, summary, table.num_rows
+
+
+def _line_buffers(priced: Any, frame: Any, taken: Any) -> list[memoryview]:
+    return [_buffer(chunk) for chunk in priced.statement_lines(frame, taken).chunks]
+
+
+def _made(items: list[Any]) -> Iterator[Any]:
+    """A block's statement items, each deferred one (a function) made now."""
+    for item in items:
+        if callable(item):
+            yield from item()
+        else:
+            yield item
 
 
 def _buffer(lines: pa.Array) -> memoryview:
@@ -449,7 +465,7 @@ def _buffer(lines: pa.Array) -> memoryview:
 
 
 def _parquet_part(engine: Engine, priced: Any, frame: Any, first: int, others: list[tuple[int, Any]],
-                  fmt: _Formatter) -> pa.Table:
+                  fmt: _Formatter) -> list[pa.Table]:
     import pyarrow as pa
 
     from shoppolicy.columnar.statement import from_quotes, from_shapes
@@ -457,9 +473,9 @@ def _parquet_part(engine: Engine, priced: Any, frame: Any, first: int, others: l
     codes = _codes(engine)
     part = from_shapes(priced.shapes, frame, first + frame.rows, codes, fmt.plan_id)  # in line order
     if not others:
-        return part
+        return [part]
     rows = from_quotes([q for _, q in others], [n for n, _ in others], codes, fmt.plan_id)
-    return pa.concat_tables([part, rows]).sort_by("line")
+    return [pa.concat_tables([part, rows]).sort_by("line")]
 
 
 _CODES: weakref.WeakKeyDictionary[Engine, list[str]] = weakref.WeakKeyDictionary()
@@ -651,10 +667,8 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
         for text, refused, part, count in _serial(engine, input_file, fmt, input_format, arrow, not one_thread):
             if writer is not None:
                 behind.submit(writer.write, text)
-            elif len(text) == 1:  # a chunk's lines at once, not one write per 8 KB buffer
-                behind.submit(sink.write, text[0])
-            elif text:
-                behind.submit(sink.write, b"".join(text))
+            elif text:  # a chunk's lines in a few writes (buffered: the row path's lines are many)
+                behind.submit(sink.writelines, _made(text))
             for r in refused:
                 _reject(r, source, reject_sink)
             total.merge(part)
@@ -706,10 +720,11 @@ class _ParquetSink:
     def __init__(self, engine: Engine, sink: IO[bytes], fmt: _Formatter) -> None:
         import pyarrow.parquet as pq
 
-        from shoppolicy.columnar.statement import schema
+        from shoppolicy.columnar.statement import schema, writer_options
 
         self.engine, self.fmt = engine, fmt
-        self.writer = pq.ParquetWriter(sink, schema(_codes(engine)))
+        statement = schema(_codes(engine))
+        self.writer = pq.ParquetWriter(sink, statement, **writer_options(statement))
         self.closed = False
 
     def write(self, items: list[Any]) -> None:
@@ -717,6 +732,7 @@ class _ParquetSink:
         numbered quotes."""
         from shoppolicy.columnar.statement import from_quotes
 
+        items = list(_made(items))
         tables = [item for item in items if not isinstance(item, tuple)]
         numbered = [item for item in items if isinstance(item, tuple)]
         if numbered:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from shoppolicy.batch import _Formatter, settle_table
+from shoppolicy.batch import _Formatter, _made, settle_table
 from shoppolicy.columnar.frame import as_orders
 from shoppolicy.columnar.ids import OrderIds
 from shoppolicy.columnar.shapes import Known
@@ -42,6 +42,6 @@ def settle_batches(engine: Engine, batches: Iterable[pa.RecordBatch],
         parts, refused, _, count = settle_table(engine, table, usable, first, fmt, known, seen, rows_at)
         if rejected is not None:
             rejected.extend(refused)
-        for part in parts:
+        for part in _made(parts):  # the statement, made now
             yield from part.cast(target).to_batches()
         first += count

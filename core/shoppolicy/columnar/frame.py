@@ -15,6 +15,7 @@ reason are the row path's own.  What does not live here: pricing
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -47,11 +48,13 @@ KEPT_TEXT = ("order_id", "market", "currency", "amount", "placed_at", "category"
              "shop_id", "seller_type", "store_type", "settlement_tier", "affiliate_plan", "commission_rate",
              *COMPONENTS)
 
-_PARSE = pa_json.ParseOptions(explicit_schema=ORDER_SCHEMA, unexpected_field_behavior="error",
-                              newlines_in_values=False)
 _ORDER_ID = r"^[^\"\\\x00-\x1f]+$"  # written into the statement as it is: nothing JSON would escape
 _RATE = re.compile(r"(0(\.[0-9]{1,12})?|1(\.0{1,12})?)\Z")  # canonical, 0 to 1 (OrderRecord's own bounds)
 _MOMENT_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2})?\Z")
+
+
+#: Arrow parses a chunk in blocks of this size, one block per thread at a time.
+PARSE_BLOCK_BYTES = 1 << 20
 
 
 def money_pattern(places: int) -> str:
@@ -64,26 +67,74 @@ def read_json_chunk(chunk: bytes) -> pa.Table | None:
     """The table of a chunk of whole JSON lines, one row per line in order; ``None`` when
     Arrow cannot read it line for line (a blank line, two objects on a line, a value of
     an unexpected type...): the row path then reads every line of it."""
-    if not chunk.isascii():
-        try:
-            chunk.decode()  # Arrow does not check: a line that is not UTF-8 is the row path's to refuse
-        except UnicodeDecodeError:
+    return JsonChunks().read(chunk)
+
+
+class JsonChunks:
+    """Reads the chunks of one JSON Lines file in turn (:meth:`read`).
+
+    Arrow parses a schema of the fields the lines hold nearly twice as fast as one of
+    every order field, most of which a file never gives.  So the schema is that of the
+    file's first line; a chunk with another field is parsed again with every field, and
+    so are the chunks after it.  Either way the table has every field of
+    :data:`ORDER_SCHEMA`, those not given all null."""
+
+    def __init__(self) -> None:
+        self._schema: pa.Schema | None = None  # None until the first chunk is read
+
+    def read(self, chunk: bytes) -> pa.Table | None:
+        """The table of the next chunk (see :func:`read_json_chunk`)."""
+        if not chunk.isascii():
+            try:
+                chunk.decode()  # Arrow does not check: a line that is not UTF-8 is the row path's to refuse
+            except UnicodeDecodeError:
+                return None
+        lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+        starts = chunk.count(b"\n{") + chunk.startswith(b"{")
+        if not lines or starts != lines or chunk.count(b"{") != lines:
+            # A nested object, a brace in a text, a line not starting an object: not for
+            # Arrow.  Otherwise each line starts the one object it holds (Arrow refuses an
+            # object as a value), so Arrow's rows are the lines, one to one.
             return None
-    lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
-    starts = chunk.count(b"\n{") + chunk.startswith(b"{")
-    if not lines or starts != lines or chunk.count(b"{") != lines:
-        # A nested object, a brace in a text, a line not starting an object: not for
-        # Arrow.  Otherwise each line starts the one object it holds (Arrow refuses an
-        # object as a value), so Arrow's rows are the lines, one to one.
-        return None
+        if self._schema is None:
+            self._schema = _first_line_schema(chunk)
+        table = _parse(chunk, self._schema)
+        if table is None and self._schema is not ORDER_SCHEMA:
+            self._schema = ORDER_SCHEMA  # perhaps a field the first line did not give
+            table = _parse(chunk, ORDER_SCHEMA)
+        if table is None or table.num_rows != lines:
+            return None
+        if table.schema is ORDER_SCHEMA or table.num_columns == len(ORDER_SCHEMA):
+            return table
+        given = set(table.column_names)
+        return pa.table([table.column(f.name) if f.name in given else pa.chunked_array([pa.nulls(lines, f.type)])
+                         for f in ORDER_SCHEMA], schema=ORDER_SCHEMA)
+
+
+def _first_line_schema(chunk: bytes) -> pa.Schema:
+    """The schema of the order fields the first line of ``chunk`` gives (every field's,
+    when that line is not a JSON object)."""
     try:
-        # One block for the whole chunk: its columns come whole, not in pieces to join
-        # again; the batch overlaps parsing one chunk with pricing the one before.
-        read = pa_json.ReadOptions(use_threads=False, block_size=len(chunk) + 1)
-        table = pa_json.read_json(pa.BufferReader(chunk), read_options=read, parse_options=_PARSE)
+        first = json.loads(chunk[:chunk.find(b"\n")] if b"\n" in chunk else chunk)
+    except ValueError:
+        return ORDER_SCHEMA
+    if not isinstance(first, dict):
+        return ORDER_SCHEMA
+    return pa.schema([f for f in ORDER_SCHEMA if f.name in first])
+
+
+def _parse(chunk: bytes, schema: pa.Schema) -> pa.Table | None:
+    """Arrow's table of ``chunk`` in ``schema``, a field outside it refused; ``None``
+    when Arrow refuses the chunk."""
+    # Blocks of a few MB, parsed on Arrow's threads: a core the pricing leaves idle
+    # parses too.  The columns come in pieces, joined once by the caller.
+    read = pa_json.ReadOptions(use_threads=True, block_size=PARSE_BLOCK_BYTES)
+    parse = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error",
+                                 newlines_in_values=False)
+    try:
+        return pa_json.read_json(pa.BufferReader(chunk), read_options=read, parse_options=parse)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    return table if table.num_rows == lines else None
 
 
 def as_orders(table: pa.Table) -> tuple[pa.Table, np.ndarray]:

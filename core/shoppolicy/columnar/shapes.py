@@ -63,20 +63,17 @@ class Priced:
     mismatched: int = 0
     missing: dict[tuple[str, str, str], list[np.ndarray]] = attrs.field(factory=dict)
 
-    def ordered_lines(self, frame: Frame) -> tuple[np.ndarray, pa.Array | None]:
-        """``(frame rows priced, their statement lines, or None when not made)``, in frame order."""
-        if not self.rows:
-            return np.zeros(0, dtype=np.int64), pa.array([], pa.string())
-        rows = np.sort(np.concatenate(self.rows))
+    def taken(self) -> np.ndarray:
+        """The frame rows priced, in frame order."""
+        return np.sort(np.concatenate(self.rows)) if self.rows else np.zeros(0, dtype=np.int64)
+
+    def statement_lines(self, frame: Frame, taken: np.ndarray) -> pa.ChunkedArray:
+        """The statement lines of the rows priced (``taken``, from :meth:`taken`), in frame order."""
+        if not len(taken):
+            return pa.chunked_array([], pa.string())
         if not self.lines:
-            return rows, None
-        if len(rows) <= LINES_AT_ONCE:
-            return rows, frame_lines(self.shapes, frame, rows)
-        # A slice of the table at a time: each slot's fragments and values are whole
-        # columns while they are joined, so memory stays bounded by the slice, not the table.
-        parts = [frame_lines(self.shapes, frame, rows[at:at + LINES_AT_ONCE])
-                 for at in range(0, len(rows), LINES_AT_ONCE)]
-        return rows, pa.concat_arrays(parts)
+            raise AssertionError("statement lines were not asked for")
+        return frame_lines(self.shapes, frame, taken)
 
 
 @attrs.define
@@ -331,13 +328,16 @@ def _shown_exactly(shape: Shape) -> bool:
     return True
 
 
-LINES_AT_ONCE = 16384
+#: Lines are joined this many at a time: each slot's text is a whole column while it
+#: is joined, so memory is bounded by the slice, not the table.
+LINES_AT_ONCE = 1 << 14
 
 
-def frame_lines(shapes: list[Shape], frame: Frame, rows: np.ndarray) -> pa.Array:
-    """The statement lines of the frame ``rows`` (sorted), in that order, made by one
-    Arrow join: slot ``j`` of every line is its shape's ``j``-th fragment, then its
-    ``j``-th value."""
+def frame_lines(shapes: list[Shape], frame: Frame, rows: np.ndarray) -> pa.ChunkedArray:
+    """The statement lines of the frame ``rows`` (sorted), in that order: slot ``j`` of
+    every line is its shape's ``j``-th fragment, then its ``j``-th value.  Each slot's
+    values are gathered shape by shape once; their text is made and joined a slice of
+    :data:`LINES_AT_ONCE` lines at a time (one chunk each)."""
     at = np.full(len(frame), -1, dtype=np.int64)
     at[rows] = np.arange(len(rows))
     placed: list[tuple[Shape, np.ndarray, np.ndarray | None]] = []  # shape, its positions, its rows kept
@@ -345,30 +345,56 @@ def frame_lines(shapes: list[Shape], frame: Frame, rows: np.ndarray) -> pa.Array
         where = at[shape.rows]
         if where[0] >= 0 and where[-1] >= 0 and (len(where) < 3 or (where >= 0).all()):
             placed.append((shape, where, None))
-        elif (where >= 0).any():  # a slice of the table: the shape's rows in it
+        elif (where >= 0).any():  # some of the shape's rows
             inside = where >= 0
             placed.append((shape, where[inside], inside))
     shape_of = np.zeros(len(rows), dtype=np.int64)
     for k, (_, where, _) in enumerate(placed):
         shape_of[where] = k
-    index = pa.array(shape_of)
     slots = max(len(shape.template.order) for shape, _, _ in placed if shape.template is not None)
-    parts: list[Any] = []
+    fragments: list[str | tuple[pa.Array, np.ndarray]] = []
+    values: list[list[_Values]] = []
     for j in range(slots + 1):
-        fragments = [s.template.fragments[j] if s.template is not None and j < len(s.template.fragments) else ""
-                     for s, _, _ in placed]
-        parts.append(fragments[0] if len(set(fragments)) == 1 else pa.array(fragments).take(index))
-        if j == slots:
-            break
-        parts.append(_slot_text(placed, j, rows, frame))
-    return pc.binary_join_element_wise(*parts, "")
+        texts = [s.template.fragments[j] if s.template is not None and j < len(s.template.fragments) else ""
+                 for s, _, _ in placed]
+        distinct = sorted(set(texts))
+        if len(distinct) == 1:
+            fragments.append(distinct[0])
+        else:
+            number = {t: i for i, t in enumerate(distinct)}
+            fragments.append((pa.array(distinct), np.array([number[t] for t in texts])[shape_of]))
+        if j < slots:
+            values.append(_slot_values(placed, j, rows, frame))
+
+    def lines(low: int) -> pa.Array:
+        high = min(low + LINES_AT_ONCE, len(rows))
+        joined: list[Any] = []
+        for j, fragment in enumerate(fragments):
+            joined.append(fragment if isinstance(fragment, str) else fragment[0].take(pa.array(fragment[1][low:high])))
+            if j < slots:
+                joined.append(_slot_text(values[j], low, high))
+        return pc.binary_join_element_wise(*joined, "")
+
+    return pa.chunked_array([lines(low) for low in range(0, len(rows), LINES_AT_ONCE)], pa.string())
 
 
-def _slot_text(placed: list[tuple[Shape, np.ndarray, np.ndarray | None]], j: int, rows: np.ndarray,
-               frame: Frame) -> Any:
-    """The text of every line's ``j``-th value: money (by its places), a date, the
-    order id, or nothing (a line with fewer values); gathered shape by shape into lists,
-    put in place by one numpy assignment each."""
+@attrs.frozen
+class _Values:
+    """The values of one kind in a slot of the lines: ``kind`` "money" (of ``places``),
+    "date" or "order_id"; ``given``: the lines whose slot holds one (None: every line);
+    ``values``: one per line (numpy), or the order ids (Arrow)."""
+
+    kind: str
+    places: int
+    given: np.ndarray | None
+    values: Any
+
+
+def _slot_values(placed: list[tuple[Shape, np.ndarray, np.ndarray | None]], j: int, rows: np.ndarray,
+                 frame: Frame) -> list[_Values]:
+    """The ``j``-th value of every line: money (by its places), a date, the order id, or
+    nothing (a line with fewer values); gathered shape by shape into lists, put in place
+    by one numpy assignment each."""
     n = len(rows)
     ids: list[np.ndarray] = []
     date_at: list[np.ndarray] = []
@@ -384,33 +410,53 @@ def _slot_text(placed: list[tuple[Shape, np.ndarray, np.ndarray | None]], j: int
         if name == ("order_id",):
             ids.append(where)
             continue
-        values = shape.values[name] if inside is None else shape.values[name][inside]
-        if values.dtype.kind == "M":
+        found = shape.values[name] if inside is None else shape.values[name][inside]
+        if found.dtype.kind == "M":
             date_at.append(where)
-            date_values.append(values)
+            date_values.append(found)
             continue
         digits = places if places is not None else shape.places
-        exact = values if digits == shape.places else rescale(values, shape.places, digits)
+        exact = found if digits == shape.places else rescale(found, shape.places, digits)
         assert exact is not None  # checked when the shape was made (_shown_exactly)
         money_at.setdefault(digits, []).append(where)
         money_values.setdefault(digits, []).append(exact)
-    texts: Any = ""
+    kinds: list[_Values] = []
     for digits, wheres in money_at.items():
         money = np.zeros(n, dtype=np.int64)
         where = np.concatenate(wheres)
         money[where] = np.concatenate(money_values[digits])
-        text = money_text(money, digits)
-        texts = text if len(where) == n else pc.if_else(pa.array(_mask(n, where)), text, texts)
+        kinds.append(_Values("money", digits, _given(n, where), money))
     if date_at:
         dates = np.zeros(n, dtype="datetime64[D]")
         where = np.concatenate(date_at)
         dates[where] = np.concatenate(date_values)
-        text = date_text(dates)
-        texts = text if len(where) == n else pc.if_else(pa.array(_mask(n, where)), text, texts)
+        kinds.append(_Values("date", 0, _given(n, where), dates))
     if ids:
         where = np.concatenate(ids)
         text = frame.text["order_id"] if len(rows) == len(frame) else frame.text["order_id"].take(pa.array(rows))
-        texts = text if len(where) == n else pc.if_else(pa.array(_mask(n, where)), text, texts)
+        kinds.append(_Values("order_id", 0, _given(n, where), text))
+    return kinds
+
+
+def _given(n: int, where: np.ndarray) -> np.ndarray | None:
+    return None if len(where) == n else _mask(n, where)
+
+
+def _slot_text(kinds: list[_Values], low: int, high: int) -> Any:
+    """The text of a slot's values for the lines ``low`` to ``high``."""
+    texts: Any = ""
+    for kind in kinds:
+        if kind.kind == "money":
+            text = money_text(kind.values[low:high], kind.places)
+        elif kind.kind == "date":
+            text = date_text(kind.values[low:high])
+        else:
+            text = kind.values.slice(low, high - low)
+        if kind.given is None:
+            texts = text
+        else:
+            given = kind.given[low:high]
+            texts = text if given.all() else pc.if_else(pa.array(given), text, texts)
     return texts
 
 

@@ -64,6 +64,21 @@ def schema(codes: Sequence[str]) -> pa.Schema:
     return pa.schema([*_FIXED, *[(f"fee.{c}", MONEY) for c in codes], *_AFTER])
 
 
+#: Columns of few distinct values, dictionary-encoded.  Money and ids are not: a
+#: dictionary of their million values costs more to build than it saves.
+_DICTIONARY = ("market", "currency", "payout_date", "creator_payout_date", "gaps", "plan_id")
+#: Columns without min/max statistics: a reader filters by line, market, money or date,
+#: seldom by the order id or the gaps' text, and the text statistics cost the most to write.
+_NO_STATISTICS = ("order_id", "gaps", "plan_id")
+
+
+def writer_options(statement: pa.Schema) -> dict[str, Any]:
+    """The Parquet writer's options for a statement of this schema."""
+    names = statement.names
+    return {"use_dictionary": [n for n in names if n in _DICTIONARY],
+            "write_statistics": [n for n in names if n not in _NO_STATISTICS]}
+
+
 def gaps_text(quote: Quote) -> str:
     return " | ".join(f"{g.figure}: {g.rule} {g.key}" for g in quote.gaps)
 
