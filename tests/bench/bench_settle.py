@@ -16,7 +16,10 @@ the bare loops hard-code), writing each statement it can (issue #18):
 - JSON Lines with the full trail (the default statement), the same three ways;
 - the Dask run: the input split into 8 files in a folder, settled by
   ``shoppolicy.dask_settle.settle_dask`` on a ``LocalCluster`` of 2 single-threaded
-  worker processes (``dask_driver.py``), into a folder of Parquet statements.
+  worker processes (``dask_driver.py``), into a folder of Parquet statements.  It runs in
+  an environment of its own (``bench-out/dask-env``, made once): Dask brings pandas,
+  which pyarrow imports at its first compute call when it is installed, so the other
+  programs run, as ``pip install 'shoppolicy[columnar]'`` installs them, without it.
 
 A statement the installed ``settle`` cannot write yet (no Parquet, no ``--trail``, no
 ``shoppolicy.dask_settle``) is found by settling three orders before the timed runs; its
@@ -205,7 +208,8 @@ def probe(python: str, orders: Path, where: str) -> Features:
     if no_ref is not None:
         notes.append(f"{where}: settle --trail ref ({no_ref}): the --trail ref programs skipped")
     check = "import dask.distributed, shoppolicy.dask_settle"
-    dask = subprocess.run([python, "-c", check], capture_output=True).returncode == 0
+    dask = subprocess.run([dask_python() if python == sys.executable else python, "-c", check],
+                          capture_output=True).returncode == 0
     if not dask:
         notes.append(f"{where}: shoppolicy.dask_settle or dask.distributed does not import: the Dask run skipped")
     return Features(no_parquet is None, no_ref is None, dask, tuple(notes))
@@ -272,7 +276,7 @@ def programs_for(n: int, orders: Path, can: Features, baseline: tuple[str, str, 
     programs += settle_programs(sys.executable, "", orders, can, baseline=False)
     if can.dask:
         folder = split_input(orders, n)
-        programs.append(Program(DASK, [sys.executable, str(HERE / "dask_driver.py"), str(folder),
+        programs.append(Program(DASK, [dask_python(), str(HERE / "dask_driver.py"), str(folder),
                                        str(OUT / "dask-out"), str(POLICY), str(DASK_WORKERS),
                                        str(OUT / "dask-timing.json")], OUT / "dask-out", "dask"))
     if baseline is not None:
@@ -518,6 +522,21 @@ def baseline_python(rev: str) -> str:
         extras += "".join(f",{extra}" for extra in ("columnar", "distributed") if f"\n{extra} = " in pyproject)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{tree}[{extras}]", "-e",
                         str(tree / "plugins" / "douyin"), "-e", str(tree / "plugins" / "tiktok")], check=True)
+    return str(python)
+
+
+def dask_python() -> str:
+    """The interpreter of a virtual environment with this tree and Dask installed (made
+    once; the tree installed editable).  The other programs run without Dask: Dask brings
+    pandas, which pyarrow imports at its first compute call (some 0.2 s a process) when
+    it is installed, and ``shoppolicy[columnar]`` alone does not bring it."""
+    env = OUT / "dask-env"
+    python = env / "bin" / "python"
+    if not python.exists():
+        OUT.mkdir(exist_ok=True)
+        subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{ROOT}[fast,columnar,distributed]",
+                        "-e", str(ROOT / "plugins" / "douyin"), "-e", str(ROOT / "plugins" / "tiktok")], check=True)
     return str(python)
 
 

@@ -53,6 +53,7 @@ _RATE = re.compile(r"(0(\.[0-9]{1,12})?|1(\.0{1,12})?)\Z")  # canonical, 0 to 1 
 _MOMENT_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2})?\Z")
 
 
+_NEWLINE, _BRACE = ord("\n"), ord("{")
 #: Arrow parses a chunk in blocks of this size, one block per thread at a time.
 PARSE_BLOCK_BYTES = 1 << 20
 
@@ -89,12 +90,18 @@ class JsonChunks:
                 chunk.decode()  # Arrow does not check: a line that is not UTF-8 is the row path's to refuse
             except UnicodeDecodeError:
                 return None
-        lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
-        starts = chunk.count(b"\n{") + chunk.startswith(b"{")
-        if not lines or starts != lines or chunk.count(b"{") != lines:
-            # A nested object, a brace in a text, a line not starting an object: not for
-            # Arrow.  Otherwise each line starts the one object it holds (Arrow refuses an
-            # object as a value), so Arrow's rows are the lines, one to one.
+        if not chunk.startswith(b"{"):
+            return None
+        # Every line starts with a brace and holds no other: a nested object, a brace in a
+        # text, a line not starting an object is not for Arrow.  Otherwise each line
+        # starts the one object it holds (Arrow refuses an object as a value), so Arrow's
+        # rows are the lines, one to one.  (numpy scans the bytes faster than bytes.count.)
+        text = np.frombuffer(chunk, dtype=np.uint8)
+        newlines = np.flatnonzero(text == _NEWLINE)
+        ended = chunk.endswith(b"\n")
+        lines = len(newlines) + (not ended)
+        starts = (newlines[:-1] if ended else newlines) + 1
+        if (text[starts] != _BRACE).any() or np.count_nonzero(text == _BRACE) != lines:
             return None
         if self._schema is None:
             self._schema = _first_line_schema(chunk)
