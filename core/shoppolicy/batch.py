@@ -26,6 +26,7 @@ import stat
 import sys
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from decimal import Decimal
@@ -214,6 +215,9 @@ def _chunks(path: str, size: int = CHUNK_BYTES) -> Iterator[tuple[int, int, byte
 # smaller ones, so that a chunk's lines (some 600 bytes an order with referenced trails,
 # 2 KB with the whole trail) stay a few dozen MB, three chunks being in flight at once.
 COLUMNAR_CHUNK_BYTES = 1 << 24
+#: Chunks read ahead, and statements left to the writer, at most: a slow moment of one
+#: thread is taken up by the others.
+AHEAD = 2
 COLUMNAR_LINES_CHUNK_BYTES = 1 << 24  # JSON Lines with referenced trails (some 600 bytes an order)
 COLUMNAR_FULL_TRAIL_CHUNK_BYTES = 1 << 22
 
@@ -389,12 +393,12 @@ def _read_ahead(path: str, size: int, source: str,
         yield from iter(parse, None)
         return
     with ThreadPoolExecutor(1, thread_name_prefix="shoppolicy-read") as pool:
-        pending = pool.submit(parse)
+        pending = deque(pool.submit(parse) for _ in range(AHEAD))
         while True:
-            item = pending.result()
+            item = pending.popleft().result()
             if item is None:
                 return
-            pending = pool.submit(parse)
+            pending.append(pool.submit(parse))
             yield item
 
 
@@ -436,13 +440,15 @@ def settle_table(engine: Engine, table: pa.Table, usable: Any, first: int, fmt: 
     if not others:
         return [partial(_line_buffers, priced, frame, taken)], refused, summary, table.num_rows
     numbers = first + frame.rows[taken]
-    lines = priced.statement_lines(frame, taken).to_pylist()
-    mine = zip(numbers.tolist(), (t.encode() for t in lines), strict=True)
+    lines = (t.encode() for part in priced.statement_lines(frame, taken) for t in part.to_pylist())
+    mine = zip(numbers.tolist(), lines, strict=True)
     return [b"".join(text for _, text in sorted([*mine, *others]))], refused, summary, table.num_rows
 
 
-def _line_buffers(priced: Any, frame: Any, taken: Any) -> list[memoryview]:
-    return [_buffer(chunk) for chunk in priced.statement_lines(frame, taken).chunks]
+def _line_buffers(priced: Any, frame: Any, taken: Any) -> Iterator[memoryview]:
+    """The bytes of the statement lines, a slice at a time: each is written before the next is made."""
+    for lines in priced.statement_lines(frame, taken):
+        yield _buffer(lines)
 
 
 def _made(items: list[Any]) -> Iterator[Any]:
@@ -699,19 +705,19 @@ class _Behind:
 
         self.pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="shoppolicy-write")) \
             if enabled else None
-        self.pending: Any = None
+        self.pending: deque[Any] = deque()
 
     def submit(self, write: Callable[[Any], Any], data: Any) -> None:
-        self.wait()
+        while len(self.pending) >= AHEAD:
+            self.pending.popleft().result()
         if self.pool is None:
             write(data)
         else:
-            self.pending = self.pool.submit(write, data)
+            self.pending.append(self.pool.submit(write, data))
 
     def wait(self) -> None:
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            pending.result()
+        while self.pending:
+            self.pending.popleft().result()
 
 
 class _ParquetSink:

@@ -10,7 +10,7 @@ does not take are returned (``row_path``) for the caller to settle row by row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -67,13 +67,14 @@ class Priced:
         """The frame rows priced, in frame order."""
         return np.sort(np.concatenate(self.rows)) if self.rows else np.zeros(0, dtype=np.int64)
 
-    def statement_lines(self, frame: Frame, taken: np.ndarray) -> pa.ChunkedArray:
-        """The statement lines of the rows priced (``taken``, from :meth:`taken`), in frame order."""
+    def statement_lines(self, frame: Frame, taken: np.ndarray) -> Iterator[pa.Array]:
+        """The statement lines of the rows priced (``taken``, from :meth:`taken`), in frame
+        order, a slice at a time (:func:`line_slices`)."""
         if not len(taken):
-            return pa.chunked_array([], pa.string())
+            return iter(())
         if not self.lines:
             raise AssertionError("statement lines were not asked for")
-        return frame_lines(self.shapes, frame, taken)
+        return line_slices(self.shapes, frame, taken)
 
 
 @attrs.define
@@ -215,6 +216,8 @@ def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[An
     priced: list[Shape] = []
     left: list[np.ndarray] = []
     mismatched = 0
+    kept: list[Shape] = []  # shapes of a known template
+    new: list[tuple[Shape, tuple[Any, ...], Template]] = []  # shapes of a template yet to be checked
     sorted_by_shape = np.argsort(shape_of, kind="stable")
     bounds_at = np.searchsorted(shape_of[sorted_by_shape], np.arange(len(shapes) + 1))
     for s in range(len(shapes)):
@@ -249,17 +252,29 @@ def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[An
             left.append(shape.rows)
             mismatched += 1
             continue
-        shaped = made[0] if made is not None else template(quote, line)
-        if made is None:  # a new shape: its representative's line is checked against the row path's own
-            first_only = Shape(shape.rows[:1], quote, {k: v[:1] for k, v in shape_values.items()}, comb.places,
-                               shaped)
-            if not _shown_exactly(first_only) or \
-                    frame_lines([first_only], frame, first_only.rows)[0].as_py().encode() != line(quote):
-                left.append(shape.rows)
-                mismatched += 1
-                continue
-            known.templates[shape_key] = (shaped, quote)
+        if made is None:
+            new.append((shape, shape_key, template(quote, line)))
+        else:
+            shape.template = made[0]
+            kept.append(shape)
+    # A new shape's representative line is checked against the row path's own: the
+    # representatives of every new shape made at once, by the code that makes all lines.
+    representatives = [Shape(shape.rows[:1], shape.quote, {k: v[:1] for k, v in shape.values.items()}, shape.places,
+                             shaped) for shape, _, shaped in new]
+    shown = [_shown_exactly(r) for r in representatives]
+    checked = [r for r, ok in zip(representatives, shown, strict=True) if ok]
+    made_lines = iter(frame_lines(checked, frame, np.sort(np.concatenate([r.rows for r in checked]))).to_pylist()
+                      if checked else ())
+    texts = {int(r.rows[0]): next(made_lines) for r in sorted(checked, key=lambda r: int(r.rows[0]))}
+    for (shape, shape_key, shaped), representative, ok in zip(new, representatives, shown, strict=True):
+        if not ok or texts[int(representative.rows[0])].encode() != line(shape.quote):
+            left.append(shape.rows)
+            mismatched += 1
+            continue
+        known.templates[shape_key] = (shaped, shape.quote)
         shape.template = shaped
+        kept.append(shape)
+    for shape in kept:
         if want_lines and not _shown_exactly(shape):
             left.append(shape.rows)  # a figure with more places than the representative's text shows
             continue
@@ -334,10 +349,16 @@ LINES_AT_ONCE = 1 << 14
 
 
 def frame_lines(shapes: list[Shape], frame: Frame, rows: np.ndarray) -> pa.ChunkedArray:
-    """The statement lines of the frame ``rows`` (sorted), in that order: slot ``j`` of
-    every line is its shape's ``j``-th fragment, then its ``j``-th value.  Each slot's
-    values are gathered shape by shape once; their text is made and joined a slice of
-    :data:`LINES_AT_ONCE` lines at a time (one chunk each)."""
+    """The statement lines of the frame ``rows`` (sorted), in that order (a chunk for
+    each slice of :func:`line_slices`)."""
+    return pa.chunked_array(list(line_slices(shapes, frame, rows)), pa.string())
+
+
+def line_slices(shapes: list[Shape], frame: Frame, rows: np.ndarray) -> Iterator[pa.Array]:
+    """The statement lines of the frame ``rows`` (sorted), in that order, made and given
+    :data:`LINES_AT_ONCE` at a time (so memory holds a slice's lines, not a table's): slot
+    ``j`` of every line is its shape's ``j``-th fragment, then its ``j``-th value.  Each
+    slot's values are gathered shape by shape once, for every slice."""
     at = np.full(len(frame), -1, dtype=np.int64)
     at[rows] = np.arange(len(rows))
     placed: list[tuple[Shape, np.ndarray, np.ndarray | None]] = []  # shape, its positions, its rows kept
@@ -354,6 +375,7 @@ def frame_lines(shapes: list[Shape], frame: Frame, rows: np.ndarray) -> pa.Chunk
     slots = max(len(shape.template.order) for shape, _, _ in placed if shape.template is not None)
     fragments: list[str | tuple[pa.Array, np.ndarray]] = []
     values: list[list[_Values]] = []
+    gathered: dict[tuple[Any, ...], list[_Values]] = {}
     for j in range(slots + 1):
         texts = [s.template.fragments[j] if s.template is not None and j < len(s.template.fragments) else ""
                  for s, _, _ in placed]
@@ -364,18 +386,28 @@ def frame_lines(shapes: list[Shape], frame: Frame, rows: np.ndarray) -> pa.Chunk
             number = {t: i for i, t in enumerate(distinct)}
             fragments.append((pa.array(distinct), np.array([number[t] for t in texts])[shape_of]))
         if j < slots:
-            values.append(_slot_values(placed, j, rows, frame))
+            # A value often stands in several slots (an amount as a fee's base, a fee as
+            # the total): such slots share their values and their text.
+            same = _slot_signature(placed, j)
+            if same not in gathered:
+                gathered[same] = _slot_values(placed, j, rows, frame)
+            values.append(gathered[same])
 
     def lines(low: int) -> pa.Array:
         high = min(low + LINES_AT_ONCE, len(rows))
         joined: list[Any] = []
+        texts: dict[int, Any] = {}
         for j, fragment in enumerate(fragments):
             joined.append(fragment if isinstance(fragment, str) else fragment[0].take(pa.array(fragment[1][low:high])))
             if j < slots:
-                joined.append(_slot_text(values[j], low, high))
+                kinds = values[j]
+                if id(kinds) not in texts:
+                    texts[id(kinds)] = _slot_text(kinds, low, high)
+                joined.append(texts[id(kinds)])
         return pc.binary_join_element_wise(*joined, "")
 
-    return pa.chunked_array([lines(low) for low in range(0, len(rows), LINES_AT_ONCE)], pa.string())
+    for low in range(0, len(rows), LINES_AT_ONCE):
+        yield lines(low)
 
 
 @attrs.frozen
@@ -436,6 +468,22 @@ def _slot_values(placed: list[tuple[Shape, np.ndarray, np.ndarray | None]], j: i
         text = frame.text["order_id"] if len(rows) == len(frame) else frame.text["order_id"].take(pa.array(rows))
         kinds.append(_Values("order_id", 0, _given(n, where), text))
     return kinds
+
+
+def _slot_signature(placed: list[tuple[Shape, np.ndarray, np.ndarray | None]], j: int) -> tuple[Any, ...]:
+    """What slot ``j`` shows on each shape's lines: which values (by identity, alive while
+    the lines are made) and at how many places; slots of one signature show the same text."""
+    signature: list[Any] = []
+    for shape, _, _ in placed:
+        made = shape.template
+        assert made is not None
+        if j >= len(made.order):
+            signature.append(None)
+            continue
+        name, places = made.holes[made.order[j]]
+        signature.append(("order_id",) if name == ("order_id",) else
+                         (id(shape.values[name]), places if places is not None else shape.places))
+    return tuple(signature)
 
 
 def _given(n: int, where: np.ndarray) -> np.ndarray | None:
