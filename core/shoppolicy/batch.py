@@ -218,7 +218,7 @@ COLUMNAR_CHUNK_BYTES = 1 << 24
 #: Chunks read ahead, and statements left to the writer, at most: a slow moment of one
 #: thread is taken up by the others.
 AHEAD = 2
-COLUMNAR_LINES_CHUNK_BYTES = 1 << 24  # JSON Lines with referenced trails (some 600 bytes an order)
+COLUMNAR_LINES_CHUNK_BYTES = 12 << 20  # JSON Lines with referenced trails (some 600 bytes an order)
 COLUMNAR_FULL_TRAIL_CHUNK_BYTES = 1 << 22
 
 
@@ -721,23 +721,31 @@ class _Behind:
 
 
 class _ParquetSink:
-    """The Parquet statement: a row group per chunk."""
+    """The Parquet statement: a row group per chunk.  The file is begun at the first
+    write (on the writer's thread): its columns, every fee code the installed markets can
+    charge, take some compiling, done while the first chunk is read and priced."""
 
     def __init__(self, engine: Engine, sink: IO[bytes], fmt: _Formatter) -> None:
-        import pyarrow.parquet as pq
-
-        from shoppolicy.columnar.statement import schema, writer_options
-
-        self.engine, self.fmt = engine, fmt
-        statement = schema(_codes(engine))
-        self.writer = pq.ParquetWriter(sink, statement, **writer_options(statement))
+        self.engine, self.fmt, self.sink = engine, fmt, sink
+        self.writer: Any = None
         self.closed = False
+
+    def _begun(self) -> Any:
+        if self.writer is None:
+            import pyarrow.parquet as pq
+
+            from shoppolicy.columnar.statement import schema, writer_options
+
+            statement = schema(_codes(self.engine))
+            self.writer = pq.ParquetWriter(self.sink, statement, **writer_options(statement))
+        return self.writer
 
     def write(self, items: list[Any]) -> None:
         """A chunk's statement: tables from the columnar path, or the row path's
         numbered quotes."""
         from shoppolicy.columnar.statement import from_quotes
 
+        writer = self._begun()
         items = list(_made(items))
         tables = [item for item in items if not isinstance(item, tuple)]
         numbered = [item for item in items if isinstance(item, tuple)]
@@ -746,18 +754,18 @@ class _ParquetSink:
                                       self.fmt.plan_id))
         for table in tables:
             if table.num_rows:
-                self.writer.write_table(table)
+                writer.write_table(table)
 
     def close(self) -> None:
-        self.writer.close()
+        self._begun().close()
         self.closed = True
 
     def abandon(self) -> None:
         """Close the writer of a batch that stopped, before its file is closed and removed."""
-        if not self.closed:
+        if not self.closed and self.writer is not None:
             with suppress(Exception):
                 self.writer.close()
-            self.closed = True
+        self.closed = True
 
 
 def _write_plans(path: str, kind: str, plans: dict[str, bytes], stack: ExitStack) -> None:

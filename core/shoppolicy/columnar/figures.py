@@ -288,10 +288,12 @@ def combination(engine: Engine, row: dict[str, Any]) -> tuple[OrderRecord, Combi
 # --- the combinations of a frame ----------------------------------------------------------
 
 
-def combination_ids(frame: Frame, engine: Engine) -> tuple[np.ndarray, Callable[[int], tuple[Any, ...]]]:
-    """``(combination of each row, the key of row i's combination)``: the key holds the
-    row's values of :data:`CHOICE_FIELDS` (``""`` read as not given) and the policy time
-    slices of its placement and payout basis, so it names the combination in any table."""
+def combination_ids(frame: Frame, engine: Engine) -> tuple[np.ndarray, np.ndarray,
+                                                             Callable[[int], tuple[Any, ...]]]:
+    """``(combination of each row, the rows ordered by combination (stable), the key of
+    row i's combination)``: the key holds the row's values of :data:`CHOICE_FIELDS`
+    (``""`` read as not given) and the policy time slices of its placement and payout
+    basis, so it names the combination in any table."""
     n = len(frame)
     key = np.zeros(n, dtype=np.int64)
     radix = 1
@@ -314,13 +316,18 @@ def combination_ids(frame: Frame, engine: Engine) -> tuple[np.ndarray, Callable[
             radix = int(key.max()) + 1
         key = key + part * radix
         radix *= size
-    _, inverse = np.unique(key, return_inverse=True)
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    combination = np.empty(n, dtype=np.int64)
+    combination[order] = np.cumsum(starts) - 1
 
     def key_of(i: int) -> tuple[Any, ...]:
         return (*(values[int(codes[i])] for values, codes in zip(names, parts, strict=False)),
                 *(int(e[i]) for e in epochs))
 
-    return inverse.reshape(-1), key_of
+    return combination, order, key_of
 
 
 def slices(frame: Frame, engine: Engine) -> list[np.ndarray]:

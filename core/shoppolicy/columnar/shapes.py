@@ -97,8 +97,7 @@ def price_frame(engine: Engine, frame: Frame, line: Callable[[Quote], bytes], kn
     if not len(frame):
         return out
     known = Known() if known is None else known
-    combo_of, key_of = combination_ids(frame, engine)
-    order = np.argsort(combo_of, kind="stable")
+    combo_of, order, key_of = combination_ids(frame, engine)
     cuts = np.flatnonzero(np.diff(combo_of[order])) + 1
     forms: dict[tuple[Any, ...], list[tuple[np.ndarray, tuple[Any, ...], Found]]] = {}
     for rows in np.split(order, cuts):
