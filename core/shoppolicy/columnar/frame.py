@@ -54,8 +54,6 @@ _MOMENT_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{
 
 
 _NEWLINE, _BRACE = ord("\n"), ord("{")
-#: Arrow parses a chunk in blocks of this size, one block per thread at a time.
-PARSE_BLOCK_BYTES = 1 << 20
 
 
 def money_pattern(places: int) -> str:
@@ -133,9 +131,10 @@ def _first_line_schema(chunk: bytes) -> pa.Schema:
 def _parse(chunk: bytes, schema: pa.Schema) -> pa.Table | None:
     """Arrow's table of ``chunk`` in ``schema``, a field outside it refused; ``None``
     when Arrow refuses the chunk."""
-    # Blocks of a few MB, parsed on Arrow's threads: a core the pricing leaves idle
-    # parses too.  The columns come in pieces, joined once by the caller.
-    read = pa_json.ReadOptions(use_threads=True, block_size=PARSE_BLOCK_BYTES)
+    # One block for the whole chunk: its columns come whole, not in pieces to join again
+    # (a reading thread parses the next chunks while this one is priced: see
+    # shoppolicy.batch).
+    read = pa_json.ReadOptions(use_threads=False, block_size=len(chunk) + 1)
     parse = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error",
                                  newlines_in_values=False)
     try:
@@ -216,7 +215,7 @@ def plain_rows(table: pa.Table, markets: dict[str, str], usable: np.ndarray | No
     distinct value; money is read by Arrow's decimal parser and kept only where Arrow
     writes it back as the same text (canonical)."""
     n = table.num_rows
-    col = {name: table.column(name).combine_chunks() for name in table.column_names}
+    col = {name: _whole(table.column(name)) for name in table.column_names}
     order_id = col["order_id"]
     ok = _valid(pc.greater(pc.binary_length(order_id), 0))
     if escapes:
@@ -303,6 +302,10 @@ def _per_value(values: pa.Array, test: Any) -> np.ndarray:
     verdicts = np.array([test(v) for v in encoded.dictionary.to_pylist()] + [False], dtype=bool)
     indices = encoded.indices.fill_null(len(encoded.dictionary))
     return np.asarray(verdicts[np.asarray(indices.to_numpy(zero_copy_only=False))])
+
+
+def _whole(column: pa.ChunkedArray) -> pa.Array:
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def _valid(mask: Any) -> np.ndarray:
