@@ -62,6 +62,7 @@ class Priced:
     summary: Summary = attrs.field(factory=Summary)
     mismatched: int = 0
     missing: dict[tuple[str, str, str], list[np.ndarray]] = attrs.field(factory=dict)
+    sums: dict[tuple[str, str, int], list[int]] = attrs.field(factory=dict)  # see add()
 
     def taken(self) -> np.ndarray:
         """The frame rows priced, in frame order."""
@@ -121,6 +122,7 @@ def price_frame(engine: Engine, frame: Frame, line: Callable[[Quote], bytes], kn
             _form(engine, frame, members, line, known, out, lines)
         except (NoVectorForm, ShopPolicyError, ArithmeticError, ValueError, TypeError, KeyError):
             out.row_path.extend(rows for rows, _, _ in members)
+    add_sums(out.summary, out.sums)
     count_missing(out.summary, out.missing)
     return out
 
@@ -206,8 +208,22 @@ def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[An
         key |= bit.astype(np.int64) << i
     if capped_bits:  # a capped fee's note names the order's quantity ("capped at 5.00 × 3 unit(s)")
         key = _with_quantity(key, capped_bits, quantity)
-    shapes, first_of, shape_of = np.unique(key, return_index=True, return_inverse=True)
-    shape_of = shape_of.reshape(-1)
+    # The rows in order of shape (one stable sort): each shape's rows, and its values,
+    # are then a slice of arrays put in that order once.
+    by_shape = np.argsort(key, kind="stable")
+    ordered_key = key[by_shape]
+    starts = np.flatnonzero(np.concatenate(([True], ordered_key[1:] != ordered_key[:-1])))
+    first_of = by_shape[starts]  # each shape's first row: its representative
+    bounds_at = np.append(starts, len(key))
+    in_order: dict[int, np.ndarray] = {}
+
+    def of_shape(values: np.ndarray, s: int) -> np.ndarray:
+        """``values`` (one per row of the form) of the rows of shape ``s``."""
+        found = in_order.get(id(values))
+        if found is None:
+            found = in_order[id(values)] = values[by_shape]
+        return found[bounds_at[s]:bounds_at[s + 1]]
+
     placed_day = placed.astype("datetime64[D]")
     basis_day = basis.astype("datetime64[D]")
     # What the shapes give is kept aside and added to ``out`` only once every shape is
@@ -217,10 +233,7 @@ def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[An
     mismatched = 0
     kept: list[Shape] = []  # shapes of a known template
     new: list[tuple[Shape, tuple[Any, ...], Template]] = []  # shapes of a template yet to be checked
-    sorted_by_shape = np.argsort(shape_of, kind="stable")
-    bounds_at = np.searchsorted(shape_of[sorted_by_shape], np.arange(len(shapes) + 1))
-    for s in range(len(shapes)):
-        mine = sorted_by_shape[bounds_at[s]:bounds_at[s + 1]]
+    for s in range(len(starts)):
         at = int(first_of[s])
         member = int(combo[at])
         _, combo_key, found = members[member]
@@ -229,24 +242,24 @@ def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[An
                      int(quantity[at]) if any(b[at] for b in capped_bits) else 0)
         made = known.templates.get(shape_key)
         quote = made[1] if made is not None else engine.quote(frame.row(int(rows[at])))
-        shape_values = {name: v[mine] for name, v in values.items()}
+        shape_values = {name: of_shape(v, s) for name, v in values.items()}
         merchant = _first(answers, comb.payout_rules, "merchant", at)
         creator = _first(answers, comb.payout_rules, "creator", at)
         if merchant is not None:
-            shape_values[("payout",)] = merchant[mine]
+            shape_values[("payout",)] = of_shape(merchant, s)
         if creator is not None:
-            shape_values[("creator_payout",)] = creator[mine]
+            shape_values[("creator_payout",)] = of_shape(creator, s)
         k = 0
         for gap, ends in zip(head.gaps, bounds, strict=True):
-            shape_values[("gap_date", k)] = placed_day[mine] if not gap.basis_dated else basis_day[mine]
+            shape_values[("gap_date", k)] = of_shape(basis_day if gap.basis_dated else placed_day, s)
             if ends is not None:
-                shape_values[("gap_low", k)], shape_values[("gap_high", k)] = ends[0][mine], ends[1][mine]
+                shape_values[("gap_low", k)], shape_values[("gap_high", k)] = of_shape(ends[0], s), of_shape(ends[1], s)
             k += 1
         for kinds, _ in answers:
             if kinds[at] == 2:
-                shape_values[("gap_date", k)] = basis_day[mine]
+                shape_values[("gap_date", k)] = of_shape(basis_day, s)
                 k += 1
-        shape = Shape(rows[mine], quote, shape_values, comb.places)
+        shape = Shape(of_shape(rows, s), quote, shape_values, comb.places)
         if k != len(quote.gaps) or len(comb.fees) != len(quote.fees):
             left.append(shape.rows)
             mismatched += 1
@@ -284,7 +297,7 @@ def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[An
         out.lines = out.lines or want_lines
         out.rows.append(shape.rows)
         out.shapes.append(shape)
-        add(out.summary, shape, shape.quote, out.missing)
+        add(out.summary, shape, shape.quote, out.missing, out.sums)
 
 
 def _with_quantity(key: np.ndarray, capped: list[np.ndarray], quantity: np.ndarray) -> np.ndarray:
@@ -513,29 +526,29 @@ def _mask(n: int, where: np.ndarray) -> np.ndarray:
     return mask
 
 
-def add(summary: Summary, shape: Shape, quote: Quote,
-        pending: dict[tuple[str, str, str], list[np.ndarray]]) -> None:
-    """Count a shape's orders as :meth:`Summary.add` counts each (the days each missing
-    key is needed go to ``pending``, for :func:`count_missing`)."""
+def add(summary: Summary, shape: Shape, quote: Quote, pending: dict[tuple[str, str, str], list[np.ndarray]],
+        sums: dict[tuple[str, str, int], list[int]]) -> None:
+    """Count a shape's orders as :meth:`Summary.add` counts each: the counts in
+    ``summary``, the money in minor units in ``sums`` (for :func:`add_sums`), the days
+    each missing key is needed in ``pending`` (for :func:`count_missing`)."""
     values, n = shape.values, len(shape.rows)
-    unit = Decimal(1).scaleb(-shape.places)
     summary.accepted += n
-    totals = summary.totals.get((quote.market, quote.currency))
-    if totals is None:
-        totals = summary.totals[(quote.market, quote.currency)] = Totals()
+    found = sums.get((quote.market, quote.currency, shape.places))
+    if found is None:
+        found = sums[(quote.market, quote.currency, shape.places)] = [0] * len(_SUMS)
     amount = int(values[("amount",)].sum())
-    totals.orders += n
-    totals.amount += amount * unit
+    found[_ORDERS] += n
+    found[_AMOUNT] += amount
     if quote.net is not None:
         commission = int(values[("commission",)].sum()) if ("commission",) in values else 0
         net = int(values[("net",)].sum())
-        totals.priced += n
-        totals.priced_amount += amount * unit
-        totals.net += net * unit
-        totals.fees += (amount - net - commission) * unit
-        totals.creator_commission += commission * unit
+        found[_PRICED] += n
+        found[_PRICED_AMOUNT] += amount
+        found[_NET] += net
+        found[_FEES] += amount - net - commission
+        found[_COMMISSION] += commission
     if not quote.gaps:
-        totals.complete += n
+        found[_COMPLETE] += n
         return
     summary.incomplete += n
     last: dict[tuple[str, str, str], int] = {}
@@ -543,6 +556,25 @@ def add(summary: Summary, shape: Shape, quote: Quote,
         last[(gap.market, gap.rule, gap.key)] = k
     for where, k in last.items():
         pending.setdefault(where, []).append(values[("gap_date", k)])
+
+
+_SUMS = ("orders", "complete", "priced", "amount", "priced_amount", "fees", "creator_commission", "net")
+_ORDERS, _COMPLETE, _PRICED, _AMOUNT, _PRICED_AMOUNT, _FEES, _COMMISSION, _NET = range(len(_SUMS))
+
+
+def add_sums(summary: Summary, sums: dict[tuple[str, str, int], list[int]]) -> None:
+    """Add the shapes' counts and money (minor units of ``places``) to the totals, each
+    sum turned into a Decimal once."""
+    for (market, currency, places), found in sums.items():
+        totals = summary.totals.get((market, currency))
+        if totals is None:
+            totals = summary.totals[(market, currency)] = Totals()
+        unit = Decimal(1).scaleb(-places)
+        for name, value in zip(_SUMS, found, strict=True):
+            setattr(totals, name, getattr(totals, name) + (value if name in _COUNTS else value * unit))
+
+
+_COUNTS = frozenset({"orders", "complete", "priced"})
 
 
 def count_missing(summary: Summary, pending: dict[tuple[str, str, str], list[np.ndarray]]) -> None:
