@@ -218,7 +218,7 @@ COLUMNAR_CHUNK_BYTES = 1 << 24
 #: Chunks read ahead, and statements left to the writer, at most: a slow moment of one
 #: thread is taken up by the others.
 AHEAD = 2
-COLUMNAR_LINES_CHUNK_BYTES = 12 << 20  # JSON Lines with referenced trails (some 600 bytes an order)
+COLUMNAR_LINES_CHUNK_BYTES = 10 << 20  # JSON Lines with referenced trails (some 600 bytes an order)
 COLUMNAR_FULL_TRAIL_CHUNK_BYTES = 1 << 22
 
 
@@ -674,7 +674,7 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
             if writer is not None:
                 behind.submit(writer.write, text)
             elif text:  # a chunk's lines in a few writes (buffered: the row path's lines are many)
-                behind.submit(sink.writelines, _made(text))
+                behind.submit(sink.writelines, text)
             for r in refused:
                 _reject(r, source, reject_sink)
             total.merge(part)
@@ -696,24 +696,29 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
 
 
 class _Behind:
-    """Statement writes done on another thread, in order and one at a time: a chunk is
-    written (Arrow and the file system work without the interpreter's lock) while the
-    next one is priced.  A write's error is raised at the next write or at :meth:`wait`."""
+    """Statements made and written on other threads while the next chunks are priced:
+    made two at a time (Arrow makes the text without the interpreter's lock), written in
+    order, one at a time.  An error is raised at the next :meth:`submit` or at
+    :meth:`wait`."""
 
     def __init__(self, stack: ExitStack, *, enabled: bool = True) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="shoppolicy-write")) \
             if enabled else None
+        self.makers = stack.enter_context(ThreadPoolExecutor(AHEAD, thread_name_prefix="shoppolicy-make")) \
+            if enabled else None
         self.pending: deque[Any] = deque()
 
-    def submit(self, write: Callable[[Any], Any], data: Any) -> None:
+    def submit(self, write: Callable[[list[Any]], Any], items: list[Any]) -> None:
+        """``write(items)``, each deferred item (a function) made first (see :func:`_made`)."""
         while len(self.pending) >= AHEAD:
             self.pending.popleft().result()
-        if self.pool is None:
-            write(data)
-        else:
-            self.pending.append(self.pool.submit(write, data))
+        if self.pool is None or self.makers is None:
+            write(list(_made(items)))
+            return
+        made = self.makers.submit(lambda: list(_made(items)))
+        self.pending.append(self.pool.submit(lambda: write(made.result())))
 
     def wait(self) -> None:
         while self.pending:
