@@ -194,8 +194,14 @@ def _json_rows(first: int, chunk: bytes, source: str, at_start: bool) -> tuple[I
 CHUNK_BYTES = 1 << 19
 
 
-def _chunks(path: str, size: int = CHUNK_BYTES) -> Iterator[tuple[int, int, bytes]]:
-    """``(first line number, byte offset, chunk)`` of each chunk of whole lines."""
+def _line_count(chunk: bytes) -> int:
+    return chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+
+
+def _chunks(path: str, size: int = CHUNK_BYTES,
+            line_count: Callable[[bytes], int] = _line_count) -> Iterator[tuple[int, int, bytes]]:
+    """``(first line number, byte offset, chunk)`` of each chunk of whole lines;
+    ``line_count``: the lines of a chunk (asked once the chunk's reader is done with it)."""
     with ExitStack() as stack:
         handle = sys.stdin.buffer if path == "-" else stack.enter_context(open(path, "rb"))
         first, offset = 1, 0
@@ -206,7 +212,7 @@ def _chunks(path: str, size: int = CHUNK_BYTES) -> Iterator[tuple[int, int, byte
             if not chunk.endswith(b"\n"):
                 chunk += handle.readline()  # finish the line the read cut
             yield first, offset, chunk
-            first += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+            first += line_count(chunk)
             offset += len(chunk)
 
 
@@ -376,8 +382,8 @@ def _read_ahead(path: str, size: int, source: str,
 
     from shoppolicy.columnar.frame import JsonChunks
 
-    chunks = _chunks(path, size)
     reader = JsonChunks()
+    chunks = _chunks(path, size, reader.line_count)
 
     def parse() -> tuple[int, bytes, pa.Table | None, bool] | None:
         found = next(chunks, None)

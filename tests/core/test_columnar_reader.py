@@ -62,3 +62,12 @@ def test_a_later_chunk_with_a_bad_value_is_still_refused_after_the_retry() -> No
     reader = JsonChunks()
     assert reader.read(lines(ORDER)) is not None
     assert reader.read(lines({**ORDER, "tax": 1})) is None  # a number: refused with every field too
+
+
+def test_the_lines_of_a_chunk_are_counted_once_and_only_for_that_chunk() -> None:
+    reader = JsonChunks()
+    chunk = lines(ORDER, {**ORDER, "order_id": "A2"}) + json.dumps({**ORDER, "order_id": "A3"}).encode()
+    assert reader.read(chunk) is not None and reader.line_count(chunk) == 3
+    other = b"\xff\n{}\n"  # not UTF-8: refused before its lines are counted
+    assert reader.read(other) is None and reader.line_count(other) == 2
+    assert reader.line_count(b"{}\n{}\n{}\n{}\n") == 4  # never read: counted here

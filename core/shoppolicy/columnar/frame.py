@@ -80,9 +80,17 @@ class JsonChunks:
 
     def __init__(self) -> None:
         self._schema: pa.Schema | None = None  # None until the first chunk is read
+        self._counted = (0, 0)  # the id of the last chunk read (alive while it is asked of), its lines
+
+    def line_count(self, chunk: bytes) -> int:
+        """The lines of ``chunk`` (counted by :meth:`read` already, if it was the last read)."""
+        if self._counted[0] == id(chunk):
+            return self._counted[1]
+        return chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
 
     def read(self, chunk: bytes) -> pa.Table | None:
         """The table of the next chunk (see :func:`read_json_chunk`)."""
+        self._counted = (0, 0)  # this chunk's lines are not counted yet
         if not chunk.isascii():
             try:
                 chunk.decode()  # Arrow does not check: a line that is not UTF-8 is the row path's to refuse
@@ -98,6 +106,7 @@ class JsonChunks:
         newlines = np.flatnonzero(text == _NEWLINE)
         ended = chunk.endswith(b"\n")
         lines = len(newlines) + (not ended)
+        self._counted = (id(chunk), lines)
         starts = (newlines[:-1] if ended else newlines) + 1
         if (text[starts] != _BRACE).any() or np.count_nonzero(text == _BRACE) != lines:
             return None
