@@ -387,6 +387,9 @@ class MarketPolicy:
             for _, e in items:
                 points.update(p for p in (e.start, e.end, e.announced) if p is not None)
         self.boundaries: list[dt.datetime] = sorted(points)
+        # Every start, end and announcement is a boundary, so a key resolves alike
+        # anywhere in one time slice: each (key, slice) is resolved once.
+        self._resolved: dict[tuple[str, int], Resolved] = {}
 
     def all_keys(self) -> list[str]:
         return sorted(self._candidates)
@@ -406,6 +409,14 @@ class MarketPolicy:
         return PolicyView(self, at, bisect.bisect_right(self.boundaries, at))
 
     def resolve(self, key: str, at: dt.datetime) -> Resolved:
+        """What ``key`` is at ``at``: in force, a gap, announced, not yet, or ended."""
+        memo = (key, bisect.bisect_right(self.boundaries, at))
+        found = self._resolved.get(memo)
+        if found is None:
+            found = self._resolved[memo] = self._resolve(key, at)
+        return found
+
+    def _resolve(self, key: str, at: dt.datetime) -> Resolved:
         items = self._candidates.get(key, ())
         for _, entry in items:
             if entry.covers(at):
