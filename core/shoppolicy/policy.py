@@ -390,6 +390,7 @@ class MarketPolicy:
         # Every start, end and announcement is a boundary, so a key resolves alike
         # anywhere in one time slice: each (key, slice) is resolved once.
         self._resolved: dict[tuple[str, int], Resolved] = {}
+        self._notes: dict[str, str | None] = {}  # each key's declared gap note (see gap_note)
 
     def all_keys(self) -> list[str]:
         return sorted(self._candidates)
@@ -457,6 +458,11 @@ class MarketPolicy:
 
     def gap_note(self, key: str) -> str | None:
         """The reason a declared gap gives for ``key`` (or a wildcard like ``rate.*``)."""
+        if key not in self._notes:
+            self._notes[key] = self._gap_note(key)
+        return self._notes[key]
+
+    def _gap_note(self, key: str) -> str | None:
         for _, e in self._candidates.get(key, ()):
             if e.is_gap and e.note:
                 return e.note

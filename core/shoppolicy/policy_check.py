@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import fnmatch
+import functools
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -47,12 +48,24 @@ def _under(pattern: Sequence[str], prefix: Sequence[str]) -> bool:
     return len(pattern) > len(prefix)
 
 
+@functools.lru_cache(maxsize=4096)
+def _pattern_parts(pattern: str) -> tuple[str, ...]:
+    return tuple(pattern.split("."))
+
+
 def spec_for(key: str, specs: Sequence[KeySpec]) -> KeySpec | None:
     """The declaration ``key`` falls under (a family wildcard: the first one under it)."""
     parts = key.split(".")
     if parts[-1] == "*":
-        return next((s for s in specs if _under(s.pattern.split("."), parts[:-1])), None)
-    return next((s for s in specs if _parts_match(s.pattern.split("."), parts)), None)
+        return next((s for s in specs if _under(_pattern_parts(s.pattern), parts[:-1])), None)
+    for spec in specs:
+        pattern = _pattern_parts(spec.pattern)
+        # Most declarations differ from the key in their first part: passed over at once.
+        if pattern and pattern[0] not in ("*", "**", parts[0]):
+            continue
+        if _parts_match(pattern, parts):
+            return spec
+    return None
 
 
 def _instantiate(pattern: Sequence[str], key: Sequence[str]) -> list[str]:
