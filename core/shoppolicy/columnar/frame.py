@@ -81,6 +81,7 @@ class JsonChunks:
     def __init__(self) -> None:
         self._schema: pa.Schema | None = None  # None until the first chunk is read
         self._counted = (0, 0)  # the id of the last chunk read (alive while it is asked of), its lines
+        self._mask = np.empty(0, dtype=bool)
 
     def line_count(self, chunk: bytes) -> int:
         """The lines of ``chunk`` (counted by :meth:`read` already, if it was the last read)."""
@@ -103,12 +104,15 @@ class JsonChunks:
         # starts the one object it holds (Arrow refuses an object as a value), so Arrow's
         # rows are the lines, one to one.  (numpy scans the bytes faster than bytes.count.)
         text = np.frombuffer(chunk, dtype=np.uint8)
-        newlines = np.flatnonzero(text == _NEWLINE)
+        if len(self._mask) < len(text):  # one mask for every chunk: no new memory to fault in each time
+            self._mask = np.empty(len(text), dtype=bool)
+        mask = self._mask[:len(text)]
+        newlines = np.flatnonzero(np.equal(text, _NEWLINE, out=mask))
         ended = chunk.endswith(b"\n")
         lines = len(newlines) + (not ended)
         self._counted = (id(chunk), lines)
         starts = (newlines[:-1] if ended else newlines) + 1
-        if (text[starts] != _BRACE).any() or np.count_nonzero(text == _BRACE) != lines:
+        if (text[starts] != _BRACE).any() or np.count_nonzero(np.equal(text, _BRACE, out=mask)) != lines:
             return None
         if self._schema is None:
             self._schema = _first_line_schema(chunk)
