@@ -439,6 +439,12 @@ _register_statements(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    # Arrow's default allocator, mimalloc, keeps what one thread frees of another's
+    # allocations for a while: a batch, which reads on one thread and prices and writes
+    # on others, then holds about a quarter more memory.  The system allocator returns it
+    # (and costs no more time).  Arrow reads this once, when pyarrow is first imported;
+    # a choice of the user's own stands.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     cli.main(args=list(argv) if argv is not None else None, prog_name="shoppolicy")
 
 
