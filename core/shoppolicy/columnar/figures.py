@@ -20,8 +20,9 @@ statement lines (:mod:`.lines`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import Decimal, DecimalTuple
 from typing import Any
 
 import attrs
@@ -58,9 +59,14 @@ class NoVectorForm(Exception):
 
 def fraction(value: Decimal) -> tuple[int, int]:
     """``value`` as ``(numerator, k)`` with value = numerator / 10**k."""
-    sign, digits, exponent = value.as_tuple()
+    return _fraction(value.as_tuple())
+
+
+@functools.lru_cache(maxsize=4096)  # a batch meets a few dozen rates, each in every table
+def _fraction(parts: DecimalTuple) -> tuple[int, int]:
+    sign, digits, exponent = parts
     if not isinstance(exponent, int):
-        raise NoVectorForm(f"not a finite number: {value}")
+        raise NoVectorForm(f"not a finite number (its exponent is {exponent!r})")
     number = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
     return (number * 10 ** exponent, 0) if exponent >= 0 else (number, -exponent)
 

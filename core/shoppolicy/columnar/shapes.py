@@ -87,6 +87,7 @@ class Known:
         attrs.field(factory=dict)
     templates: dict[tuple[Any, ...], tuple[Template, Quote]] = attrs.field(factory=dict)
     answers: dict[object, Any] = attrs.field(factory=dict)
+    forms: dict[tuple[Any, ...], tuple[Any, ...]] = attrs.field(factory=dict)  # each combination's form
 
 
 def price_frame(engine: Engine, frame: Frame, line: Callable[[Quote], bytes], known: Known | None = None, *,
@@ -115,8 +116,11 @@ def price_frame(engine: Engine, frame: Frame, line: Callable[[Quote], bytes], kn
         if isinstance(found, Exception):
             out.row_path.append(rows)  # the row path prices or refuses them, each with its own words
             continue
-        stale = tuple(e for e in found[2].trail if e.stale_from is not None)
-        forms.setdefault((found[1].form(), len(stale)), []).append((rows, key, found))
+        form = known.forms.get(key)
+        if form is None:
+            stale = sum(e.stale_from is not None for e in found[2].trail)
+            form = known.forms[key] = (found[1].form(), stale)
+        forms.setdefault(form, []).append((rows, key, found))
     for members in forms.values():
         try:
             _form(engine, frame, members, line, known, out, lines)
