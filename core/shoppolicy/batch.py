@@ -219,10 +219,11 @@ def _chunks(path: str, size: int = CHUNK_BYTES,
 # The columnar path reads larger chunks: its cost per chunk (a few dozen Arrow and numpy
 # calls per form of order) is repaid by more orders.  A JSON Lines statement takes
 # smaller ones, so that a chunk's lines (some 600 bytes an order with referenced trails,
-# 2 KB with the whole trail) stay a few dozen MB, three chunks being in flight at once.
+# 2 KB with the whole trail) stay a few dozen MB: up to six chunks are in flight at once
+# (two read ahead, one priced, two statements being made, one written).
 COLUMNAR_CHUNK_BYTES = 1 << 24
-#: Chunks read ahead, and statements left to the writer, at most: a slow moment of one
-#: thread is taken up by the others.
+#: Chunks read ahead, and statements left to be made and written, at most: a slow
+#: moment of one thread is taken up by the others.
 AHEAD = 2
 COLUMNAR_LINES_CHUNK_BYTES = 10 << 20  # JSON Lines with referenced trails (some 600 bytes an order)
 COLUMNAR_FULL_TRAIL_CHUNK_BYTES = 1 << 22
@@ -439,8 +440,8 @@ def settle_table(engine: Engine, table: pa.Table, usable: Any, first: int, fmt: 
             rejected_lines = {r.line for r in refused}
             others = list(zip([number for number, _ in rows_left if number not in rejected_lines], out,
                               strict=True))
-    # The statement of the rows priced here is made by the writer's thread (see
-    # _Behind), while this one prices the next table.
+    # The statement of the rows priced here is made on another thread (see _Behind),
+    # while this one prices the next table.
     if fmt.fmt == "parquet":
         return [partial(_parquet_part, engine, priced, frame, first, others, fmt)], refused, summary, table.num_rows
     if not others:
@@ -452,7 +453,7 @@ def settle_table(engine: Engine, table: pa.Table, usable: Any, first: int, fmt: 
 
 
 def _line_buffers(priced: Any, frame: Any, taken: Any) -> Iterator[memoryview]:
-    """The bytes of the statement lines, a slice at a time: each is written before the next is made."""
+    """The bytes of the statement lines, a slice (:data:`~shoppolicy.columnar.shapes.LINES_AT_ONCE` lines) each."""
     for lines in priced.statement_lines(frame, taken):
         yield _buffer(lines)
 
@@ -704,8 +705,9 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
 class _Behind:
     """Statements made and written on other threads while the next chunks are priced:
     made two at a time (Arrow makes the text without the interpreter's lock), written in
-    order, one at a time.  An error is raised at the next :meth:`submit` or at
-    :meth:`wait`."""
+    order, one at a time, at most :data:`AHEAD` waiting.  An error making or writing one
+    is raised here when that statement's turn comes (at a later :meth:`submit`, or at
+    :meth:`wait`); no statement after it is written."""
 
     def __init__(self, stack: ExitStack, *, enabled: bool = True) -> None:
         from concurrent.futures import ThreadPoolExecutor
@@ -715,6 +717,7 @@ class _Behind:
         self.makers = stack.enter_context(ThreadPoolExecutor(AHEAD, thread_name_prefix="shoppolicy-make")) \
             if enabled else None
         self.pending: deque[Any] = deque()
+        self.failed = False  # set by the writing thread: the statements after a failed one are not written
 
     def submit(self, write: Callable[[list[Any]], Any], items: list[Any]) -> None:
         """``write(items)``, each deferred item (a function) made first (see :func:`_made`)."""
@@ -724,7 +727,17 @@ class _Behind:
             write(list(_made(items)))
             return
         made = self.makers.submit(lambda: list(_made(items)))
-        self.pending.append(self.pool.submit(lambda: write(made.result())))
+
+        def written() -> None:
+            if self.failed:
+                return
+            try:
+                write(made.result())
+            except BaseException:
+                self.failed = True
+                raise
+
+        self.pending.append(self.pool.submit(written))
 
     def wait(self) -> None:
         while self.pending:
@@ -732,31 +745,25 @@ class _Behind:
 
 
 class _ParquetSink:
-    """The Parquet statement: a row group per chunk.  The file is begun at the first
-    write (on the writer's thread): its columns, every fee code the installed markets can
-    charge, take some compiling, done while the first chunk is read and priced."""
+    """The Parquet statement: a row group per chunk.  Its columns (every fee code the
+    installed markets can charge) are worked out here, on the batch's own thread: the
+    threads that make and write the statement never compile plans."""
 
     def __init__(self, engine: Engine, sink: IO[bytes], fmt: _Formatter) -> None:
-        self.engine, self.fmt, self.sink = engine, fmt, sink
-        self.writer: Any = None
+        import pyarrow.parquet as pq
+
+        from shoppolicy.columnar.statement import schema, writer_options
+
+        self.engine, self.fmt = engine, fmt
+        statement = schema(_codes(engine))
+        self.writer = pq.ParquetWriter(sink, statement, **writer_options(statement))
         self.closed = False
-
-    def _begun(self) -> Any:
-        if self.writer is None:
-            import pyarrow.parquet as pq
-
-            from shoppolicy.columnar.statement import schema, writer_options
-
-            statement = schema(_codes(self.engine))
-            self.writer = pq.ParquetWriter(self.sink, statement, **writer_options(statement))
-        return self.writer
 
     def write(self, items: list[Any]) -> None:
         """A chunk's statement: tables from the columnar path, or the row path's
         numbered quotes."""
         from shoppolicy.columnar.statement import from_quotes
 
-        writer = self._begun()
         items = list(_made(items))
         tables = [item for item in items if not isinstance(item, tuple)]
         numbered = [item for item in items if isinstance(item, tuple)]
@@ -765,18 +772,18 @@ class _ParquetSink:
                                       self.fmt.plan_id))
         for table in tables:
             if table.num_rows:
-                writer.write_table(table)
+                self.writer.write_table(table)
 
     def close(self) -> None:
-        self._begun().close()
+        self.writer.close()
         self.closed = True
 
     def abandon(self) -> None:
         """Close the writer of a batch that stopped, before its file is closed and removed."""
-        if not self.closed and self.writer is not None:
+        if not self.closed:
             with suppress(Exception):
                 self.writer.close()
-        self.closed = True
+            self.closed = True
 
 
 def _write_plans(path: str, kind: str, plans: dict[str, bytes], stack: ExitStack) -> None:

@@ -363,3 +363,47 @@ def test_a_csv_cell_over_the_csv_modules_limit_is_refused_alike(
     monkeypatch.setenv("SHOPPOLICY_NO_ARROW", "1")
     assert columnar == _settled(acme_engine, src, tmp_path / "two.jsonl")
     assert [json.loads(r)["line"] for r in columnar[3].splitlines()] == [3]
+
+
+def test_a_first_line_nested_past_the_parser_is_rejected_as_the_row_path_rejects_it(
+        tmp_path: Path, acme_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    deep = '{"order_id": "D1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"  # one brace: past the gates
+    src = tmp_path / "deep.jsonl"
+    src.write_text(deep + "\n" + json.dumps(GOOD) + "\n")
+    columnar = _settled(acme_engine, src, tmp_path / "one.jsonl")
+    monkeypatch.setenv("SHOPPOLICY_NO_ARROW", "1")
+    assert columnar == _settled(acme_engine, src, tmp_path / "two.jsonl")
+    assert [json.loads(r)["line"] for r in columnar[3].splitlines()] == [1]
+
+
+def test_summary_totals_stay_exact_past_what_int64_can_add(
+        tmp_path: Path, acme_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 100,000 orders of 999,999,999,999.99: their sum in cents, 10^19 - 10^5, is past 2^63.
+    src = tmp_path / "big.jsonl"
+    src.write_text("".join(json.dumps(dict(GOOD, order_id=f"M{i}", amount="999999999999.99")) + "\n"
+                           for i in range(100_000)))
+    columnar = _settled(acme_engine, src, tmp_path / "one.parquet")
+    summary = json.loads(columnar[2])
+    monkeypatch.setenv("SHOPPOLICY_NO_ARROW", "1")
+    assert summary == json.loads(_settled(acme_engine, src, tmp_path / "two.jsonl")[2])
+    assert Decimal(summary["totals"][0]["amount"]) == Decimal("999999999999.99") * 100_000
+
+
+def test_no_statement_is_written_after_one_that_failed() -> None:
+    from contextlib import ExitStack
+
+    from shoppolicy.batch import _Behind
+
+    written: list[bytes] = []
+
+    def broken() -> list[bytes]:
+        raise OSError("disk gone")
+
+    with ExitStack() as stack:
+        behind = _Behind(stack)
+        behind.submit(written.extend, [b"one\n"])
+        behind.submit(written.extend, [broken])  # made on another thread: it fails there
+        with pytest.raises(OSError, match="disk gone"):
+            behind.submit(written.extend, [b"three\n"])  # the failure surfaces when its turn comes
+            behind.wait()
+    assert written == [b"one\n"]

@@ -54,6 +54,7 @@ _MOMENT_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{
 
 
 _NEWLINE, _BRACE = ord("\n"), ord("{")
+_MASK_KEPT = 1 << 26  # the largest mask kept from chunk to chunk (a chunk of a very long line gets its own)
 
 
 def money_pattern(places: int) -> str:
@@ -74,9 +75,9 @@ class JsonChunks:
 
     Arrow parses a schema of the fields the lines hold nearly twice as fast as one of
     every order field, most of which a file never gives.  So the schema is that of the
-    file's first line; a chunk with another field is parsed again with every field, and
-    so are the chunks after it.  Either way the table has every field of
-    :data:`ORDER_SCHEMA`, those not given all null."""
+    file's first line; a chunk Arrow refuses with it (another field, or a value of the
+    wrong type) is parsed again with every field, and so are the chunks after it.  Either
+    way the table has every field of :data:`ORDER_SCHEMA`, those not given all null."""
 
     def __init__(self) -> None:
         self._schema: pa.Schema | None = None  # None until the first chunk is read
@@ -104,9 +105,9 @@ class JsonChunks:
         # starts the one object it holds (Arrow refuses an object as a value), so Arrow's
         # rows are the lines, one to one.  (numpy scans the bytes faster than bytes.count.)
         text = np.frombuffer(chunk, dtype=np.uint8)
-        if len(self._mask) < len(text):  # one mask for every chunk: no new memory to fault in each time
+        if len(self._mask) < len(text) <= _MASK_KEPT:  # one mask for every chunk: no new memory each time
             self._mask = np.empty(len(text), dtype=bool)
-        mask = self._mask[:len(text)]
+        mask = self._mask[:len(text)] if len(text) <= len(self._mask) else np.empty(len(text), dtype=bool)
         newlines = np.flatnonzero(np.equal(text, _NEWLINE, out=mask))
         ended = chunk.endswith(b"\n")
         lines = len(newlines) + (not ended)
@@ -134,7 +135,7 @@ def _first_line_schema(chunk: bytes) -> pa.Schema:
     when that line is not a JSON object)."""
     try:
         first = json.loads(chunk[:chunk.find(b"\n")] if b"\n" in chunk else chunk)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
         return ORDER_SCHEMA
     if not isinstance(first, dict):
         return ORDER_SCHEMA

@@ -2,14 +2,16 @@
 of an ``order_id`` wins; a later row with it is rejected, naming that line).
 
 The row path keeps ``{order_id: first line}`` (about 150 bytes an order).  Tables whose
-ids all have one length (the usual case: marketplace order numbers) are checked here as
-fixed-width byte strings instead: a 64-bit key each (the id itself up to 8 bytes, a
-hash beyond), in sorted runs searched a table at a time (8 bytes an order).  An id met before turns the check exact: the
-dictionary is built from the runs' tables and the table goes through the row path,
-which names the earlier line.
+ids all have one length (the usual case: marketplace order numbers) are checked here by
+a 64-bit key of each id (the id itself up to 8 bytes, a hash beyond), in sorted runs
+searched a table at a time (8 bytes an order).  A key met before turns the check
+exact: the dictionary is built from the runs' tables and the table goes through the
+row path, which names the earlier line (or, for two ids of one hash, finds none).
 """
 
 from __future__ import annotations
+
+import secrets
 
 import numpy as np
 import pyarrow as pa
@@ -89,14 +91,15 @@ def _fixed_width(ids: pa.Array) -> np.ndarray | None:
     return np.frombuffer(ids.buffers()[2], dtype=f"V{size}", count=len(ids), offset=int(offsets[0]))
 
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd constant: multiplying by it mixes a word's bits
+# The hash is keyed by a number drawn for each process, so that ids cannot be chosen to
+# collide; two ids that do only make the check exact (slower, never wrong).
+_SEED = np.uint64(secrets.randbits(64))
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it spreads a word's bits upward
 
 
 def _keys(fixed: np.ndarray) -> np.ndarray:
-    """A 64-bit key of each fixed-width id: the id itself up to 8 bytes, a hash of its
-    8-byte words beyond.  Two ids of one key are taken for a repeat; for a hash that
-    happens about once in 10^13 batches of a million ids, and costs only speed: the
-    check turns exact, and the exact check finds no repeat."""
+    """A 64-bit key of each fixed-width id: the id itself up to 8 bytes, a keyed hash of
+    its 8-byte words beyond."""
     size = fixed.dtype.itemsize
     raw = fixed.view(np.uint8).reshape(len(fixed), size)
     width = -(-size // 8) * 8
@@ -105,8 +108,11 @@ def _keys(fixed: np.ndarray) -> np.ndarray:
         padded[:, :size] = raw
         raw = padded
     words = np.ascontiguousarray(raw).view(np.uint64)
-    key: np.ndarray = words[:, 0].copy()
-    for k in range(1, words.shape[1]):
-        key *= _MIX
+    if words.shape[1] == 1:
+        return np.asarray(words[:, 0].copy())
+    key = np.full(len(fixed), _SEED, dtype=np.uint64)
+    for k in range(words.shape[1]):
         key ^= words[:, k]
+        key *= _MIX
+        key ^= key >> np.uint64(29)
     return key

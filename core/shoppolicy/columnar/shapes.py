@@ -359,8 +359,8 @@ def _shown_exactly(shape: Shape) -> bool:
     return True
 
 
-#: Lines are joined this many at a time: each slot's text is a whole column while it
-#: is joined, so memory is bounded by the slice, not the table.
+#: Lines are joined this many at a time: each slot's text is a whole column while it is
+#: joined, so the text of a slot's values takes the memory of a slice, not of the table.
 LINES_AT_ONCE = 1 << 14
 
 
@@ -372,9 +372,9 @@ def frame_lines(shapes: list[Shape], frame: Frame, rows: np.ndarray) -> pa.Chunk
 
 def line_slices(shapes: list[Shape], frame: Frame, rows: np.ndarray) -> Iterator[pa.Array]:
     """The statement lines of the frame ``rows`` (sorted), in that order, made and given
-    :data:`LINES_AT_ONCE` at a time (so memory holds a slice's lines, not a table's): slot
-    ``j`` of every line is its shape's ``j``-th fragment, then its ``j``-th value.  Each
-    slot's values are gathered shape by shape once, for every slice."""
+    :data:`LINES_AT_ONCE` at a time: slot ``j`` of every line is its shape's ``j``-th
+    fragment, then its ``j``-th value.  Each slot's values are gathered shape by shape
+    once, for every slice."""
     at = np.full(len(frame), -1, dtype=np.int64)
     at[rows] = np.arange(len(rows))
     placed: list[tuple[Shape, np.ndarray, np.ndarray | None]] = []  # shape, its positions, its rows kept
@@ -540,12 +540,12 @@ def add(summary: Summary, shape: Shape, quote: Quote, pending: dict[tuple[str, s
     found = sums.get((quote.market, quote.currency, shape.places))
     if found is None:
         found = sums[(quote.market, quote.currency, shape.places)] = [0] * len(_SUMS)
-    amount = int(values[("amount",)].sum())
+    amount = exact_sum(values[("amount",)])
     found[_ORDERS] += n
     found[_AMOUNT] += amount
     if quote.net is not None:
-        commission = int(values[("commission",)].sum()) if ("commission",) in values else 0
-        net = int(values[("net",)].sum())
+        commission = exact_sum(values[("commission",)]) if ("commission",) in values else 0
+        net = exact_sum(values[("net",)])
         found[_PRICED] += n
         found[_PRICED_AMOUNT] += amount
         found[_NET] += net
@@ -560,6 +560,12 @@ def add(summary: Summary, shape: Shape, quote: Quote, pending: dict[tuple[str, s
         last[(gap.market, gap.rule, gap.key)] = k
     for where, k in last.items():
         pending.setdefault(where, []).append(values[("gap_date", k)])
+
+
+def exact_sum(values: np.ndarray) -> int:
+    """The sum of int64 values as a Python int, exact however many there are: the high
+    and low 32 bits of each are summed apart (neither sum can reach 2^63 below 2^31 values)."""
+    return (int((values >> 32).sum()) << 32) + int((values & 0xFFFFFFFF).sum())
 
 
 _SUMS = ("orders", "complete", "priced", "amount", "priced_amount", "fees", "creator_commission", "net")
