@@ -139,6 +139,16 @@ def _settled(engine: Engine, src: Path, out: Path, jobs: int | None = None) -> t
     return code, out.read_bytes(), summary.read_text(), rejects.read_text()
 
 
+def _alike(engine: Engine, src: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+           ) -> tuple[int, bytes, str, str]:
+    """``_settled`` of ``src`` by the columnar path, after checking the row path gives the same."""
+    columnar = _settled(engine, src, tmp_path / "columnar.jsonl")
+    with monkeypatch.context() as patched:
+        patched.setenv("SHOPPOLICY_NO_ARROW", "1")
+        assert columnar == _settled(engine, src, tmp_path / "row-path.jsonl")
+    return columnar
+
+
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunks of about two orders, so a short file crosses many chunk boundaries."""
@@ -359,10 +369,8 @@ def test_a_csv_cell_over_the_csv_modules_limit_is_refused_alike(
     src = tmp_path / "long.csv"
     src.write_text("order_id,market,category,amount,currency,placed_at\nL1,acme,toys,10.00,USD,2024-07-01\n"
                    f"L2,acme,{'x' * (csv.field_size_limit() + 1)},10.00,USD,2024-07-01\n")
-    columnar = _settled(acme_engine, src, tmp_path / "one.jsonl")
-    monkeypatch.setenv("SHOPPOLICY_NO_ARROW", "1")
-    assert columnar == _settled(acme_engine, src, tmp_path / "two.jsonl")
-    assert [json.loads(r)["line"] for r in columnar[3].splitlines()] == [3]
+    rejected = _alike(acme_engine, src, tmp_path, monkeypatch)[3]
+    assert [json.loads(r)["line"] for r in rejected.splitlines()] == [3]
 
 
 def test_a_first_line_nested_past_the_parser_is_rejected_as_the_row_path_rejects_it(
@@ -370,10 +378,8 @@ def test_a_first_line_nested_past_the_parser_is_rejected_as_the_row_path_rejects
     deep = '{"order_id": "D1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"  # one brace: past the gates
     src = tmp_path / "deep.jsonl"
     src.write_text(deep + "\n" + json.dumps(GOOD) + "\n")
-    columnar = _settled(acme_engine, src, tmp_path / "one.jsonl")
-    monkeypatch.setenv("SHOPPOLICY_NO_ARROW", "1")
-    assert columnar == _settled(acme_engine, src, tmp_path / "two.jsonl")
-    assert [json.loads(r)["line"] for r in columnar[3].splitlines()] == [1]
+    rejected = _alike(acme_engine, src, tmp_path, monkeypatch)[3]
+    assert [json.loads(r)["line"] for r in rejected.splitlines()] == [1]
 
 
 def test_summary_totals_stay_exact_past_what_int64_can_add(
