@@ -347,7 +347,8 @@ def incentive(program: str, shops_file: str) -> None:
 @click.option("--input-format", type=click.Choice(["jsonl", "csv"]), help="Default from INPUT's extension.")
 @click.option("--progress/--no-progress", default=None, help="Progress on standard error; default: on a terminal.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
-              help="CPU threads Arrow may use to read and price JSON Lines input; default 0: all.")
+              help="1: read, price and write JSON Lines input on one thread; otherwise the batch reads, prices "
+                   "and writes on threads of its own and N caps Arrow's thread pool; default 0: all CPUs.")
 @click.option("--dask", "dask", is_flag=False, flag_value="local", default=None, metavar="[SCHEDULER]",
               callback=lambda ctx, param, value: _dask_scheduler(value),
               help="Settle every file of INPUT (a directory or a quoted glob) over Dask, one task per file, into "
