@@ -3,12 +3,14 @@ rejects writers, progress and summary.
 
 JSON Lines input is read in chunks of whole lines.  With pyarrow installed (the
 ``columnar`` extra) each chunk is read by Arrow and priced a vector at a time
-(:mod:`shoppolicy.columnar`), one process using the cores through Arrow's threads;
+(:mod:`shoppolicy.columnar`), one process using the cores through threads of its own
+that run Arrow and numpy without the interpreter's lock (reading, pricing, making and
+writing the statement);
 every row that path does not take (and every row without pyarrow, and CSV input) is
 quoted through the one pricing path (:meth:`shoppolicy.engine.Engine.quote`) and
 rejected by the rules of :func:`shoppolicy.settle.settle_each`.  Either way the
-statement lines are the row path's own, in input order, and memory stays flat: one
-chunk and its statement at a time.  orjson is used for JSON when it is installed (the
+statement lines are the row path's own, in input order, and memory stays flat: a few
+chunks and their statements in flight.  orjson is used for JSON when it is installed (the
 ``fast`` extra); the standard library's json otherwise.
 """
 
@@ -39,7 +41,7 @@ from shoppolicy.errors import InputError, ShopPolicyError
 from shoppolicy.model import OrderRecord, Quote
 from shoppolicy.money import quantum
 from shoppolicy.orders import structure_order
-from shoppolicy.records import Row, check_start, detect_format, iter_csv, iter_json_lines, read_records
+from shoppolicy.records import Row, check_start, detect_format, iter_csv, iter_json_lines, line_count, read_records
 from shoppolicy.settle import Rejected, Summary, settle_each
 
 if TYPE_CHECKING:
@@ -194,14 +196,10 @@ def _json_rows(first: int, chunk: bytes, source: str, at_start: bool) -> tuple[I
 CHUNK_BYTES = 1 << 19
 
 
-def _line_count(chunk: bytes) -> int:
-    return chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
-
-
 def _chunks(path: str, size: int = CHUNK_BYTES,
-            line_count: Callable[[bytes], int] = _line_count) -> Iterator[tuple[int, int, bytes]]:
+            count_lines: Callable[[bytes], int] = line_count) -> Iterator[tuple[int, int, bytes]]:
     """``(first line number, byte offset, chunk)`` of each chunk of whole lines;
-    ``line_count``: the lines of a chunk (asked once the chunk's reader is done with it)."""
+    ``count_lines``: the lines of a chunk (asked once the chunk's reader is done with it)."""
     with ExitStack() as stack:
         handle = sys.stdin.buffer if path == "-" else stack.enter_context(open(path, "rb"))
         first, offset = 1, 0
@@ -212,7 +210,7 @@ def _chunks(path: str, size: int = CHUNK_BYTES,
             if not chunk.endswith(b"\n"):
                 chunk += handle.readline()  # finish the line the read cut
             yield first, offset, chunk
-            first += line_count(chunk)
+            first += count_lines(chunk)
             offset += len(chunk)
 
 
@@ -320,7 +318,7 @@ def _csv_table(header: bytes, chunk: bytes, source: str) -> pa.Table | None:
     import pyarrow.compute as pc
     import pyarrow.csv as pa_csv
 
-    lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+    lines = line_count(chunk)
     if b'"' in chunk or b"\0" in chunk or b"\n\n" in chunk or b"\n\r\n" in chunk or chunk.startswith((b"\n", b"\r")):
         return None
     if not chunk.isascii():
@@ -376,9 +374,9 @@ def _columnar(engine: Engine, path: str, source: str, fmt: _Formatter, seen: dic
 def _read_ahead(path: str, size: int, source: str,
                 ahead: bool = True) -> Iterator[tuple[int, bytes, pa.Table | None, bool]]:
     """``(first line, chunk, its Arrow table or None, whether it holds a backslash)`` of
-    each chunk, the next one read and parsed on another thread while this one is priced
-    (Arrow parses without the interpreter's lock, so the two use two cores); with
-    ``ahead`` false, each in turn on this thread."""
+    each chunk, the next :data:`AHEAD` read and parsed on another thread while this one
+    is priced (Arrow parses without the interpreter's lock, so the two use two cores);
+    with ``ahead`` false, each in turn on this thread."""
     from concurrent.futures import ThreadPoolExecutor
 
     from shoppolicy.columnar.frame import JsonChunks
@@ -561,19 +559,6 @@ class _Output:
         stack.callback(self._discard)
         self.stream = stack.enter_context(os.fdopen(fd, "wb"))
 
-    def cut(self, ranges: list[tuple[int, int]]) -> None:
-        """Remove the ``(offset, length)`` byte ranges (sorted, apart) from the file."""
-        assert self.temp is not None, "only a file written under a temporary name is cut"
-        self.stream.flush()
-        kept = self.temp + ".cut"
-        with open(self.temp, "rb") as source, open(kept, "wb") as target:
-            at = 0
-            for offset, length in [*ranges, (os.fstat(source.fileno()).st_size, 0)]:
-                source.seek(at)
-                _copy(source, target, offset - at)
-                at = offset + length
-        os.replace(kept, self.temp)
-
     def done(self) -> None:
         """Put the finished file under its name (keeping the mode of a file it replaces)."""
         self.stream.flush()
@@ -587,17 +572,6 @@ class _Output:
         if self.temp is not None:
             with suppress(OSError):
                 os.unlink(self.temp)
-            with suppress(OSError):
-                os.unlink(self.temp + ".cut")
-
-
-def _copy(source: IO[bytes], target: IO[bytes], size: int) -> None:
-    while size > 0:
-        data = source.read(min(size, 1 << 20))
-        if not data:
-            return
-        target.write(data)
-        size -= len(data)
 
 
 def statement_format(out: str, out_format: str | None) -> str:
@@ -760,11 +734,10 @@ class _ParquetSink:
         self.closed = False
 
     def write(self, items: list[Any]) -> None:
-        """A chunk's statement: tables from the columnar path, or the row path's
-        numbered quotes."""
+        """A chunk's statement, made (see :class:`_Behind`): tables from the columnar
+        path, or the row path's numbered quotes."""
         from shoppolicy.columnar.statement import from_quotes
 
-        items = list(_made(items))
         tables = [item for item in items if not isinstance(item, tuple)]
         numbered = [item for item in items if isinstance(item, tuple)]
         if numbered:

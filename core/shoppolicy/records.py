@@ -55,6 +55,11 @@ def given(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if v is not None and v != ""}
 
 
+def line_count(chunk: bytes) -> int:
+    """The lines of a chunk of whole lines (its last one perhaps without a newline)."""
+    return chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+
+
 def check_start(head: bytes, source: str) -> None:
     """Refuse a file that starts with a UTF-16 or UTF-32 byte order mark (as a whole)."""
     for mark, name in _WIDE_BOMS:

@@ -294,12 +294,22 @@ def combination(engine: Engine, row: dict[str, Any]) -> tuple[OrderRecord, Combi
 # --- the combinations of a frame ----------------------------------------------------------
 
 
+def runs_of(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(order, starts)``: the positions sorted by ``key`` (stable: equal keys keep their
+    order), and where in ``order`` each run of one key begins."""
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    change = np.ones(len(key), dtype=bool)
+    change[1:] = ordered[1:] != ordered[:-1]
+    return order, np.flatnonzero(change)
+
+
 def combination_ids(frame: Frame, engine: Engine) -> tuple[np.ndarray, np.ndarray,
                                                              Callable[[int], tuple[Any, ...]]]:
-    """``(combination of each row, the rows ordered by combination (stable), the key of
-    row i's combination)``: the key holds the row's values of :data:`CHOICE_FIELDS`
-    (``""`` read as not given) and the policy time slices of its placement and payout
-    basis, so it names the combination in any table."""
+    """``(the rows ordered by combination, where each combination's rows begin in that
+    order, the key of row i's combination)`` (see :func:`runs_of`): the key holds the
+    row's values of :data:`CHOICE_FIELDS` (``""`` read as not given) and the policy time
+    slices of its placement and payout basis, so it names the combination in any table."""
     n = len(frame)
     key = np.zeros(n, dtype=np.int64)
     radix = 1
@@ -322,18 +332,13 @@ def combination_ids(frame: Frame, engine: Engine) -> tuple[np.ndarray, np.ndarra
             radix = int(key.max()) + 1
         key = key + part * radix
         radix *= size
-    order = np.argsort(key, kind="stable")
-    ordered = key[order]
-    starts = np.ones(n, dtype=bool)
-    starts[1:] = ordered[1:] != ordered[:-1]
-    combination = np.empty(n, dtype=np.int64)
-    combination[order] = np.cumsum(starts) - 1
+    order, starts = runs_of(key)
 
     def key_of(i: int) -> tuple[Any, ...]:
         return (*(values[int(codes[i])] for values, codes in zip(names, parts, strict=False)),
                 *(int(e[i]) for e in epochs))
 
-    return combination, order, key_of
+    return order, starts, key_of
 
 
 def slices(frame: Frame, engine: Engine) -> list[np.ndarray]:

@@ -28,6 +28,7 @@ import pyarrow.json as pa_json
 from shoppolicy.convert import FIRST_DAY, LAST_DAY
 from shoppolicy.money import MINOR_UNITS
 from shoppolicy.orders import MAX_QUANTITY
+from shoppolicy.records import line_count
 
 TEXT_FIELDS = ("order_id", "market", "currency", "amount", "placed_at", "category", "delivered_at",
                "completed_at", "shop_id", "seller_type", "store_type", "settlement_tier", "affiliate_plan",
@@ -88,7 +89,7 @@ class JsonChunks:
         """The lines of ``chunk`` (counted by :meth:`read` already, if it was the last read)."""
         if self._counted[0] == id(chunk):
             return self._counted[1]
-        return chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+        return line_count(chunk)
 
     def read(self, chunk: bytes) -> pa.Table | None:
         """The table of the next chunk (see :func:`read_json_chunk`)."""

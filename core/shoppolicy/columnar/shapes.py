@@ -10,6 +10,7 @@ does not take are returned (``row_path``) for the caller to settle row by row.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,7 @@ from shoppolicy.columnar.figures import (
     combination_ids,
     lines_of,
     payout_answers,
+    runs_of,
     scaled_by,
     taxes_of,
 )
@@ -62,7 +64,7 @@ class Priced:
     summary: Summary = attrs.field(factory=Summary)
     mismatched: int = 0
     missing: dict[tuple[str, str, str], list[np.ndarray]] = attrs.field(factory=dict)
-    sums: dict[tuple[str, str, int], list[int]] = attrs.field(factory=dict)  # see add()
+    sums: dict[tuple[str, str, int], Counter[str]] = attrs.field(factory=dict)  # see add()
 
     def taken(self) -> np.ndarray:
         """The frame rows priced, in frame order."""
@@ -83,11 +85,10 @@ class Known:
     """What a batch has worked out so far, kept from table to table: each combination's
     block outcomes, each shape's template, each payout answer."""
 
-    combinations: dict[tuple[Any, ...], tuple[OrderRecord, Combination, Quote] | Exception] = \
-        attrs.field(factory=dict)
+    combinations: dict[tuple[Any, ...], tuple[Found, tuple[Any, ...]] | Exception] = \
+        attrs.field(factory=dict)  # block outcomes, and the form they price in
     templates: dict[tuple[Any, ...], tuple[Template, Quote]] = attrs.field(factory=dict)
     answers: dict[object, Any] = attrs.field(factory=dict)
-    forms: dict[tuple[Any, ...], tuple[Any, ...]] = attrs.field(factory=dict)  # each combination's form
 
 
 def price_frame(engine: Engine, frame: Frame, line: Callable[[Quote], bytes], known: Known | None = None, *,
@@ -99,27 +100,26 @@ def price_frame(engine: Engine, frame: Frame, line: Callable[[Quote], bytes], kn
     if not len(frame):
         return out
     known = Known() if known is None else known
-    combo_of, order, key_of = combination_ids(frame, engine)
-    cuts = np.flatnonzero(np.diff(combo_of[order])) + 1
+    order, starts, key_of = combination_ids(frame, engine)
     forms: dict[tuple[Any, ...], list[tuple[np.ndarray, tuple[Any, ...], Found]]] = {}
-    for rows in np.split(order, cuts):
+    for rows in np.split(order, starts[1:]):
         key = key_of(int(rows[0]))
-        found = known.combinations.get(key)
-        if found is None:
+        entry = known.combinations.get(key)
+        if entry is None:
             first = frame.row(int(rows[0]))
             try:
                 order_, comb = combination(engine, first)
-                found = (order_, comb, engine.quote(first))
+                quote = engine.quote(first)
             except (NoVectorForm, ShopPolicyError, ArithmeticError, ValueError, TypeError, KeyError) as exc:
-                found = exc
-            known.combinations[key] = found
-        if isinstance(found, Exception):
+                entry = exc
+            else:
+                stale = sum(e.stale_from is not None for e in quote.trail)
+                entry = ((order_, comb, quote), (comb.form(), stale))
+            known.combinations[key] = entry
+        if isinstance(entry, Exception):
             out.row_path.append(rows)  # the row path prices or refuses them, each with its own words
             continue
-        form = known.forms.get(key)
-        if form is None:
-            stale = sum(e.stale_from is not None for e in found[2].trail)
-            form = known.forms[key] = (found[1].form(), stale)
+        found, form = entry
         forms.setdefault(form, []).append((rows, key, found))
     for members in forms.values():
         try:
@@ -214,9 +214,7 @@ def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[An
         key = _with_quantity(key, capped_bits, quantity)
     # The rows in order of shape (one stable sort): each shape's rows, and its values,
     # are then a slice of arrays put in that order once.
-    by_shape = np.argsort(key, kind="stable")
-    ordered_key = key[by_shape]
-    starts = np.flatnonzero(np.concatenate(([True], ordered_key[1:] != ordered_key[:-1])))
+    by_shape, starts = runs_of(key)
     first_of = by_shape[starts]  # each shape's first row: its representative
     bounds_at = np.append(starts, len(key))
     in_order: dict[int, np.ndarray] = {}
@@ -279,9 +277,9 @@ def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[An
                              shaped) for shape, _, shaped in new]
     shown = [_shown_exactly(r) for r in representatives]
     checked = [r for r, ok in zip(representatives, shown, strict=True) if ok]
-    made_lines = iter(frame_lines(checked, frame, np.sort(np.concatenate([r.rows for r in checked]))).to_pylist()
-                      if checked else ())
-    texts = {int(r.rows[0]): next(made_lines) for r in sorted(checked, key=lambda r: int(r.rows[0]))}
+    firsts = np.sort([int(r.rows[0]) for r in checked]).astype(np.int64)  # one row each, all apart
+    texts = dict(zip(firsts.tolist(), frame_lines(checked, frame, firsts).to_pylist() if checked else [],
+                     strict=True))
     for (shape, shape_key, shaped), representative, ok in zip(new, representatives, shown, strict=True):
         if not ok or texts[int(representative.rows[0])].encode() != line(shape.quote):
             left.append(shape.rows)
@@ -365,36 +363,30 @@ LINES_AT_ONCE = 1 << 14
 
 
 def frame_lines(shapes: list[Shape], frame: Frame, rows: np.ndarray) -> pa.ChunkedArray:
-    """The statement lines of the frame ``rows`` (sorted), in that order (a chunk for
+    """The statement lines of the frame ``rows`` (sorted: the rows of ``shapes``), in
+    that order (a chunk for
     each slice of :func:`line_slices`)."""
     return pa.chunked_array(list(line_slices(shapes, frame, rows)), pa.string())
 
 
 def line_slices(shapes: list[Shape], frame: Frame, rows: np.ndarray) -> Iterator[pa.Array]:
-    """The statement lines of the frame ``rows`` (sorted), in that order, made and given
+    """The statement lines of the frame ``rows`` (sorted: the rows of ``shapes``, every
+    one of them), in that order, made and given
     :data:`LINES_AT_ONCE` at a time: slot ``j`` of every line is its shape's ``j``-th
     fragment, then its ``j``-th value.  Each slot's values are gathered shape by shape
     once, for every slice."""
     at = np.full(len(frame), -1, dtype=np.int64)
     at[rows] = np.arange(len(rows))
-    placed: list[tuple[Shape, np.ndarray, np.ndarray | None]] = []  # shape, its positions, its rows kept
-    for shape in shapes:
-        where = at[shape.rows]
-        if where[0] >= 0 and where[-1] >= 0 and (len(where) < 3 or (where >= 0).all()):
-            placed.append((shape, where, None))
-        elif (where >= 0).any():  # some of the shape's rows
-            inside = where >= 0
-            placed.append((shape, where[inside], inside))
+    placed = [(shape, at[shape.rows]) for shape in shapes]  # each shape, its lines' positions
     shape_of = np.zeros(len(rows), dtype=np.int64)
-    for k, (_, where, _) in enumerate(placed):
+    for k, (_, where) in enumerate(placed):
         shape_of[where] = k
-    slots = max(len(shape.template.order) for shape, _, _ in placed if shape.template is not None)
+    slots = max(len(shape.template.order) for shape, _ in placed if shape.template is not None)
     fragments: list[str | tuple[pa.Array, np.ndarray]] = []
     values: list[list[_Values]] = []
-    gathered: dict[tuple[Any, ...], list[_Values]] = {}
     for j in range(slots + 1):
         texts = [s.template.fragments[j] if s.template is not None and j < len(s.template.fragments) else ""
-                 for s, _, _ in placed]
+                 for s, _ in placed]
         distinct = sorted(set(texts))
         if len(distinct) == 1:
             fragments.append(distinct[0])
@@ -402,24 +394,15 @@ def line_slices(shapes: list[Shape], frame: Frame, rows: np.ndarray) -> Iterator
             number = {t: i for i, t in enumerate(distinct)}
             fragments.append((pa.array(distinct), np.array([number[t] for t in texts])[shape_of]))
         if j < slots:
-            # A value often stands in several slots (an amount as a fee's base, a fee as
-            # the total): such slots share their values and their text.
-            same = _slot_signature(placed, j)
-            if same not in gathered:
-                gathered[same] = _slot_values(placed, j, rows, frame)
-            values.append(gathered[same])
+            values.append(_slot_values(placed, j, rows, frame))
 
     def lines(low: int) -> pa.Array:
         high = min(low + LINES_AT_ONCE, len(rows))
         joined: list[Any] = []
-        texts: dict[int, Any] = {}
         for j, fragment in enumerate(fragments):
             joined.append(fragment if isinstance(fragment, str) else fragment[0].take(pa.array(fragment[1][low:high])))
             if j < slots:
-                kinds = values[j]
-                if id(kinds) not in texts:
-                    texts[id(kinds)] = _slot_text(kinds, low, high)
-                joined.append(texts[id(kinds)])
+                joined.append(_slot_text(values[j], low, high))
         return pc.binary_join_element_wise(*joined, "")
 
     for low in range(0, len(rows), LINES_AT_ONCE):
@@ -438,7 +421,7 @@ class _Values:
     values: Any
 
 
-def _slot_values(placed: list[tuple[Shape, np.ndarray, np.ndarray | None]], j: int, rows: np.ndarray,
+def _slot_values(placed: list[tuple[Shape, np.ndarray]], j: int, rows: np.ndarray,
                  frame: Frame) -> list[_Values]:
     """The ``j``-th value of every line: money (by its places), a date, the order id, or
     nothing (a line with fewer values); gathered shape by shape into lists, put in place
@@ -449,7 +432,7 @@ def _slot_values(placed: list[tuple[Shape, np.ndarray, np.ndarray | None]], j: i
     date_values: list[np.ndarray] = []
     money_at: dict[int, list[np.ndarray]] = {}
     money_values: dict[int, list[np.ndarray]] = {}
-    for shape, where, inside in placed:
+    for shape, where in placed:
         made = shape.template
         assert made is not None
         if j >= len(made.order):
@@ -458,7 +441,7 @@ def _slot_values(placed: list[tuple[Shape, np.ndarray, np.ndarray | None]], j: i
         if name == ("order_id",):
             ids.append(where)
             continue
-        found = shape.values[name] if inside is None else shape.values[name][inside]
+        found = shape.values[name]
         if found.dtype.kind == "M":
             date_at.append(where)
             date_values.append(found)
@@ -484,22 +467,6 @@ def _slot_values(placed: list[tuple[Shape, np.ndarray, np.ndarray | None]], j: i
         text = frame.text["order_id"] if len(rows) == len(frame) else frame.text["order_id"].take(pa.array(rows))
         kinds.append(_Values("order_id", 0, _given(n, where), text))
     return kinds
-
-
-def _slot_signature(placed: list[tuple[Shape, np.ndarray, np.ndarray | None]], j: int) -> tuple[Any, ...]:
-    """What slot ``j`` shows on each shape's lines: which values (by identity, alive while
-    the lines are made) and at how many places; slots of one signature show the same text."""
-    signature: list[Any] = []
-    for shape, _, _ in placed:
-        made = shape.template
-        assert made is not None
-        if j >= len(made.order):
-            signature.append(None)
-            continue
-        name, places = made.holes[made.order[j]]
-        signature.append(("order_id",) if name == ("order_id",) else
-                         (id(shape.values[name]), places if places is not None else shape.places))
-    return tuple(signature)
 
 
 def _given(n: int, where: np.ndarray) -> np.ndarray | None:
@@ -531,28 +498,27 @@ def _mask(n: int, where: np.ndarray) -> np.ndarray:
 
 
 def add(summary: Summary, shape: Shape, quote: Quote, pending: dict[tuple[str, str, str], list[np.ndarray]],
-        sums: dict[tuple[str, str, int], list[int]]) -> None:
+        sums: dict[tuple[str, str, int], Counter[str]]) -> None:
     """Count a shape's orders as :meth:`Summary.add` counts each: the counts in
-    ``summary``, the money in minor units in ``sums`` (for :func:`add_sums`), the days
-    each missing key is needed in ``pending`` (for :func:`count_missing`)."""
+    ``summary``; the :class:`Totals` of its market and currency in ``sums``, money in
+    minor units (for :func:`add_sums`); the days each missing key is needed in
+    ``pending`` (for :func:`count_missing`)."""
     values, n = shape.values, len(shape.rows)
     summary.accepted += n
-    found = sums.get((quote.market, quote.currency, shape.places))
-    if found is None:
-        found = sums[(quote.market, quote.currency, shape.places)] = [0] * len(_SUMS)
+    found = sums.setdefault((quote.market, quote.currency, shape.places), Counter())
     amount = exact_sum(values[("amount",)])
-    found[_ORDERS] += n
-    found[_AMOUNT] += amount
+    found["orders"] += n
+    found["amount"] += amount
     if quote.net is not None:
         commission = exact_sum(values[("commission",)]) if ("commission",) in values else 0
         net = exact_sum(values[("net",)])
-        found[_PRICED] += n
-        found[_PRICED_AMOUNT] += amount
-        found[_NET] += net
-        found[_FEES] += amount - net - commission
-        found[_COMMISSION] += commission
+        found["priced"] += n
+        found["priced_amount"] += amount
+        found["net"] += net
+        found["fees"] += amount - net - commission
+        found["creator_commission"] += commission
     if not quote.gaps:
-        found[_COMPLETE] += n
+        found["complete"] += n
         return
     summary.incomplete += n
     last: dict[tuple[str, str, str], int] = {}
@@ -568,11 +534,7 @@ def exact_sum(values: np.ndarray) -> int:
     return (int((values >> 32).sum()) << 32) + int((values & 0xFFFFFFFF).sum())
 
 
-_SUMS = ("orders", "complete", "priced", "amount", "priced_amount", "fees", "creator_commission", "net")
-_ORDERS, _COMPLETE, _PRICED, _AMOUNT, _PRICED_AMOUNT, _FEES, _COMMISSION, _NET = range(len(_SUMS))
-
-
-def add_sums(summary: Summary, sums: dict[tuple[str, str, int], list[int]]) -> None:
+def add_sums(summary: Summary, sums: dict[tuple[str, str, int], Counter[str]]) -> None:
     """Add the shapes' counts and money (minor units of ``places``) to the totals, each
     sum turned into a Decimal once."""
     for (market, currency, places), found in sums.items():
@@ -580,11 +542,11 @@ def add_sums(summary: Summary, sums: dict[tuple[str, str, int], list[int]]) -> N
         if totals is None:
             totals = summary.totals[(market, currency)] = Totals()
         unit = Decimal(1).scaleb(-places)
-        for name, value in zip(_SUMS, found, strict=True):
+        for name, value in found.items():
             setattr(totals, name, getattr(totals, name) + (value if name in _COUNTS else value * unit))
 
 
-_COUNTS = frozenset({"orders", "complete", "priced"})
+_COUNTS = frozenset({"orders", "complete", "priced"})  # the Totals fields that count orders, not money
 
 
 def count_missing(summary: Summary, pending: dict[tuple[str, str, str], list[np.ndarray]]) -> None:
