@@ -228,12 +228,15 @@ COLUMNAR_FULL_TRAIL_CHUNK_BYTES = 1 << 22
 
 
 def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None, columnar: bool,
-            ahead: bool = True) -> Iterator[_Block]:
+            reading: _ReadAhead | None = None) -> Iterator[_Block]:
+    """The blocks of a batch; ``reading``: the columnar reading of ``path``, begun already
+    (see :func:`_begin_reading`), or ``None`` to read it on this thread."""
     seen: dict[str, int] = {}  # the first line of each order_id
     if detect_format(path, input_format) == "jsonl":
         source = "<stdin>" if path == "-" else path
         if columnar and fmt.fmt != "csv":
-            yield from _columnar(engine, path, source, fmt, seen, ahead)
+            yield from _columnar(engine, reading or _ReadAhead(path, _columnar_chunk_bytes(fmt), source, False),
+                                 source, fmt, seen)
             return
         for first, offset, chunk in _chunks(path):
             rows, count = _json_rows(first, chunk, source, offset == 0)
@@ -345,19 +348,31 @@ def _csv_table(header: bytes, chunk: bytes, source: str) -> pa.Table | None:
     return table.rename_columns(names)
 
 
-def _columnar(engine: Engine, path: str, source: str, fmt: _Formatter, seen: dict[str, int],
-              ahead: bool = True) -> Iterator[_Block]:
-    """The chunks of a JSON Lines file priced a vector at a time; a chunk Arrow cannot
-    read line for line, or one repeating an order_id, goes through the row path whole.
-    ``ahead``: the next chunk is read and parsed on another thread meanwhile."""
+def _columnar_chunk_bytes(fmt: _Formatter) -> int:
+    """The chunk size of the columnar path for a statement of ``fmt`` (see above)."""
+    lines = COLUMNAR_FULL_TRAIL_CHUNK_BYTES if fmt.trail == "full" else COLUMNAR_LINES_CHUNK_BYTES
+    return min(lines, COLUMNAR_CHUNK_BYTES) if fmt.fmt == "jsonl" else COLUMNAR_CHUNK_BYTES
+
+
+def _begin_reading(path: str, input_format: str | None, fmt: _Formatter, stack: ExitStack) -> _ReadAhead | None:
+    """The columnar reading of ``path``, begun on its own thread (ended with ``stack``),
+    when the batch takes the columnar path with threads; else ``None``."""
+    if fmt.fmt == "csv" or detect_format(path, input_format) != "jsonl":
+        return None
+    source = "<stdin>" if path == "-" else path
+    return stack.enter_context(_ReadAhead(path, _columnar_chunk_bytes(fmt), source))
+
+
+def _columnar(engine: Engine, reading: _ReadAhead, source: str, fmt: _Formatter,
+              seen: dict[str, int]) -> Iterator[_Block]:
+    """The chunks ``reading`` gives, priced a vector at a time; a chunk Arrow cannot read
+    line for line, or one repeating an order_id, goes through the row path whole."""
     from shoppolicy.columnar.ids import OrderIds
     from shoppolicy.columnar.shapes import Known
 
     known = Known()
     order_ids = OrderIds(seen)
-    size = COLUMNAR_CHUNK_BYTES if fmt.fmt != "jsonl" else \
-        COLUMNAR_FULL_TRAIL_CHUNK_BYTES if fmt.trail == "full" else COLUMNAR_LINES_CHUNK_BYTES
-    for first, chunk, table, escapes in _read_ahead(path, min(size, COLUMNAR_CHUNK_BYTES), source, ahead):
+    for first, chunk, table, escapes in reading:
         if table is None or not order_ids.add(table.column("order_id"), first):
             rows, count = _json_rows(first, chunk, source, False)
             yield _settle_block(engine, rows, fmt, count, order_ids.make_exact())
@@ -371,40 +386,52 @@ def _columnar(engine: Engine, path: str, source: str, fmt: _Formatter, seen: dic
         yield settle_table(engine, table, None, first, fmt, known, seen, lines_at, escapes=escapes)
 
 
-def _read_ahead(path: str, size: int, source: str,
-                ahead: bool = True) -> Iterator[tuple[int, bytes, pa.Table | None, bool]]:
+class _ReadAhead:
     """``(first line, chunk, its Arrow table or None, whether it holds a backslash)`` of
-    each chunk, the next :data:`AHEAD` read and parsed on another thread while this one
-    is priced (Arrow parses without the interpreter's lock, so the two use two cores);
-    with ``ahead`` false, each in turn on this thread."""
-    from concurrent.futures import ThreadPoolExecutor
+    each chunk of a JSON Lines file.  With ``ahead`` (the default), the first
+    :data:`AHEAD` chunks are read and parsed on another thread from the moment this is
+    made, and each next one while this one is priced (Arrow parses without the
+    interpreter's lock, so the two use two cores); otherwise each in turn on the thread
+    that iterates.  As a context manager, it stops reading at exit."""
 
-    from shoppolicy.columnar.frame import JsonChunks
+    def __init__(self, path: str, size: int, source: str, ahead: bool = True) -> None:
+        from concurrent.futures import ThreadPoolExecutor
 
-    reader = JsonChunks()
-    chunks = _chunks(path, size, reader.line_count)
+        from shoppolicy.columnar.frame import JsonChunks
 
-    def parse() -> tuple[int, bytes, pa.Table | None, bool] | None:
-        found = next(chunks, None)
+        self._reader = JsonChunks()
+        self._chunks = _chunks(path, size, self._reader.line_count)
+        self._source = source
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="shoppolicy-read") if ahead else None
+        self._pending = deque(self._pool.submit(self._parse) for _ in range(AHEAD)) if self._pool else deque()
+
+    def _parse(self) -> tuple[int, bytes, pa.Table | None, bool] | None:
+        found = next(self._chunks, None)
         if found is None:
             return None
         first, offset, chunk = found
         if offset == 0:
-            check_start(chunk, source)
+            check_start(chunk, self._source)
             chunk = chunk.removeprefix(codecs.BOM_UTF8)
-        return first, chunk, reader.read(chunk), b"\\" in chunk
+        return first, chunk, self._reader.read(chunk), b"\\" in chunk
 
-    if not ahead:
-        yield from iter(parse, None)
-        return
-    with ThreadPoolExecutor(1, thread_name_prefix="shoppolicy-read") as pool:
-        pending = deque(pool.submit(parse) for _ in range(AHEAD))
+    def __iter__(self) -> Iterator[tuple[int, bytes, pa.Table | None, bool]]:
+        if self._pool is None:
+            yield from iter(self._parse, None)
+            return
         while True:
-            item = pending.popleft().result()
+            item = self._pending.popleft().result()
             if item is None:
                 return
-            pending.append(pool.submit(parse))
+            self._pending.append(self._pool.submit(self._parse))
             yield item
+
+    def __enter__(self) -> _ReadAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
 
 
 def settle_table(engine: Engine, table: pa.Table, usable: Any, first: int, fmt: _Formatter, known: Known,
@@ -589,21 +616,23 @@ def plans_path(out: str, fmt: str) -> str:
     return f"{stem}.plans{ext}"
 
 
-def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str | None = None,
+def run_settle(engine: Engine | Callable[[], Engine], input_file: str, *, out: str = "-", rejects: str | None = None,
                summary_file: str | None = None, out_format: str | None = None, input_format: str | None = None,
                progress: bool | None = None, jobs: int | None = None, trail: str = "full",
                summary: Summary | None = None) -> int:
     """Settle ``input_file`` into ``out``; return the exit code (0, or 3 when a row was
-    rejected or an order is incomplete).  ``summary``, when given, gains the batch's
-    totals (:meth:`Summary.merge`), so a caller combining batches adds them exactly.
+    rejected or an order is incomplete).  ``engine``: the engine, or a function that
+    builds it, called once the file's reading has begun on its own thread, so that the
+    two overlap (the CLI passes one: building the engine takes a tenth of a second).
+    ``summary``, when given, gains the batch's totals (:meth:`Summary.merge`), so a
+    caller combining batches adds them exactly.
 
     ``out_format``: ``jsonl``, ``csv`` or ``parquet`` (default: by ``out``'s extension).
     ``trail="ref"``: each JSON line names its plan instead of carrying its explanation
     trail, and the trails are written once per plan beside the statement
     (:func:`plans_path`); a Parquet statement always works so.  ``jobs``: the CPU
     threads Arrow may use (default: all); ``jobs=1`` reads, prices and writes on this
-    thread alone.  ``summary``: a :class:`Summary` the batch's
-    totals are added to.  The statement, the plans and the rejects are written beside
+    thread alone.  The statement, the plans and the rejects are written beside
     their targets under temporary names, renamed when the batch ends (:class:`_Output`).
     """
     from shoppolicy import columnar
@@ -633,7 +662,11 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
     bar = _Progress(progress if progress is not None else sys.stderr.isatty())
     total = Summary()
     source = "<stdin>" if input_file == "-" else input_file
+    one_thread = jobs == 1  # --jobs 1: no thread beside the main one, as a loop of its own
     with ExitStack() as stack:
+        reading = _begin_reading(input_file, input_format, fmt, stack) if arrow and not one_thread else None
+        if not isinstance(engine, Engine):
+            engine = engine()
         # The engine, plugins and modules live for the whole batch: frozen, the garbage
         # collector stops walking them again and again while millions of orders pass.
         stack.enter_context(_gc_frozen())
@@ -648,10 +681,9 @@ def run_settle(engine: Engine, input_file: str, *, out: str = "-", rejects: str 
         if writer is not None:
             stack.callback(writer.abandon)  # closed before its file is, if the batch stops
         sink.write(fmt.header())
-        one_thread = jobs == 1  # --jobs 1: no thread beside the main one, as a loop of its own
         behind = _Behind(stack, enabled=not one_thread)
         rows = 0
-        for text, refused, part, count in _serial(engine, input_file, fmt, input_format, arrow, not one_thread):
+        for text, refused, part, count in _serial(engine, input_file, fmt, input_format, arrow, reading):
             if writer is not None:
                 behind.submit(writer.write, text)
             elif text:  # a chunk's lines in a few writes (buffered: the row path's lines are many)

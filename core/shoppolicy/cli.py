@@ -388,7 +388,8 @@ def settle(input_file: str, out: str, rejects: str | None, summary_file: str | N
     if jobs > cores:
         click.echo(f"note: --jobs {jobs} is more than the {cores} CPU(s) here; using {cores}", err=True)
         jobs = cores
-    code = run_settle(_state().engine, input_file, out=out, rejects=rejects, summary_file=summary_file,
+    state = _state()
+    code = run_settle(lambda: state.engine, input_file, out=out, rejects=rejects, summary_file=summary_file,
                       out_format=out_format or old_format, input_format=input_format, progress=progress,
                       jobs=jobs or None, trail=trail)
     sys.exit(code)
@@ -446,6 +447,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     # (and costs no more time).  Arrow reads this once, when pyarrow is first imported;
     # a choice of the user's own stands.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    # numpy's OpenBLAS starts a thread per core when numpy is imported, and they spin a
+    # while before they sleep: about 0.1 s of CPU for nothing, as the CLI does no linear
+    # algebra.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     cli.main(args=list(argv) if argv is not None else None, prog_name="shoppolicy")
 
 

@@ -413,3 +413,40 @@ def test_no_statement_is_written_after_one_that_failed() -> None:
             behind.submit(written.extend, [b"three\n"])  # the failure surfaces when its turn comes
             behind.wait()
     assert written == [b"one\n"]
+
+
+def test_an_engine_built_while_the_file_is_read_settles_as_a_built_one(tmp_path: Path, acme_engine: Engine) -> None:
+    import threading
+
+    from shoppolicy import columnar
+
+    readers_when_built: list[int] = []
+
+    def build() -> Engine:
+        readers_when_built.append(sum(t.name.startswith("shoppolicy-read") for t in threading.enumerate()))
+        return acme_engine
+
+    src = _many(tmp_path)
+    given = _settled(acme_engine, src, tmp_path / "given.jsonl")
+    summary, rejects = tmp_path / "built.sum", tmp_path / "built.rej"
+    code = run_settle(build, str(src), out=str(tmp_path / "built.jsonl"), rejects=str(rejects),
+                      summary_file=str(summary), progress=False)
+    built = code, (tmp_path / "built.jsonl").read_bytes(), summary.read_text(), rejects.read_text()
+    assert built == given
+    # Built once, with the reading thread already at work when there is one (Arrow installed).
+    assert readers_when_built == [1 if columnar.available() else 0]
+
+
+def test_an_engine_that_fails_to_build_stops_the_reading_and_leaves_no_file(tmp_path: Path) -> None:
+    import threading
+
+    from shoppolicy.errors import PolicyFileError
+
+    def build() -> Engine:
+        raise PolicyFileError("broken.toml", "expected a table")
+
+    out = tmp_path / "s.jsonl"
+    with pytest.raises(PolicyFileError, match=r"broken\.toml"):
+        run_settle(build, str(_many(tmp_path)), out=str(out), progress=False)
+    assert not any(t.name.startswith("shoppolicy-read") for t in threading.enumerate())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.jsonl"]
