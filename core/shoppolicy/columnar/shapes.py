@@ -50,6 +50,7 @@ class Shape:
     values: dict[tuple[Any, ...], np.ndarray]  # hole name -> ints (money) or datetime64[D] (dates)
     places: int
     template: Template | None = None
+    sums: dict[tuple[str], int] = attrs.field(factory=dict)  # amount, net, commission: exact, in minor units
 
 
 @attrs.define
@@ -219,12 +220,20 @@ def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[An
     bounds_at = np.append(starts, len(key))
     in_order: dict[int, np.ndarray] = {}
 
-    def of_shape(values: np.ndarray, s: int) -> np.ndarray:
-        """``values`` (one per row of the form) of the rows of shape ``s``."""
+    def ordered(values: np.ndarray) -> np.ndarray:
+        """``values`` (one per row of the form) in shape order."""
         found = in_order.get(id(values))
         if found is None:
             found = in_order[id(values)] = values[by_shape]
-        return found[bounds_at[s]:bounds_at[s + 1]]
+        return found
+
+    edges = bounds_at.tolist()
+
+    def of_shape(values: np.ndarray, s: int) -> np.ndarray:
+        """``values`` (one per row of the form) of the rows of shape ``s``."""
+        return ordered(values)[edges[s]:edges[s + 1]]
+
+    summed = [(name, run_sums(ordered(values[name]), starts)) for name in SUMMED if name in values]
 
     placed_day = placed.astype("datetime64[D]")
     basis_day = basis.astype("datetime64[D]")
@@ -235,16 +244,21 @@ def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[An
     mismatched = 0
     kept: list[Shape] = []  # shapes of a known template
     new: list[tuple[Shape, tuple[Any, ...], Template]] = []  # shapes of a template yet to be checked
-    for s in range(len(starts)):
-        at = int(first_of[s])
-        member = int(combo[at])
-        _, combo_key, found = members[member]
+    # Each shape's representative's values, as Python values, read once for all shapes.
+    first_combo = combo[first_of].tolist()
+    first_bits = list(zip(*(b[first_of].tolist() for b in bits), strict=True)) if bits else [()] * len(starts)
+    first_capped = np.any([b[first_of] for b in capped_bits], axis=0).tolist() if capped_bits else \
+        [False] * len(starts)
+    first_quantity = quantity[first_of].tolist()
+    all_values = [(name, ordered(v)) for name, v in values.items()]
+    for s, at in enumerate(first_of.tolist()):
+        _, combo_key, found = members[first_combo[s]]
         comb = found[1]
-        shape_key = (combo_key, tuple(bool(b[at]) for b in bits),
-                     int(quantity[at]) if any(b[at] for b in capped_bits) else 0)
+        shape_key = (combo_key, first_bits[s], first_quantity[s] if first_capped[s] else 0)
         made = known.templates.get(shape_key)
         quote = made[1] if made is not None else engine.quote(frame.row(int(rows[at])))
-        shape_values = {name: of_shape(v, s) for name, v in values.items()}
+        low, high = edges[s], edges[s + 1]
+        shape_values = {name: v[low:high] for name, v in all_values}
         merchant = _first(answers, comb.payout_rules, "merchant", at)
         creator = _first(answers, comb.payout_rules, "creator", at)
         if merchant is not None:
@@ -261,7 +275,7 @@ def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[An
             if kinds[at] == 2:
                 shape_values[("gap_date", k)] = of_shape(basis_day, s)
                 k += 1
-        shape = Shape(of_shape(rows, s), quote, shape_values, comb.places)
+        shape = Shape(of_shape(rows, s), quote, shape_values, comb.places, sums={name: v[s] for name, v in summed})
         if k != len(quote.gaps) or len(comb.fees) != len(quote.fees):
             left.append(shape.rows)
             mismatched += 1
@@ -506,12 +520,12 @@ def add(summary: Summary, shape: Shape, quote: Quote, pending: dict[tuple[str, s
     values, n = shape.values, len(shape.rows)
     summary.accepted += n
     found = sums.setdefault((quote.market, quote.currency, shape.places), Counter())
-    amount = exact_sum(values[("amount",)])
+    amount = shape.sums[("amount",)]
     found["orders"] += n
     found["amount"] += amount
     if quote.net is not None:
-        commission = exact_sum(values[("commission",)]) if ("commission",) in values else 0
-        net = exact_sum(values[("net",)])
+        commission = shape.sums.get(("commission",), 0)
+        net = shape.sums[("net",)]
         found["priced"] += n
         found["priced_amount"] += amount
         found["net"] += net
@@ -528,10 +542,17 @@ def add(summary: Summary, shape: Shape, quote: Quote, pending: dict[tuple[str, s
         pending.setdefault(where, []).append(values[("gap_date", k)])
 
 
-def exact_sum(values: np.ndarray) -> int:
-    """The sum of int64 values as a Python int, exact however many there are: the high
-    and low 32 bits of each are summed apart (neither sum can reach 2^63 below 2^31 values)."""
-    return (int((values >> 32).sum()) << 32) + int((values & 0xFFFFFFFF).sum())
+#: The money a shape's orders add to the batch totals (:func:`add`), summed per shape.
+SUMMED = (("amount",), ("net",), ("commission",))
+
+
+def run_sums(values: np.ndarray, starts: np.ndarray) -> list[int]:
+    """The sums of int64 ``values`` over the runs beginning at ``starts`` (ascending, the
+    first 0), as Python ints, exact however large: the high and low 32 bits of each
+    value are summed apart (neither sum can reach 2^63 below 2^31 values)."""
+    high = np.add.reduceat(values >> 32, starts).tolist()
+    low = np.add.reduceat(values & 0xFFFFFFFF, starts).tolist()
+    return [(h << 32) + lo for h, lo in zip(high, low, strict=True)]
 
 
 def add_sums(summary: Summary, sums: dict[tuple[str, str, int], Counter[str]]) -> None:
