@@ -29,7 +29,7 @@ import sys
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from decimal import Decimal
 from functools import partial
@@ -197,7 +197,7 @@ CHUNK_BYTES = 1 << 19
 
 
 def _chunks(path: str, size: int = CHUNK_BYTES,
-            count_lines: Callable[[bytes], int] = line_count) -> Iterator[tuple[int, int, bytes]]:
+            count_lines: Callable[[bytes], int] = line_count) -> Generator[tuple[int, int, bytes], None, None]:
     """``(first line number, byte offset, chunk)`` of each chunk of whole lines;
     ``count_lines``: the lines of a chunk (asked once the chunk's reader is done with it)."""
     with ExitStack() as stack:
@@ -228,16 +228,15 @@ COLUMNAR_FULL_TRAIL_CHUNK_BYTES = 1 << 22
 
 
 def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None, columnar: bool,
-            reading: _ReadAhead | None = None) -> Iterator[_Block]:
-    """The blocks of a batch; ``reading``: the columnar reading of ``path``, begun already
-    (see :func:`_begin_reading`), or ``None`` to read it on this thread."""
+            reading: _ReadAhead | None) -> Iterator[_Block]:
+    """The blocks of a batch; ``reading``: the columnar reading of ``path`` (JSON Lines,
+    see :func:`_begin_reading`), ``None`` for the row path or CSV."""
     seen: dict[str, int] = {}  # the first line of each order_id
+    if reading is not None:
+        yield from _columnar(engine, reading, "<stdin>" if path == "-" else path, fmt, seen)
+        return
     if detect_format(path, input_format) == "jsonl":
         source = "<stdin>" if path == "-" else path
-        if columnar and fmt.fmt != "csv":
-            yield from _columnar(engine, reading or _ReadAhead(path, _columnar_chunk_bytes(fmt), source, False),
-                                 source, fmt, seen)
-            return
         for first, offset, chunk in _chunks(path):
             rows, count = _json_rows(first, chunk, source, offset == 0)
             yield _settle_block(engine, rows, fmt, count, seen)
@@ -354,13 +353,14 @@ def _columnar_chunk_bytes(fmt: _Formatter) -> int:
     return min(lines, COLUMNAR_CHUNK_BYTES) if fmt.fmt == "jsonl" else COLUMNAR_CHUNK_BYTES
 
 
-def _begin_reading(path: str, input_format: str | None, fmt: _Formatter, stack: ExitStack) -> _ReadAhead | None:
-    """The columnar reading of ``path``, begun on its own thread (ended with ``stack``),
-    when the batch takes the columnar path with threads; else ``None``."""
+def _begin_reading(path: str, input_format: str | None, fmt: _Formatter, stack: ExitStack,
+                   ahead: bool = True) -> _ReadAhead | None:
+    """The columnar reading of ``path`` (see :class:`_ReadAhead`, ended with ``stack``)
+    when the batch takes the columnar path for JSON Lines; else ``None``."""
     if fmt.fmt == "csv" or detect_format(path, input_format) != "jsonl":
         return None
     source = "<stdin>" if path == "-" else path
-    return stack.enter_context(_ReadAhead(path, _columnar_chunk_bytes(fmt), source))
+    return stack.enter_context(_ReadAhead(path, _columnar_chunk_bytes(fmt), source, ahead))
 
 
 def _columnar(engine: Engine, reading: _ReadAhead, source: str, fmt: _Formatter,
@@ -431,7 +431,8 @@ class _ReadAhead:
 
     def __exit__(self, *exc: object) -> None:
         if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+            self._pool.shutdown(cancel_futures=True)  # waits for a chunk being read: none is after it
+        self._chunks.close()  # the file, closed now, not when a traceback lets go of it
 
 
 def settle_table(engine: Engine, table: pa.Table, usable: Any, first: int, fmt: _Formatter, known: Known,
@@ -622,8 +623,10 @@ def run_settle(engine: Engine | Callable[[], Engine], input_file: str, *, out: s
                summary: Summary | None = None) -> int:
     """Settle ``input_file`` into ``out``; return the exit code (0, or 3 when a row was
     rejected or an order is incomplete).  ``engine``: the engine, or a function that
-    builds it, called once the file's reading has begun on its own thread, so that the
-    two overlap (the CLI passes one: building the engine takes a tenth of a second).
+    builds it: when the batch reads a JSON Lines file with Arrow on threads of its own
+    (pyarrow installed, ``jobs`` not 1), the function is called once the file's reading
+    has begun, so that the two overlap (the CLI passes one: building the engine takes a
+    tenth of a second).
     ``summary``, when given, gains the batch's totals (:meth:`Summary.merge`), so a
     caller combining batches adds them exactly.
 
@@ -664,8 +667,11 @@ def run_settle(engine: Engine | Callable[[], Engine], input_file: str, *, out: s
     source = "<stdin>" if input_file == "-" else input_file
     one_thread = jobs == 1  # --jobs 1: no thread beside the main one, as a loop of its own
     with ExitStack() as stack:
-        reading = _begin_reading(input_file, input_format, fmt, stack) if arrow and not one_thread else None
-        if not isinstance(engine, Engine):
+        # A file is read from the start, while the engine is built.  Standard input is
+        # not: a read there waits for its writer, which might wait for this command.
+        early = arrow and not one_thread and input_file != "-"
+        reading = _begin_reading(input_file, input_format, fmt, stack) if early else None
+        if callable(engine) and not isinstance(engine, Engine):
             engine = engine()
         # The engine, plugins and modules live for the whole batch: frozen, the garbage
         # collector stops walking them again and again while millions of orders pass.
@@ -682,6 +688,8 @@ def run_settle(engine: Engine | Callable[[], Engine], input_file: str, *, out: s
             stack.callback(writer.abandon)  # closed before its file is, if the batch stops
         sink.write(fmt.header())
         behind = _Behind(stack, enabled=not one_thread)
+        if arrow and not early:
+            reading = _begin_reading(input_file, input_format, fmt, stack, ahead=not one_thread)
         rows = 0
         for text, refused, part, count in _serial(engine, input_file, fmt, input_format, arrow, reading):
             if writer is not None:

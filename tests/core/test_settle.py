@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -445,8 +446,37 @@ def test_an_engine_that_fails_to_build_stops_the_reading_and_leaves_no_file(tmp_
     def build() -> Engine:
         raise PolicyFileError("broken.toml", "expected a table")
 
-    out = tmp_path / "s.jsonl"
-    with pytest.raises(PolicyFileError, match=r"broken\.toml"):
-        run_settle(build, str(_many(tmp_path)), out=str(out), progress=False)
+    out, source = tmp_path / "s.jsonl", _many(tmp_path)
+    with pytest.raises(PolicyFileError, match=r"broken\.toml") as raised:
+        run_settle(build, str(source), out=str(out), progress=False)
     assert not any(t.name.startswith("shoppolicy-read") for t in threading.enumerate())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["many.jsonl"]
+    if Path("/proc/self/fd").is_dir():  # closed at once, though the traceback still holds the batch's frames
+        assert raised.traceback and str(source) not in {os.path.realpath(f"/proc/self/fd/{fd}")
+                                                       for fd in os.listdir("/proc/self/fd")}
+
+
+def test_standard_input_is_read_only_once_the_engine_is_built(
+        tmp_path: Path, acme_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    # A read of standard input may wait for the program writing it, which may wait for
+    # this one: a broken policy is reported before the first read.
+    reads: list[int] = []
+
+    class Watched(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            reads.append(len(built))
+            return super().read(size)
+
+    built: list[Engine] = []
+
+    def build() -> Engine:
+        built.append(acme_engine)
+        return acme_engine
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(Watched(_many(tmp_path).read_bytes())))
+    code = run_settle(build, "-", out=str(tmp_path / "s.jsonl"), rejects=str(tmp_path / "r.jsonl"), progress=False)
+    assert code == 3 and len((tmp_path / "s.jsonl").read_text().splitlines()) == 56
+    assert reads and set(reads) == {1}  # every read after the engine was built
