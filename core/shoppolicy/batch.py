@@ -232,11 +232,11 @@ def _serial(engine: Engine, path: str, fmt: _Formatter, input_format: str | None
     """The blocks of a batch; ``reading``: the columnar reading of ``path`` (JSON Lines,
     see :func:`_begin_reading`), ``None`` for the row path or CSV."""
     seen: dict[str, int] = {}  # the first line of each order_id
+    source = "<stdin>" if path == "-" else path
     if reading is not None:
-        yield from _columnar(engine, reading, "<stdin>" if path == "-" else path, fmt, seen)
+        yield from _columnar(engine, reading, source, fmt, seen)
         return
     if detect_format(path, input_format) == "jsonl":
-        source = "<stdin>" if path == "-" else path
         for first, offset, chunk in _chunks(path):
             rows, count = _json_rows(first, chunk, source, offset == 0)
             yield _settle_block(engine, rows, fmt, count, seen)
@@ -353,13 +353,13 @@ def _columnar_chunk_bytes(fmt: _Formatter) -> int:
     return min(lines, COLUMNAR_CHUNK_BYTES) if fmt.fmt == "jsonl" else COLUMNAR_CHUNK_BYTES
 
 
-def _begin_reading(path: str, input_format: str | None, fmt: _Formatter, stack: ExitStack,
+def _begin_reading(path: str, source: str, input_format: str | None, fmt: _Formatter, stack: ExitStack,
                    ahead: bool = True) -> _ReadAhead | None:
-    """The columnar reading of ``path`` (see :class:`_ReadAhead`, ended with ``stack``)
-    when the batch takes the columnar path for JSON Lines; else ``None``."""
+    """The columnar reading of ``path`` (named ``source`` in messages; see
+    :class:`_ReadAhead`, ended with ``stack``) when the batch takes the columnar path for
+    JSON Lines; else ``None``."""
     if fmt.fmt == "csv" or detect_format(path, input_format) != "jsonl":
         return None
-    source = "<stdin>" if path == "-" else path
     return stack.enter_context(_ReadAhead(path, _columnar_chunk_bytes(fmt), source, ahead))
 
 
@@ -670,7 +670,7 @@ def run_settle(engine: Engine | Callable[[], Engine], input_file: str, *, out: s
         # A file is read from the start, while the engine is built.  Standard input is
         # not: a read there waits for its writer, which might wait for this command.
         early = arrow and not one_thread and input_file != "-"
-        reading = _begin_reading(input_file, input_format, fmt, stack) if early else None
+        reading = _begin_reading(input_file, source, input_format, fmt, stack) if early else None
         if callable(engine) and not isinstance(engine, Engine):
             engine = engine()
         # The engine, plugins and modules live for the whole batch: frozen, the garbage
@@ -689,7 +689,7 @@ def run_settle(engine: Engine | Callable[[], Engine], input_file: str, *, out: s
         sink.write(fmt.header())
         behind = _Behind(stack, enabled=not one_thread)
         if arrow and not early:
-            reading = _begin_reading(input_file, input_format, fmt, stack, ahead=not one_thread)
+            reading = _begin_reading(input_file, source, input_format, fmt, stack, ahead=not one_thread)
         rows = 0
         for text, refused, part, count in _serial(engine, input_file, fmt, input_format, arrow, reading):
             if writer is not None:

@@ -217,7 +217,7 @@ def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[An
     # are then a slice of arrays put in that order once.
     by_shape, starts = runs_of(key)
     first_of = by_shape[starts]  # each shape's first row: its representative
-    bounds_at = np.append(starts, len(key))
+    edges = [*starts.tolist(), len(key)]  # shape s: rows edges[s] to edges[s + 1] in that order
     in_order: dict[int, np.ndarray] = {}
 
     def ordered(values: np.ndarray) -> np.ndarray:
@@ -226,12 +226,6 @@ def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[An
         if found is None:
             found = in_order[id(values)] = values[by_shape]
         return found
-
-    edges = bounds_at.tolist()
-
-    def of_shape(values: np.ndarray, s: int) -> np.ndarray:
-        """``values`` (one per row of the form) of the rows of shape ``s``."""
-        return ordered(values)[edges[s]:edges[s + 1]]
 
     summed = [(name, run_sums(ordered(values[name]), starts)) for name in SUMMED if name in values]
 
@@ -262,20 +256,22 @@ def _form(engine: Engine, frame: Frame, members: list[tuple[np.ndarray, tuple[An
         merchant = _first(answers, comb.payout_rules, "merchant", at)
         creator = _first(answers, comb.payout_rules, "creator", at)
         if merchant is not None:
-            shape_values[("payout",)] = of_shape(merchant, s)
+            shape_values[("payout",)] = ordered(merchant)[low:high]
         if creator is not None:
-            shape_values[("creator_payout",)] = of_shape(creator, s)
+            shape_values[("creator_payout",)] = ordered(creator)[low:high]
         k = 0
         for gap, ends in zip(head.gaps, bounds, strict=True):
-            shape_values[("gap_date", k)] = of_shape(basis_day if gap.basis_dated else placed_day, s)
+            shape_values[("gap_date", k)] = ordered(basis_day if gap.basis_dated else placed_day)[low:high]
             if ends is not None:
-                shape_values[("gap_low", k)], shape_values[("gap_high", k)] = of_shape(ends[0], s), of_shape(ends[1], s)
+                shape_values[("gap_low", k)] = ordered(ends[0])[low:high]
+                shape_values[("gap_high", k)] = ordered(ends[1])[low:high]
             k += 1
         for kinds, _ in answers:
             if kinds[at] == 2:
-                shape_values[("gap_date", k)] = of_shape(basis_day, s)
+                shape_values[("gap_date", k)] = ordered(basis_day)[low:high]
                 k += 1
-        shape = Shape(of_shape(rows, s), quote, shape_values, comb.places, sums={name: v[s] for name, v in summed})
+        shape = Shape(ordered(rows)[low:high], quote, shape_values, comb.places,
+                      sums={name: v[s] for name, v in summed})
         if k != len(quote.gaps) or len(comb.fees) != len(quote.fees):
             left.append(shape.rows)
             mismatched += 1
